@@ -1,0 +1,429 @@
+"""Frozen dataclasses of a lock, and their exact round trip to plain data.
+
+``Lock.from_dict`` expects data that already passed the JSON Schema
+(:mod:`tritonlock.schema`); ``Lock.to_dict`` gives back exactly that data, in
+canonical order, with optional fields left out when unset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCK_VERSION = 1
+
+Data = dict[str, Any]
+
+
+def _opt(d: Data, key: str, value: Any) -> None:
+    if value is not None and value != () and value != {}:
+        d[key] = list(value) if isinstance(value, tuple) else value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inputs:
+    """What was asked for, in build.py's vocabulary."""
+
+    release: str
+    target: str
+    backends: tuple[str, ...] = ()
+    repoagents: tuple[str, ...] = ()
+    caches: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+    filesystems: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    images: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Data) -> Inputs:
+        return cls(
+            release=d["release"],
+            target=d["target"],
+            backends=tuple(d.get("backends", ())),
+            repoagents=tuple(d.get("repoagents", ())),
+            caches=tuple(d.get("caches", ())),
+            endpoints=tuple(d.get("endpoints", ())),
+            filesystems=tuple(d.get("filesystems", ())),
+            features=tuple(d.get("features", ())),
+            images=tuple(sorted(d.get("images", {}).items())),
+        )
+
+    def to_dict(self) -> Data:
+        d: Data = {"release": self.release, "target": self.target}
+        for key in ("backends", "repoagents", "caches", "endpoints", "filesystems", "features"):
+            d[key] = list(getattr(self, key))
+        _opt(d, "images", dict(self.images))
+        return d
+
+    def backend_names(self) -> tuple[str, ...]:
+        return tuple(b.split(":", 1)[0] for b in self.backends)
+
+
+RELEASE_FIELDS = (
+    "triton-version",
+    "container-version",
+    "upstream-container-version",
+    "python",
+    "cuda",
+    "tensorrt",
+    "vllm",
+    "onnxruntime",
+    "openvino",
+    "dcgm",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release:
+    """Release facts read from upstream (version map, compatibility table, images)."""
+
+    facts: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Data) -> Release:
+        return cls(facts=tuple(sorted(d.items())))
+
+    def to_dict(self) -> Data:
+        return dict(self.facts)
+
+    def get(self, key: str) -> str | None:
+        return dict(self.facts).get(key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipeFile:
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recipe:
+    """What upstream's recipe was: the build.py options and a digest of each generated file."""
+
+    options: tuple[str, ...] = ()
+    files: tuple[RecipeFile, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Data) -> Recipe:
+        return cls(
+            options=tuple(d.get("options", ())),
+            files=tuple(RecipeFile(name=f["name"], sha256=f["sha256"]) for f in d.get("files", ())),
+        )
+
+    def to_dict(self) -> Data:
+        return {
+            "options": list(self.options),
+            "files": [{"name": f.name, "sha256": f.sha256} for f in self.files],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submodule:
+    """A gitlink in a pinned tree; ``path`` is relative to the top repository (recursive)."""
+
+    path: str
+    url: str
+    commit: str
+
+    def to_dict(self) -> Data:
+        return {"path": self.path, "url": self.url, "commit": self.commit}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitPin:
+    """A repository: canonical URL and requested ref beside the commit it resolved to."""
+
+    name: str
+    url: str
+    ref: str
+    commit: str
+    found_in: tuple[str, ...] = ()
+    committed: int | None = None
+    submodules: tuple[Submodule, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Data) -> GitPin:
+        return cls(
+            name=d["name"],
+            url=d["url"],
+            ref=d["ref"],
+            commit=d["commit"],
+            found_in=tuple(d.get("found-in", ())),
+            committed=d.get("committed"),
+            submodules=tuple(
+                Submodule(path=s["path"], url=s["url"], commit=s["commit"])
+                for s in d.get("submodules", ())
+            ),
+        )
+
+    def to_dict(self) -> Data:
+        d: Data = {"name": self.name, "url": self.url, "ref": self.ref, "commit": self.commit}
+        _opt(d, "found-in", self.found_in)
+        _opt(d, "committed", self.committed)
+        if self.submodules:
+            d["submodules"] = [s.to_dict() for s in self.submodules]
+        return d
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.name, self.url)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WheelFile:
+    name: str
+    sha256: str
+    size: int
+
+    def to_dict(self) -> Data:
+        return {"name": self.name, "sha256": self.sha256, "size": self.size}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WheelPin:
+    """One package of one install step, at one exact version, with every installable file."""
+
+    step: str
+    image: str
+    name: str
+    version: str
+    index: str
+    files: tuple[WheelFile, ...]
+    requested: str | None = None
+    sdist: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Data) -> WheelPin:
+        return cls(
+            step=d["step"],
+            image=d["image"],
+            name=d["name"],
+            version=d["version"],
+            index=d["index"],
+            requested=d.get("requested"),
+            sdist=d.get("sdist", False),
+            files=tuple(
+                WheelFile(name=f["name"], sha256=f["sha256"], size=f["size"]) for f in d["files"]
+            ),
+        )
+
+    def to_dict(self) -> Data:
+        d: Data = {
+            "step": self.step,
+            "image": self.image,
+            "name": self.name,
+            "version": self.version,
+            "index": self.index,
+        }
+        _opt(d, "requested", self.requested)
+        if self.sdist:
+            d["sdist"] = True
+        d["files"] = [f.to_dict() for f in self.files]
+        return d
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.step, self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Index:
+    """A Python package index by logical name; the URL only when it carries no secret."""
+
+    name: str
+    url: str | None = None
+
+    def to_dict(self) -> Data:
+        d: Data = {"name": self.name}
+        _opt(d, "url", self.url)
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImagePin:
+    """A base image: the ref as asked, the index digest and the target platform's manifest."""
+
+    role: str
+    ref: str
+    digest: str
+    platform: str
+    index_digest: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Data) -> ImagePin:
+        return cls(
+            role=d["role"],
+            ref=d["ref"],
+            digest=d["digest"],
+            platform=d["platform"],
+            index_digest=d.get("index-digest"),
+        )
+
+    def to_dict(self) -> Data:
+        d: Data = {"role": self.role, "ref": self.ref}
+        _opt(d, "index-digest", self.index_digest)
+        d["digest"] = self.digest
+        d["platform"] = self.platform
+        return d
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.role, self.ref)
+
+    def name(self) -> str:
+        """The repository part of ``ref`` (no tag, no digest)."""
+        ref = self.ref.split("@", 1)[0]
+        slash = ref.rfind("/")
+        colon = ref.rfind(":")
+        return ref[:colon] if colon > slash else ref
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlPin:
+    url: str
+    sha256: str
+    size: int
+    found_in: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Data) -> UrlPin:
+        return cls(
+            url=d["url"], sha256=d["sha256"], size=d["size"], found_in=tuple(d.get("found-in", ()))
+        )
+
+    def to_dict(self) -> Data:
+        d: Data = {"url": self.url, "sha256": self.sha256, "size": self.size}
+        _opt(d, "found-in", self.found_in)
+        return d
+
+    def sort_key(self) -> tuple[str]:
+        return (self.url,)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AptPin:
+    step: str
+    name: str
+    version: str
+
+    def to_dict(self) -> Data:
+        return {"step": self.step, "name": self.name, "version": self.version}
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.step, self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Apt:
+    """Apt pins: a dated snapshot of the archive, exact package versions, or both."""
+
+    snapshot: str | None = None
+    packages: tuple[AptPin, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Data) -> Apt:
+        return cls(
+            snapshot=d.get("snapshot"),
+            packages=tuple(
+                AptPin(step=p["step"], name=p["name"], version=p["version"])
+                for p in d.get("packages", ())
+            ),
+        )
+
+    def to_dict(self) -> Data:
+        d: Data = {}
+        _opt(d, "snapshot", self.snapshot)
+        d["packages"] = [p.to_dict() for p in self.packages]
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unresolved:
+    kind: str
+    what: str
+    why: str
+
+    def to_dict(self) -> Data:
+        return {"kind": self.kind, "what": self.what, "why": self.why}
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.kind, self.what)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """A whole lock. ``content_hash`` is what the file claims, not necessarily correct."""
+
+    inputs: Inputs
+    release: Release = field(default_factory=Release)
+    recipe: Recipe | None = None
+    git: tuple[GitPin, ...] = ()
+    index: tuple[Index, ...] = ()
+    wheel: tuple[WheelPin, ...] = ()
+    image: tuple[ImagePin, ...] = ()
+    url: tuple[UrlPin, ...] = ()
+    apt: Apt | None = None
+    unresolved: tuple[Unresolved, ...] = ()
+    content_hash: str | None = None
+    lock_version: int = LOCK_VERSION
+
+    @classmethod
+    def from_dict(cls, d: Data) -> Lock:
+        return cls(
+            lock_version=d["lock-version"],
+            content_hash=d.get("content-hash"),
+            inputs=Inputs.from_dict(d["inputs"]),
+            release=Release.from_dict(d.get("release", {})),
+            recipe=Recipe.from_dict(d["recipe"]) if "recipe" in d else None,
+            git=tuple(GitPin.from_dict(g) for g in d.get("git", ())),
+            index=tuple(Index(name=i["name"], url=i.get("url")) for i in d.get("index", ())),
+            wheel=tuple(WheelPin.from_dict(w) for w in d.get("wheel", ())),
+            image=tuple(ImagePin.from_dict(i) for i in d.get("image", ())),
+            url=tuple(UrlPin.from_dict(u) for u in d.get("url", ())),
+            apt=Apt.from_dict(d["apt"]) if "apt" in d else None,
+            unresolved=tuple(
+                Unresolved(kind=u["kind"], what=u["what"], why=u["why"])
+                for u in d.get("unresolved", ())
+            ),
+        )
+
+    def to_dict(self, *, with_hash: bool = True) -> Data:
+        """Plain data in canonical order; the content hash only when ``with_hash``."""
+        d: Data = {"lock-version": self.lock_version}
+        if with_hash and self.content_hash is not None:
+            d["content-hash"] = self.content_hash
+        d["inputs"] = self.inputs.to_dict()
+        d["release"] = self.release.to_dict()
+        if self.recipe is not None:
+            d["recipe"] = self.recipe.to_dict()
+        for key in ("git", "index", "wheel", "image", "url"):
+            items = getattr(self, key)
+            if items:
+                d[key] = [i.to_dict() for i in items]
+        if self.apt is not None:
+            d["apt"] = self.apt.to_dict()
+        if self.unresolved:
+            d["unresolved"] = [u.to_dict() for u in self.unresolved]
+        return d
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.unresolved)
+
+    def canonical(self) -> Lock:
+        """The same lock with every list in canonical order."""
+        from dataclasses import replace
+
+        apt = self.apt
+        if apt is not None:
+            apt = replace(apt, packages=tuple(sorted(apt.packages, key=AptPin.sort_key)))
+        return replace(
+            self,
+            git=tuple(
+                replace(g, submodules=tuple(sorted(g.submodules, key=lambda s: s.path)))
+                for g in sorted(self.git, key=GitPin.sort_key)
+            ),
+            index=tuple(sorted(self.index, key=lambda i: i.name)),
+            wheel=tuple(sorted(self.wheel, key=WheelPin.sort_key)),
+            image=tuple(sorted(self.image, key=ImagePin.sort_key)),
+            url=tuple(sorted(self.url, key=UrlPin.sort_key)),
+            apt=apt,
+            unresolved=tuple(sorted(self.unresolved, key=Unresolved.sort_key)),
+        )

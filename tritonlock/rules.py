@@ -1,0 +1,207 @@
+"""Consistency and compatibility rules a lock must satisfy; each returns problems with paths.
+
+These run at resolve time (so a bad combination is an error before anything is
+written) and again in ``verify``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+from .model import Lock, WheelPin
+
+Rule = Callable[[Lock], list[str]]
+
+
+def _dupes(keys: Iterable[tuple[int, object]], label: str, what: str) -> list[str]:
+    seen: dict[object, int] = {}
+    out = []
+    for i, key in keys:
+        if key in seen:
+            out.append(f"{label}[{i}]: duplicate {what} {key!r} (first at {label}[{seen[key]}])")
+        else:
+            seen[key] = i
+    return out
+
+
+def unique_entries(lock: Lock) -> list[str]:
+    out = _dupes(((i, g.name) for i, g in enumerate(lock.git)), "git", "name")
+    for i, g in enumerate(lock.git):
+        out += _dupes(
+            ((j, s.path) for j, s in enumerate(g.submodules)), f"git[{i}].submodules", "path"
+        )
+    out += _dupes(((i, (w.step, w.name)) for i, w in enumerate(lock.wheel)), "wheel", "step/name")
+    out += _dupes(((i, im.role) for i, im in enumerate(lock.image)), "image", "role")
+    out += _dupes(((i, u.url) for i, u in enumerate(lock.url)), "url", "url")
+    out += _dupes(((i, x.name) for i, x in enumerate(lock.index)), "index", "name")
+    if lock.apt:
+        out += _dupes(
+            ((i, (p.step, p.name)) for i, p in enumerate(lock.apt.packages)),
+            "apt.packages",
+            "step/name",
+        )
+    for i, w in enumerate(lock.wheel):
+        out += _dupes(((j, f.name) for j, f in enumerate(w.files)), f"wheel[{i}].files", "file")
+    return out
+
+
+def wheel_indexes_known(lock: Lock) -> list[str]:
+    names = {x.name for x in lock.index}
+    return [
+        f"wheel[{i}].index: {w.index!r} is not declared in [[index]]"
+        for i, w in enumerate(lock.wheel)
+        if w.index not in names
+    ]
+
+
+def wheel_files_match(lock: Lock) -> list[str]:
+    """Every file belongs to the pinned version; sdists only where the lock says so."""
+    out = []
+    for i, w in enumerate(lock.wheel):
+        for j, f in enumerate(w.files):
+            path = f"wheel[{i}].files[{j}].name"
+            if f.name.endswith(".whl"):
+                parts = f.name[:-4].split("-")
+                if len(parts) < 5 or _norm(parts[0]) != w.name or parts[1] != _fname_ver(w.version):
+                    out.append(f"{path}: {f.name!r} is not a wheel of {w.name} {w.version}")
+            elif not w.sdist:
+                out.append(f"{path}: {f.name!r} is an sdist, but sdist is not allowed for {w.name}")
+    return out
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "-").replace(".", "-").lower()
+
+
+def _fname_ver(version: str) -> str:
+    return version.replace("-", "_")
+
+
+def _parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def one_version_per_image(lock: Lock) -> list[str]:
+    """One version of a package across all install steps of one image."""
+    seen: dict[tuple[str, str], tuple[int, WheelPin]] = {}
+    out = []
+    for i, w in enumerate(lock.wheel):
+        key = (w.image, w.name)
+        if key in seen and seen[key][1].version != w.version:
+            j, other = seen[key]
+            out.append(
+                f"wheel[{i}].version: {w.name} {w.version} in step {w.step!r} differs from "
+                f"{other.version} in step {other.step!r} (wheel[{j}]) of the same image {w.image!r}"
+            )
+        seen.setdefault(key, (i, w))
+    return out
+
+
+def numpy_below_2(lock: Lock) -> list[str]:
+    """Where any step of an image asks for numpy<2, no step of that image may install numpy>=2."""
+    capped: set[str] = set()
+    for w in lock.wheel:
+        if w.name == "numpy" and w.requested and _caps_below_2(w.requested):
+            capped.add(w.image)
+    out = []
+    for i, w in enumerate(lock.wheel):
+        v = _parse_version(w.version) if w.name == "numpy" else None
+        if v is not None and w.image in capped and v.major >= 2:
+            out.append(
+                f"wheel[{i}].version: numpy {w.version} in step {w.step!r} lifts the numpy<2 that "
+                f"image {w.image!r} needs (the python backend breaks with NumPy 2)"
+            )
+    return out
+
+
+def _caps_below_2(requested: str) -> bool:
+    try:
+        req = Requirement(requested)
+    except InvalidRequirement:
+        return False
+    return not req.specifier.contains("2.0.0", prereleases=True) and req.specifier.contains(
+        "1.26.4"
+    )
+
+
+# torch minor → torchvision minor, for torch 2.x: torchvision 0.(minor + 15), torchaudio 2.minor.
+def torch_family(lock: Lock) -> list[str]:
+    """torch, torchvision and torchaudio of one image come from one release family."""
+    by_image: dict[str, dict[str, tuple[int, Version]]] = defaultdict(dict)
+    for i, w in enumerate(lock.wheel):
+        if w.name in ("torch", "torchvision", "torchaudio"):
+            v = _parse_version(w.version)
+            if v is not None:
+                by_image[w.image][w.name] = (i, v)
+    out = []
+    for image, pins in sorted(by_image.items()):
+        if "torch" not in pins:
+            continue
+        _, torch = pins["torch"]
+        expected = {
+            "torchvision": (0, torch.minor + 15) if torch.major == 2 else None,
+            "torchaudio": (torch.major, torch.minor),
+        }
+        for name in ("torchvision", "torchaudio"):
+            if name not in pins or expected[name] is None:
+                continue
+            i, v = pins[name]
+            if (v.major, v.minor) != expected[name]:
+                want = ".".join(map(str, expected[name] or ()))
+                out.append(
+                    f"wheel[{i}].version: {name} {v} does not belong to torch {torch} in image "
+                    f"{image!r} (expected {name} {want}.*); mixing them gives "
+                    "'operator torchvision::nms does not exist'"
+                )
+    return out
+
+
+def inputs_covered(lock: Lock) -> list[str]:
+    """Each backend, repo agent and cache asked for has a git pin (else the lock is stale)."""
+    if lock.partial:
+        return []
+    names = {g.name for g in lock.git}
+    wanted = [f"{b}_backend" for b in lock.inputs.backend_names() if b != "ensemble"]
+    wanted += [f"{r.split(':', 1)[0]}_repository_agent" for r in lock.inputs.repoagents]
+    wanted += [f"{c.split(':', 1)[0]}_cache" for c in lock.inputs.caches]
+    if lock.git:
+        wanted.append("server")
+    return [
+        f"git: no pin for {name!r}, which the inputs ask for; the lock is stale, "
+        "run `tritonlock update`"
+        for name in wanted
+        if name not in names
+    ]
+
+
+def partial(lock: Lock) -> list[str]:
+    return [
+        f"unresolved[{i}]: partial lock: {u.kind} {u.what!r} is not pinned ({u.why})"
+        for i, u in enumerate(lock.unresolved)
+    ]
+
+
+RULES: tuple[Rule, ...] = (
+    unique_entries,
+    wheel_indexes_known,
+    wheel_files_match,
+    one_version_per_image,
+    numpy_below_2,
+    torch_family,
+    inputs_covered,
+    partial,
+)
+
+
+def check(lock: Lock) -> list[str]:
+    out: list[str] = []
+    for rule in RULES:
+        out += rule(lock)
+    return out

@@ -1,0 +1,49 @@
+"""Offline verification of a lock: schema, content hash, order, consistency, rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import lockfile, rules, schema
+from .model import Lock
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of verifying one lock: ok when ``problems`` is empty."""
+
+    path: str
+    content_hash: str
+    problems: list[str] = field(default_factory=list)
+    lock: Lock | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(path: str | Path) -> Report:
+    """Check a lock file offline. Raises LockReadError when it cannot be read at all."""
+    raw = lockfile.read_raw(path)
+    actual = lockfile.content_hash(raw.data)
+    found = schema.problems(raw.data)
+    if found:
+        # Without a valid structure, the hash and rules say nothing more useful.
+        return Report(raw.path, actual, found)
+    lock = lockfile.to_model(raw)
+    found = lockfile.check_hash(raw)
+    found += _order(lock)
+    found += rules.check(lock)
+    return Report(raw.path, actual, found, lock)
+
+
+def _order(lock: Lock) -> list[str]:
+    canon = lock.canonical()
+    out = []
+    for key in ("git", "index", "wheel", "image", "url", "unresolved"):
+        if getattr(lock, key) != getattr(canon, key):
+            out.append(f"{key}: entries are not in canonical order; the lock was edited by hand")
+    if lock.apt and canon.apt and lock.apt.packages != canon.apt.packages:
+        out.append("apt.packages: entries are not in canonical order; the lock was edited by hand")
+    return out
