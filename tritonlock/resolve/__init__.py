@@ -1,0 +1,1 @@
+"""Resolvers: turn floating inputs (refs, tags, requirements, URLs) into pins."""
