@@ -1,0 +1,77 @@
+"""Map tritonlock's inputs onto upstream build.py's command-line options (pure).
+
+Options are written as single ``--name=value`` words so the recipe can record them
+as they were passed. Paths (``--build-dir``) and ``--dryrun`` are added by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import UsageError
+from ..model import Inputs
+
+OPTION = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_.,:=/+@-]{0,500}$")
+
+# target -> (target-platform, target-machine, enable-gpu)
+TARGETS = {
+    "x86_64": ("linux", "x86_64", True),
+    "sbsa": ("linux", "aarch64", True),
+    "igpu": ("igpu", "aarch64", True),
+    "cpu": ("linux", "x86_64", False),
+}
+
+# ``--enable-<feature>`` switches of build.py that a lock may ask for.
+FEATURES = frozenset(
+    {"logging", "stats", "metrics", "gpu-metrics", "cpu-metrics", "tracing", "nvtx", "mali-gpu"}
+)
+IMAGE_ROLES = frozenset({"base", "gpu-base", "pytorch"})
+
+# cmake_build's ``-j`` is otherwise cpu_count()*2 of whatever machine resolves.
+BUILD_PARALLEL = 8
+
+
+def igpu_base_image(release: str) -> str:
+    """The Jetson base image family build.py has no default for."""
+    return f"nvcr.io/nvidia/tritonserver:{release}-py3-igpu-min"
+
+
+def buildpy_options(inputs: Inputs) -> list[str]:
+    """build.py options for ``inputs`` (container build, no pull, fixed parallelism)."""
+    if inputs.target not in TARGETS:
+        raise UsageError(f"target {inputs.target!r}: use one of {', '.join(TARGETS)}")
+    platform, machine, gpu = TARGETS[inputs.target]
+    opts = [f"--target-platform={platform}", f"--target-machine={machine}"]
+    if gpu:
+        opts.append("--enable-gpu")
+    opts += [f"--enable-{_feature(f)}" for f in inputs.features]
+    opts += [f"--endpoint={e}" for e in inputs.endpoints]
+    opts += [f"--filesystem={f}" for f in inputs.filesystems]
+    opts += [f"--backend={b}" for b in inputs.backends]
+    opts += [f"--repoagent={r}" for r in inputs.repoagents]
+    opts += [f"--cache={c}" for c in inputs.caches]
+    opts += [f"--image={role},{ref}" for role, ref in _images(inputs)]
+    opts += ["--no-container-pull", f"--build-parallel={BUILD_PARALLEL}"]
+    for opt in opts:
+        if not OPTION.match(opt):
+            raise UsageError(f"build.py option {opt!r} is not allowed; check the inputs")
+    return opts
+
+
+def _feature(name: str) -> str:
+    if name not in FEATURES:
+        raise UsageError(
+            f"feature {name!r}: use one of {', '.join(sorted(FEATURES))} "
+            "(gpu comes from the target)"
+        )
+    return name
+
+
+def _images(inputs: Inputs) -> list[tuple[str, str]]:
+    images = dict(inputs.images)
+    for role in images:
+        if role not in IMAGE_ROLES:
+            raise UsageError(f"image role {role!r}: use one of {', '.join(sorted(IMAGE_ROLES))}")
+    if inputs.target == "igpu" and "base" not in images:
+        images["base"] = igpu_base_image(inputs.release)
+    return sorted(images.items())
