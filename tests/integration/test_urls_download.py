@@ -1,0 +1,175 @@
+"""URL downloads from real HTTP(S) servers on 127.0.0.1, with redirects, mirrors and faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+
+from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
+from tests.fixtures.httpfiles import (  # noqa: F401
+    FILES,
+    FileWorld,
+    file_world_fixture,
+    sha256_of,
+    trust_file_world_fixture,
+)
+from tritonlock.errors import ResolveError, SourceError, UsageError
+from tritonlock.lockfile import seal, validate_data
+from tritonlock.model import Inputs, Lock, UrlPin
+from tritonlock.resolve.retry import RetryPolicy
+from tritonlock.resolve.urls import parse_url_mirror, resolve_urls
+
+pytestmark = pytest.mark.integration
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)
+BOOST = "boost_1_80_0.tar.gz"
+
+
+def _one(url: str, **kw: object) -> UrlPin:
+    kw.setdefault("retry", FAST)
+    (pin,) = resolve_urls([(url, "Dockerfile.buildbase")], **kw)  # type: ignore[arg-type]
+    return pin
+
+
+def test_https_download_streams_through_sha256(trust_file_world: FileWorld) -> None:
+    urls = [f"{trust_file_world.https}/files/{name}" for name in sorted(FILES)]
+    pins = resolve_urls([(u, "build.py") for u in reversed(urls)], jobs=2)
+    assert [p.url for p in pins] == urls
+    for pin, name in zip(pins, sorted(FILES), strict=True):
+        assert pin.sha256 == sha256_of(FILES[name])
+        assert pin.size == len(FILES[name])
+        assert pin.found_in == ("build.py",)
+    validate_data(seal(Lock(inputs=Inputs(release="25.04", target="cpu"), url=pins)).to_dict())
+
+
+def test_https_without_trusted_cert_fails(file_world: FileWorld) -> None:
+    with pytest.raises(ResolveError, match="TLS certificate not trusted"):
+        _one(f"{file_world.https}/files/{BOOST}")
+
+
+def test_same_url_found_twice_is_fetched_once(file_world: FileWorld) -> None:
+    with fault_proxy(file_world.http) as proxy:
+        url = f"{proxy.url}/files/{BOOST}"
+        (pin,) = resolve_urls(
+            [(url, "third_party/CMakeLists.txt"), (url, "Dockerfile.buildbase"), (url, "build.py")],
+            allow_http=True,
+        )
+        assert proxy.hits(BOOST) == 1
+    assert pin.found_in == ("Dockerfile.buildbase", "build.py", "third_party/CMakeLists.txt")
+
+
+def test_redirect_chain_is_recorded_by_original_url(file_world: FileWorld) -> None:
+    url = f"{file_world.http}/moved/boost.tar.gz"
+    pin = _one(url, allow_http=True)
+    assert pin.url == url
+    assert pin.sha256 == sha256_of(FILES[BOOST])
+
+
+def test_redirect_from_https_to_http_is_refused(trust_file_world: FileWorld) -> None:
+    target = f"{trust_file_world.http}/files/{BOOST}"
+    with pytest.raises(SourceError, match="redirected to a http URL; only https allowed"):
+        _one(f"{trust_file_world.https}/external-redirect?to={quote(target, safe='')}")
+
+
+def test_plain_http_needs_allow_http(file_world: FileWorld) -> None:
+    with pytest.raises(UsageError, match="plain http"):
+        _one(f"{file_world.http}/files/{BOOST}")
+
+
+def test_url_mirror_changes_where_not_what(file_world: FileWorld) -> None:
+    original = "https://archives.boost.io/release/1.80.0/source/boost_1_80_0.tar.gz"
+    with fault_proxy(file_world.http) as proxy:
+        mirror = parse_url_mirror(
+            f"https://archives.boost.io/release/1.80.0/source/={proxy.url}/files/"
+        )
+        pin = _one(original, mirrors=[mirror], allow_http=True)
+        assert proxy.hits(f"/files/{BOOST}") == 1
+    assert pin.url == original
+    assert pin.sha256 == sha256_of(FILES[BOOST])
+
+
+def test_progress_names_each_url(file_world: FileWorld) -> None:
+    lines: list[str] = []
+    _one(f"{file_world.http}/files/googletest-1.14.0.zip", allow_http=True, progress=lines.append)
+    (line,) = lines
+    assert line.startswith(f"{file_world.http}/files/googletest-1.14.0.zip → sha256:")
+
+
+@pytest.fixture(name="proxy")
+def proxy_fixture(file_world: FileWorld) -> Iterator[FaultProxy]:
+    with fault_proxy(file_world.http) as proxy:
+        yield proxy
+
+
+def _error(proxy: FaultProxy, name: str = BOOST, **kw: object) -> str:
+    url = f"{proxy.url}/files/{name}"
+    with pytest.raises(ResolveError) as info:
+        _one(url, allow_http=True, **kw)
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith(f"URL {url}: ")
+    return msg
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(401, "needs authentication"), (403, "access denied"), (404, "not found")],
+)
+def test_client_errors_are_one_line_and_not_retried(
+    proxy: FaultProxy, status: int, words: str
+) -> None:
+    proxy.add(Fault("/files/", "status", times=-1, status=status))
+    assert f"server answered {status} ({words}" in _error(proxy)
+    assert proxy.hits("/files/") == 1
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_transient_statuses_are_retried(proxy: FaultProxy, status: int) -> None:
+    proxy.add(Fault("/files/", "status", times=2, status=status))
+    pin = _one(f"{proxy.url}/files/{BOOST}", allow_http=True)
+    assert pin.sha256 == sha256_of(FILES[BOOST])
+    assert proxy.hits("/files/") == 3
+
+
+def test_retry_after_is_honoured(proxy: FaultProxy) -> None:
+    slept: list[float] = []
+    proxy.add(Fault("/files/", "status", status=429, headers={"Retry-After": "2"}))
+    policy = RetryPolicy(attempts=2, base_delay=0.01, max_retry_after=60)
+    _one(f"{proxy.url}/files/{BOOST}", allow_http=True, retry=policy, sleep=slept.append)
+    assert slept == [2.0]
+
+
+def test_persistent_5xx_gives_up(proxy: FaultProxy) -> None:
+    proxy.add(Fault("/files/", "status", times=-1, status=502))
+    assert "server answered 502 (gave up after 3 attempts)" in _error(proxy)
+
+
+def test_truncated_body_is_retried_then_fails(proxy: FaultProxy) -> None:
+    proxy.add(Fault("/files/", "truncate", times=1))
+    assert _one(f"{proxy.url}/files/{BOOST}", allow_http=True).size == len(FILES[BOOST])
+    proxy.add(Fault("/files/", "truncate", times=-1))
+    assert "truncated" in _error(proxy)
+
+
+def test_html_instead_of_a_file_is_refused(proxy: FaultProxy) -> None:
+    proxy.add(Fault("/files/", "content-type", times=-1))
+    assert "HTML page instead of the file" in _error(proxy)
+    proxy.clear()
+    pin = _one(f"{proxy.url}/files/page.html", allow_http=True)  # an .html file is fine
+    assert pin.sha256 == sha256_of(FILES["page.html"])
+
+
+def test_slow_server_times_out(proxy: FaultProxy) -> None:
+    proxy.add(Fault("/files/", "slow", times=-1, delay=1.5))
+    msg = _error(proxy, timeout=0.3, retry=RetryPolicy(attempts=2, base_delay=0.01))
+    assert "timed out (gave up after 2 attempts)" in msg
+
+
+def test_one_bad_url_fails_the_whole_batch(proxy: FaultProxy) -> None:
+    proxy.add(Fault("/files/cuda", "status", times=-1, status=404))
+    with pytest.raises(ResolveError, match="cuda-keyring"):
+        resolve_urls(
+            [(f"{proxy.url}/files/{n}", "build.py") for n in sorted(FILES)],
+            allow_http=True,
+            retry=FAST,
+        )

@@ -1,0 +1,191 @@
+"""Files the recipe downloads: fetch each once, stream it through sha256, record its size.
+
+The pin keeps the URL as found, even when the bytes came through a redirect or a
+``--url-mirror``. Only https, unless ``allow_http`` (local mirrors); redirects obey the
+same rule. Bytes are hashed exactly as served (``Accept-Encoding: identity``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from tritonlock.errors import ResolveError, SourceError, UsageError
+from tritonlock.model import UrlPin
+from tritonlock.resolve.retry import (
+    DEFAULT_POLICY,
+    RETRY_STATUSES,
+    RetryPolicy,
+    Transient,
+    parse_retry_after,
+    with_retries,
+)
+
+# The lock schema's patterns for url pins.
+URL_PATTERN = re.compile(
+    r"^(https|http|file)://[A-Za-z0-9._~%+-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%+=,-]+)*/?"
+    r"(\?[A-Za-z0-9._~%+=,/-]+)?$"
+)
+FOUND_IN_PATTERN = re.compile(r"^[A-Za-z0-9_.+/:-]{1,300}$")
+MAX_REDIRECTS = 10
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    sha256: str
+    size: int
+
+
+def parse_url_mirror(spec: str) -> tuple[str, str]:
+    """``PREFIX=MIRROR`` (both http(s) URLs, no credentials) → (prefix, mirror)."""
+    prefix, sep, mirror = spec.partition("=")
+    prefix, mirror = prefix.strip(), mirror.strip()
+    ok = sep and all(
+        urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc and "@" not in u
+        for u in (prefix, mirror)
+    )
+    if not ok:
+        raise UsageError(
+            f"--url-mirror {spec!r} is not valid: use PREFIX=MIRROR, e.g. "
+            "https://github.com/=https://mirror.example.com/github/ (no credentials)"
+        )
+    return prefix, mirror
+
+
+def check_url(url: str, *, allow_http: bool) -> None:
+    """UsageError unless ``url`` fits the lock schema and the scheme rule."""
+    if not URL_PATTERN.match(url) or urlsplit(url).scheme == "file":
+        raise UsageError(f"URL {url!r} cannot be pinned: use a plain https URL without credentials")
+    if urlsplit(url).scheme == "http" and not allow_http:
+        raise UsageError(f"URL {url} is plain http; use https (allow_http is for local mirrors)")
+
+
+def mirrored(url: str, mirrors: Sequence[tuple[str, str]]) -> str:
+    """Where to fetch ``url`` from: the longest matching mirror prefix, else ``url``."""
+    best = max((m for m in mirrors if url.startswith(m[0])), key=lambda m: len(m[0]), default=None)
+    return best[1] + url[len(best[0]) :] if best else url
+
+
+def resolve_urls(
+    requests: Sequence[tuple[str, str]],
+    *,
+    allow_http: bool = False,
+    mirrors: Sequence[tuple[str, str]] = (),
+    jobs: int = 8,
+    timeout: float = 60.0,
+    progress: Callable[[str], None] | None = None,
+    retry: RetryPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[UrlPin, ...]:
+    """One pin per distinct URL (sorted by URL), with every place it was found in."""
+    found: dict[str, set[str]] = {}
+    for url, where in requests:
+        check_url(url, allow_http=allow_http)
+        if not FOUND_IN_PATTERN.match(where):
+            raise UsageError(f"found-in {where!r} for {url} is not valid")
+        found.setdefault(url, set()).add(where)
+    for prefix, mirror in mirrors:
+        if urlsplit(mirror).scheme != "https" and not allow_http:
+            raise UsageError(f"--url-mirror {prefix}={mirror} is plain http; allow http for it")
+    with httpx.Client(timeout=timeout, headers={"Accept-Encoding": "identity"}) as http:
+
+        def one(url: str) -> _Facts:
+            source = mirrored(url, mirrors)
+            what = f"URL {url}" + (f" (via {source})" if source != url else "")
+            facts = with_retries(
+                lambda: _download(http, source, allow_http, what),
+                what=what,
+                policy=retry,
+                sleep=sleep,
+            )
+            if progress:
+                progress(f"{url} → sha256:{facts.sha256[:12]}… ({facts.size} bytes)")
+            return facts
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = dict(zip(found, pool.map(one, found), strict=True))
+    return tuple(
+        UrlPin(
+            url=url,
+            sha256=f"sha256:{results[url].sha256}",
+            size=results[url].size,
+            found_in=tuple(sorted(found[url])),
+        )
+        for url in sorted(found)
+    )
+
+
+def _download(http: httpx.Client, url: str, allow_http: bool, what: str) -> _Facts:
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            with http.stream("GET", current) as resp:
+                if resp.is_redirect and "location" in resp.headers:
+                    current = str(resp.url.join(resp.headers["location"]))
+                    _check_hop(current, allow_http, what)
+                    continue
+                _check_status(resp, what)
+                return _hash_body(resp, what)
+        except httpx.TransportError as err:
+            raise _transport_problem(err, what) from None
+    raise ResolveError(f"{what}: more than {MAX_REDIRECTS} redirects")
+
+
+def _check_hop(url: str, allow_http: bool, what: str) -> None:
+    scheme = urlsplit(url).scheme
+    if scheme != "https" and not (scheme == "http" and allow_http):
+        raise SourceError(f"{what}: redirected to a {scheme or 'relative'} URL; only https allowed")
+
+
+def _check_status(resp: httpx.Response, what: str) -> None:
+    status = resp.status_code
+    if status == 200:
+        content_type = resp.headers.get("content-type", "").lower()
+        path = resp.url.path.lower()
+        if content_type.startswith("text/html") and not path.endswith((".html", ".htm")):
+            raise SourceError(
+                f"{what}: the server sent an HTML page instead of the file (a login or error page?)"
+            )
+        return
+    if status in RETRY_STATUSES or status >= 500:
+        raise Transient(
+            f"server answered {status}", parse_retry_after(resp.headers.get("retry-after"))
+        )
+    hint = {
+        401: "needs authentication, which URL downloads do not send; use a mirror",
+        403: "access denied",
+        404: "not found; the file moved or the URL is wrong",
+    }.get(status, "unexpected answer")
+    raise ResolveError(f"{what}: server answered {status} ({hint})")
+
+
+def _hash_body(resp: httpx.Response, what: str) -> _Facts:
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in resp.iter_raw(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    declared = resp.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) != size:
+        raise Transient(f"got {size} of {declared} bytes (truncated)")
+    return _Facts(digest.hexdigest(), size)
+
+
+def _transport_problem(err: httpx.TransportError, what: str) -> Exception:
+    if "CERTIFICATE_VERIFY_FAILED" in str(err):
+        return ResolveError(
+            f"{what}: TLS certificate not trusted (set SSL_CERT_FILE for a local CA)"
+        )
+    if isinstance(err, httpx.TimeoutException):
+        return Transient("timed out")
+    if isinstance(err, httpx.RemoteProtocolError):
+        return Transient("connection closed early (truncated body)")
+    return Transient(f"connection failed ({type(err).__name__})")
