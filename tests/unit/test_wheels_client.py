@@ -1,0 +1,92 @@
+"""IndexClient against an in-memory transport: caching, revalidation, errors, hash checks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tritonlock.errors import SourceError
+from tritonlock.resolve.pyindex import IndexClient, IndexFile
+
+BODY = b"wheel bytes"
+SHA = hashlib.sha256(BODY).hexdigest()
+PAGE = (
+    f'<html><a href="/files/six-1.16.0-py2.py3-none-any.whl#sha256={SHA}">six</a></html>'
+).encode()
+
+
+def client(tmp_path: Path, handler: Callable[[httpx.Request], httpx.Response]) -> IndexClient:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return IndexClient("idx", "https://u:tok@idx.example/simple", cache_dir=tmp_path, http=http)
+
+
+def test_pages_are_revalidated_with_etag_and_credentials_stay_on_the_index_host(
+    tmp_path: Path,
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        if req.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304)
+        return httpx.Response(
+            200, headers={"content-type": "text/html", "etag": '"v1"'}, content=PAGE
+        )
+
+    first = client(tmp_path, handler).project("Six")
+    again = client(tmp_path, handler).project("six")
+    assert first == again and first is not None and first[0].sha256 == SHA
+    assert [r.url.path for r in seen] == ["/simple/six/", "/simple/six/"]
+    assert seen[1].headers["if-none-match"] == '"v1"'
+    assert all(r.headers["authorization"].startswith("Basic ") for r in seen)
+    cached = "".join(p.read_text() for p in tmp_path.rglob("*.json"))
+    assert "tok" not in cached
+
+
+def always(resp: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda _req: resp
+
+
+def test_404_is_unknown_and_other_statuses_are_errors(tmp_path: Path) -> None:
+    assert client(tmp_path, lambda r: httpx.Response(404)).project("x") is None
+    for code, words in ((500, "HTTP 500"), (401, "refused access"), (200, "not a PEP 691/503")):
+        answer = httpx.Response(code, content=b"~~", headers={"content-type": "text/plain"})
+        c = client(tmp_path, always(answer))
+        with pytest.raises(SourceError, match=words) as err:
+            c.project("x")
+        assert "tok" not in str(err.value)
+
+
+def test_missing_size_streams_the_file_checks_it_and_caches_the_answer(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req.url.path)
+        return httpx.Response(200, content=BODY)
+
+    good = IndexFile(filename="six.whl", url="https://files.example/six.whl", sha256=SHA)
+    assert client(tmp_path, handler).facts(good) == (SHA, len(BODY))
+    assert client(tmp_path, handler).facts(good) == (SHA, len(BODY))
+    assert calls == ["/six.whl"]
+    bad = IndexFile(filename="six.whl", url="https://files.example/other.whl", sha256="0" * 64)
+    with pytest.raises(SourceError, match="serves wrong bytes"):
+        client(tmp_path, handler).facts(bad)
+    listed = IndexFile(filename="six.whl", url="https://x/y", sha256=SHA, size=3)
+    assert client(tmp_path, handler).facts(listed) == (SHA, 3)
+
+
+def test_file_on_another_host_gets_no_index_credentials(tmp_path: Path) -> None:
+    auth: list[str | None] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        auth.append(req.headers.get("authorization"))
+        return httpx.Response(200, content=BODY)
+
+    c = client(tmp_path, handler)
+    c.facts(IndexFile(filename="a.whl", url="https://cdn.example/a.whl", sha256=SHA))
+    c.facts(IndexFile(filename="b.whl", url="https://idx.example/files/b.whl", sha256=SHA))
+    assert auth[0] is None and auth[1] is not None

@@ -1,0 +1,465 @@
+"""Resolve the Python requirements of each install step into wheel pins for the *target*.
+
+Which engine does what:
+
+* ``uv pip compile --python-version … --python-platform …`` picks the versions: it is the
+  one resolver here that resolves for a platform and interpreter other than the host's
+  (environment markers and Requires-Python evaluated for the target). pip-compile and
+  hashin resolve for the host only (and hashin needs the JSON API), so they are not used.
+* :mod:`.pyindex` (PEP 691 JSON, else PEP 503 HTML; never per-version JSON) lists each
+  pinned release's files; :mod:`.pytarget` keeps those the target can install; sizes come
+  from PEP 691, else from streaming the file (which also checks its sha256).
+* :mod:`tritonlock.rules` checks coherence (torch family, numpy<2, one version per image).
+
+Steps are resolved in order; a step sees every version pinned by the earlier steps of
+its image as a constraint, so a later ``pip install`` can never lift numpy or any other
+package the image already has.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import ssl
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from .. import __version__, rules
+from ..errors import ResolveError, SourceError, UsageError
+from ..model import Index, Inputs, Lock, WheelFile, WheelPin
+from .pyindex import IndexClient, IndexFile, redact, split_credentials
+from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_URL_RE = re.compile(
+    r"^(https|http|file)://[A-Za-z0-9._~%+-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%+=,-]+)*/?"
+    r"(\?[A-Za-z0-9._~%+=,/-]+)?\Z"
+)
+_PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+?)\s*\\?$")
+UV_TIMEOUT = 1800
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstallStep:
+    name: str  # step, e.g. "buildbase", "final", "vllm"
+    image: str  # the image role it installs into, e.g. "base"
+    requirements: tuple[str, ...]
+    constraints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexSpec:
+    name: str  # logical name recorded in the lock, e.g. "pypi", "jetson"
+    url: str  # may carry credentials at resolve time; never recorded with them
+    extra: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    name: str
+    version: str
+    source: str | None  # the index URL uv took it from (credentials removed)
+    hashes: frozenset[str]  # bare hex, as uv saw them
+
+
+def resolve_wheels(
+    steps: Sequence[InstallStep],
+    *,
+    python_version: str,
+    machine: str,
+    indexes: Sequence[IndexSpec],
+    allow_sdist: bool = False,
+    cache_dir: Path,
+    jobs: int = 8,
+    progress: Callable[[str], None] | None = None,
+    glibc: tuple[int, int] = (2, 39),
+) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
+    """Pin every step's transitive closure for CPython ``python_version`` on ``machine``.
+
+    Raises UsageError for bad input and ResolveError for what the indexes cannot satisfy;
+    nothing is returned unless every step resolved and the coherence rules hold.
+    """
+    target = Target(python_version, machine, glibc)
+    _check_inputs(steps, indexes)
+    say = progress or (lambda _msg: None)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(
+        timeout=httpx.Timeout(60.0, connect=15.0),
+        follow_redirects=True,
+        verify=ssl.create_default_context(),  # the system CA store (and SSL_CERT_FILE)
+        headers={"User-Agent": f"tritonlock/{__version__}"},
+        limits=httpx.Limits(max_connections=max(jobs, 1) * 2),
+    ) as http:
+        world = _Indexes(indexes, cache_dir=cache_dir, http=http, jobs=jobs)
+        pins: list[WheelPin] = []
+        for step in steps:
+            say(f"step {step.name}: resolving for {target.describe()}")
+            earlier = [p for p in pins if p.image == step.image]
+            pins += _resolve_step(step, earlier, target, world, allow_sdist, cache_dir)
+    _check_rules(pins, [world.record(s) for s in indexes])
+    return tuple(pins), tuple(world.record(s) for s in indexes)
+
+
+def _check_inputs(steps: Sequence[InstallStep], indexes: Sequence[IndexSpec]) -> None:
+    for s in steps:
+        for what in (s.name, s.image):
+            if not NAME_RE.match(what):
+                raise UsageError(f"install step name/image {what!r} is not like 'final' or 'base'")
+    names = [s.name for s in steps]
+    if len(set(names)) != len(names):
+        raise UsageError(f"install step names must be unique: {', '.join(names)}")
+    if sum(1 for i in indexes if not i.extra) != 1:
+        raise UsageError("give exactly one --index-url (any others as --extra-index-url)")
+    seen: set[str] = set()
+    for i in indexes:
+        if not NAME_RE.match(i.name) or i.name in seen:
+            raise UsageError(f"index name {i.name!r} is not unique or not like 'pypi' or 'jetson'")
+        seen.add(i.name)
+        if not re.match(r"^https?://[^\s]+$", i.url):
+            raise UsageError(f"index {i.name!r}: {redact(i.url)!r} is not an http(s) URL")
+
+
+class _Indexes:
+    """The indexes in uv's priority order (extra indexes first), with memoised listings."""
+
+    def __init__(
+        self, specs: Sequence[IndexSpec], *, cache_dir: Path, http: httpx.Client, jobs: int
+    ) -> None:
+        ordered = [s for s in specs if s.extra] + [s for s in specs if not s.extra]
+        self.specs = ordered
+        self.clients = [IndexClient(s.name, s.url, cache_dir=cache_dir, http=http) for s in ordered]
+        self.jobs = max(jobs, 1)
+        self._memo: dict[str, tuple[IndexClient, list[IndexFile]] | None] = {}
+        self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
+
+    def record(self, spec: IndexSpec) -> Index:
+        clean, auth = split_credentials(spec.url)
+        keep = auth is None and _URL_RE.match(clean) is not None
+        return Index(name=spec.name, url=clean if keep else None)
+
+    def where(self) -> str:
+        return ", ".join(c.where() for c in self.clients)
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        todo = sorted({canonicalize_name(n) for n in names} - self._memo.keys())
+        with ThreadPoolExecutor(self.jobs) as pool:
+            for name, found in zip(todo, pool.map(self._lookup, todo), strict=True):
+                self._memo[name] = found
+
+    def _page(self, client: IndexClient, name: str) -> list[IndexFile] | None:
+        key = (client.name, name)
+        if key not in self._pages:
+            self._pages[key] = client.project(name)
+        return self._pages[key]
+
+    def _lookup(self, name: str) -> tuple[IndexClient, list[IndexFile]] | None:
+        for client in self.clients:  # uv's default "first-index" strategy
+            files = self._page(client, name)
+            if files is not None:
+                return client, files
+        return None
+
+    def find(self, name: str, source: str | None = None) -> tuple[IndexClient, list[IndexFile]]:
+        """Where ``name`` comes from: the index uv named (``source``), else the first having it."""
+        name = canonicalize_name(name)
+        for client in self.clients:
+            if source is not None and client.url.rstrip("/") == source.rstrip("/"):
+                files = self._page(client, name)
+                if files is not None:
+                    return client, files
+        if name not in self._memo:
+            self.prefetch([name])
+        found = self._memo[name]
+        if found is None:
+            raise ResolveError(f"package {name!r} is not on {self.where()}; check its name")
+        return found
+
+
+def _resolve_step(
+    step: InstallStep,
+    earlier: list[WheelPin],
+    target: Target,
+    world: _Indexes,
+    allow_sdist: bool,
+    cache_dir: Path,
+) -> list[WheelPin]:
+    wanted = _parse_requirements(step)
+    env = marker_env(target)
+    active = [r for r in wanted if r.marker is None or r.marker.evaluate(env)]
+    world.prefetch(r.name for r in active)
+    for req in active:
+        _precheck(step, req, target, world, allow_sdist)
+    inherited = tuple(f"{p.name}=={p.version}" for p in earlier)
+    pinned = _uv_compile(step, inherited, target, world, allow_sdist, cache_dir)
+    world.prefetch(p.name for p in pinned)
+    requested = _requested(active)
+    with ThreadPoolExecutor(world.jobs) as pool:
+        return list(
+            pool.map(lambda p: _pin(step, p, requested, target, world, allow_sdist), pinned)
+        )
+
+
+def _parse_requirements(step: InstallStep) -> list[Requirement]:
+    out = []
+    for text in step.requirements:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            raise UsageError(f"step {step.name!r}: {text!r} is not a valid requirement") from None
+        if req.url:
+            raise UsageError(
+                f"step {step.name!r}: {req.name} @ URL is not supported; serve it from an index"
+            )
+        out.append(req)
+    return out
+
+
+def _requested(reqs: list[Requirement]) -> dict[str, str]:
+    """The requirement as asked for, per normalised name (specifiers of repeats merged)."""
+    merged: dict[str, list[Requirement]] = {}
+    for r in reqs:
+        merged.setdefault(canonicalize_name(r.name), []).append(r)
+    out = {}
+    for name, rs in merged.items():
+        extras = sorted({e for r in rs for e in r.extras})
+        spec = ",".join(sorted(str(s) for r in rs for s in r.specifier))
+        out[name] = rs[0].name + (f"[{','.join(extras)}]" if extras else "") + spec
+    return out
+
+
+def _precheck(
+    step: InstallStep, req: Requirement, target: Target, world: _Indexes, allow_sdist: bool
+) -> None:
+    """Fail early, in words, for an unknown package, a missing version or no target file."""
+    client, files = world.find(req.name)
+    grouped = by_version(files)
+    matching = list(req.specifier.filter(sorted(grouped)))
+    if not matching:
+        have = ", ".join(str(v) for v in sorted(grouped)[-5:]) or "no files"
+        raise ResolveError(
+            f"step {step.name!r}: no version of {req.name} matches {str(req.specifier)!r} on "
+            f"{client.where()}; it has {have}"
+        )
+    matcher = Matcher(target)
+    for v in reversed(matching):
+        if choose(grouped[v], matcher, allow_sdist) is not None:
+            return
+    newest = matching[-1]
+    raise ResolveError(
+        f"step {step.name!r}: {req.name}{req.specifier} has no file for {target.describe()} on "
+        f"{client.where()}; {req.name} {newest} has only {_listing(grouped[newest], allow_sdist)}"
+    )
+
+
+def by_version(files: list[IndexFile]) -> dict[Version, list[IndexFile]]:
+    out: dict[Version, list[IndexFile]] = {}
+    for f in files:
+        v = file_version(f.filename)
+        if v is not None:
+            out.setdefault(v, []).append(f)
+    return out
+
+
+def _listing(files: list[IndexFile], allow_sdist: bool) -> str:
+    names = sorted(f.filename for f in files)
+    hint = "" if allow_sdist else " (sdists are not allowed: pass --allow-sdist to build one)"
+    return ", ".join(names) + (hint if any(is_sdist(n) for n in names) else "")
+
+
+def choose(
+    mine: list[IndexFile], matcher: Matcher, allow_sdist: bool
+) -> tuple[list[IndexFile], bool] | None:
+    """The files of one release the target installs: its wheels, else (if allowed) its sdist."""
+    wheels = [f for f in mine if matcher.wheel_ok(f.filename, f.requires_python)]
+    if wheels:
+        return wheels, False
+    sdists = [f for f in mine if is_sdist(f.filename) and matcher.python_ok(f.requires_python)]
+    if allow_sdist and sdists:
+        return sdists, True
+    return None
+
+
+def _pin(
+    step: InstallStep,
+    p: Pinned,
+    requested: dict[str, str],
+    target: Target,
+    world: _Indexes,
+    allow_sdist: bool,
+) -> WheelPin:
+    client, files = world.find(p.name, p.source)
+    mine = by_version(files).get(Version(p.version), [])
+    chosen = choose(mine, Matcher(target), allow_sdist)
+    if chosen is None:
+        raise ResolveError(
+            f"step {step.name!r}: {p.name}=={p.version} has no file for {target.describe()} on "
+            f"{client.where()}; it has only {_listing(mine, allow_sdist) or 'no files'}"
+        )
+    kept, sdist = chosen
+    out = []
+    for f in sorted(kept, key=lambda f: f.filename):
+        sha, size = client.facts(f)
+        if p.hashes and sha not in p.hashes:
+            raise SourceError(
+                f"{f.filename!r} on {client.where()} is listed with sha256:{sha}, which uv did "
+                "not see for that release; the index changed during the resolve, try again"
+            )
+        out.append(WheelFile(name=f.filename, sha256=f"sha256:{sha}", size=size))
+    name = canonicalize_name(p.name)
+    return WheelPin(
+        step=step.name,
+        image=step.image,
+        name=name,
+        version=_spelled_as_in_files(p.version, out),
+        index=client.name,
+        files=tuple(out),
+        requested=requested.get(name),
+        sdist=sdist,
+    )
+
+
+def _spelled_as_in_files(version: str, files: list[WheelFile]) -> str:
+    """The version as the wheel filenames spell it (uv prints it normalised: ``.nv25.04`` →
+    ``.nv25.4``), so the lock's version and its files' names agree."""
+    spelled = {f.name[:-4].split("-")[1] for f in files if f.name.endswith(".whl")}
+    return spelled.pop() if len(spelled) == 1 else version
+
+
+def _uv_compile(
+    step: InstallStep,
+    inherited: tuple[str, ...],
+    target: Target,
+    world: _Indexes,
+    allow_sdist: bool,
+    cache_dir: Path,
+) -> list[Pinned]:
+    """Run ``uv pip compile`` for the target; credentials travel in the environment only."""
+    with tempfile.TemporaryDirectory(prefix="tritonlock-uv-") as tmp:
+        reqs, cons = Path(tmp, "requirements.in"), Path(tmp, "constraints.txt")
+        reqs.write_text("".join(f"{r}\n" for r in step.requirements))
+        cons.write_text("".join(f"{c}\n" for c in (*step.constraints, *inherited)))
+        cmd = [
+            "uv", "pip", "compile", "--no-config", "--no-python-downloads", "--quiet",
+            "--python-version", target.python, "--python-platform", target.uv_platform,
+            "--emit-index-annotation", "--no-annotate", "--no-header", "--generate-hashes",
+            "--cache-dir", str(cache_dir / "uv"), "--constraints", str(cons), str(reqs),
+        ]  # fmt: skip
+        if not allow_sdist:
+            cmd[3:3] = ["--only-binary", ":all:"]
+        try:
+            done = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                env=_uv_env(world),
+                timeout=UV_TIMEOUT,
+                check=False,
+                cwd=tmp,
+            )
+        except FileNotFoundError:
+            raise ResolveError("uv is not installed; `pip install uv`") from None
+        except subprocess.TimeoutExpired:
+            raise ResolveError(f"step {step.name!r}: uv did not finish in {UV_TIMEOUT} s") from None
+    if done.returncode != 0:
+        why = _condense(done.stderr)
+        more = " (earlier steps of this image pin versions it must keep)" if inherited else ""
+        raise ResolveError(
+            f"step {step.name!r}: cannot resolve for {target.describe()}: {why}{more}"
+        )
+    return parse_uv_output(done.stdout)
+
+
+def _uv_env(world: _Indexes) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["UV_CONCURRENT_DOWNLOADS"] = str(world.jobs)
+    env["UV_SYSTEM_CERTS"] = env["UV_NATIVE_TLS"] = "1"  # the system CA store, as httpx here
+    env["UV_INDEX_URL"] = next(s.url for s in world.specs if not s.extra)
+    extras = [s.url for s in world.specs if s.extra]
+    if extras:
+        env["UV_EXTRA_INDEX_URL"] = " ".join(extras)
+    return env
+
+
+def _condense(stderr: str) -> str:
+    """uv's multi-line error as one line without credentials."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    keep = [ln for ln in lines if not ln.startswith("warning:")] or lines or ["uv failed"]
+    text = " ".join(keep)
+    text = re.sub(r"^error:\s*", "", text)
+    return redact(text)[:600]
+
+
+def parse_uv_output(text: str) -> list[Pinned]:
+    """Pins, their hashes and their ``# from`` index out of ``uv pip compile`` output."""
+    out: list[Pinned] = []
+    name = version = source = None
+    hashes: set[str] = set()
+
+    def flush() -> None:
+        if name and version:
+            out.append(Pinned(name, version, source, frozenset(hashes)))
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if m := _PIN_RE.match(line):
+            flush()
+            name, version, source, hashes = m.group(1), m.group(2), None, set()
+        elif line.startswith("--hash=sha256:"):
+            hashes.add(line.split(":", 1)[1].rstrip(" \\").lower())
+        elif line.startswith("# from "):
+            source = split_credentials(line[len("# from ") :].strip())[0]
+    flush()
+    return out
+
+
+def _check_rules(pins: list[WheelPin], indexes: list[Index]) -> None:
+    lock = Lock(inputs=Inputs(release="-", target="-"), wheel=tuple(pins), index=tuple(indexes))
+    problems: list[str] = []
+    for rule in (
+        rules.wheel_files_match,
+        rules.one_version_per_image,
+        rules.numpy_below_2,
+        rules.torch_family,
+    ):
+        problems += rule(lock)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ResolveError(f"{problems[0]}{more}")
+
+
+def read_requirements_file(path: Path, _seen: frozenset[Path] = frozenset()) -> tuple[str, ...]:
+    """The requirements of a pip requirements file (``-r`` includes followed), for
+    ``--requirement FILE`` / ``--constraint FILE``; index options belong on the command line."""
+    path = path.resolve()
+    if path in _seen:
+        raise UsageError(f"{path}: includes itself (-r loop)")
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{path}: cannot read requirements: {err}") from None
+    out: list[str] = []
+    for n, line in enumerate(re.sub(r"\\\n", " ", text).splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        line = re.sub(r"\s--hash[= ]\S+", "", line).strip()
+        if not line:
+            continue
+        if m := re.match(r"^(-r|--requirement)[= ]\s*(\S+)$", line):
+            out += read_requirements_file(path.parent / m.group(2), _seen | {path})
+        elif line.startswith("-"):
+            raise UsageError(
+                f"{path}:{n}: option {line.split()[0]!r} is not supported in a requirements file "
+                "here; pass indexes with --index-url/--extra-index-url"
+            )
+        else:
+            out.append(line)
+    return tuple(out)
