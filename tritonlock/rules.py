@@ -66,7 +66,7 @@ def wheel_files_match(lock: Lock) -> list[str]:
             path = f"wheel[{i}].files[{j}].name"
             if f.name.endswith(".whl"):
                 parts = f.name[:-4].split("-")
-                if len(parts) < 5 or _norm(parts[0]) != w.name or parts[1] != _fname_ver(w.version):
+                if len(parts) < 5 or _norm(parts[0]) != w.name or not _same_version(parts[1], w):
                     out.append(f"{path}: {f.name!r} is not a wheel of {w.name} {w.version}")
             elif not w.sdist:
                 out.append(f"{path}: {f.name!r} is an sdist, but sdist is not allowed for {w.name}")
@@ -77,8 +77,12 @@ def _norm(name: str) -> str:
     return name.replace("_", "-").replace(".", "-").lower()
 
 
-def _fname_ver(version: str) -> str:
-    return version.replace("-", "_")
+def _same_version(spelled: str, pin: WheelPin) -> bool:
+    """A wheel file name may spell the version differently (``1.0_post1``, ``1.0.post1``)."""
+    if spelled == pin.version.replace("-", "_"):
+        return True
+    a, b = _parse_version(spelled.replace("_", "-")), _parse_version(pin.version)
+    return a is not None and a == b
 
 
 def _parse_version(text: str) -> Version | None:

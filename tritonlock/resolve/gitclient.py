@@ -1,0 +1,311 @@
+"""Git as a subprocess: ask a remote for refs, read the few files of one commit.
+
+Every call runs ``git`` without a shell, with ``GIT_TERMINAL_PROMPT=0``, only the
+https/http/git/file/ssh transports allowed (``ext::`` never), ``--`` before every
+URL, and a timeout that kills the whole process group. Trees are read with a
+shallow, blob-less, sparse fetch of one commit: only ``.gitmodules``,
+``CMakeLists*.txt`` and ``*.cmake`` blobs cross the wire. :class:`TreeCache`
+keeps what was read per (canonical URL, commit), so a second resolve of the same
+inputs fetches no tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tritonlock.atomic import atomic_write_text
+from tritonlock.cmake import is_cmake_file
+
+_PROTOCOLS = ("https", "http", "git", "file", "ssh")
+_CONFIG = [
+    "-c",
+    "protocol.allow=never",
+    *(x for p in _PROTOCOLS for x in ("-c", f"protocol.{p}.allow=always")),
+    "-c",
+    "protocol.ext.allow=never",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "init.defaultBranch=main",
+    "-c",
+    "advice.detachedHead=false",
+]
+SPARSE = ("/.gitmodules", "CMakeLists*.txt", "*.cmake")
+
+
+class GitFailed(Exception):
+    """A git subprocess failed; ``reason`` is a short classification of its stderr."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_REASONS = (
+    (
+        r"could not read Username|Authentication failed|terminal prompts disabled|"
+        r"HTTP Basic: Access denied|returned error: 401|returned error: 403|"
+        r"Permission denied \(publickey",
+        "authentication required (configure a credential helper)",
+    ),
+    (
+        r"Could not resolve host|Name or service not known|Temporary failure in name resolution",
+        "host not found",
+    ),
+    (
+        r"Connection refused|Failed to connect|unable to connect|Connection reset|"
+        r"No route to host|Network is unreachable",
+        "unreachable",
+    ),
+    (
+        r"not our ref|unadvertised object|no such remote ref|couldn't find remote ref|"
+        r"not a valid object|bad object|unable to read tree|remote error: .*(missing|not found)",
+        "commit not available",
+    ),
+    (
+        r"does not appear to be a git repository|repository .* not found|no such repository|"
+        r"not found: did you run|"
+        r"returned error: 404|not valid: is this a git repository|"
+        r"protocol error|unexpected (disconnect|end)|invalid server response|bad line length",
+        "not a git repository",
+    ),
+)
+
+
+def classify(stderr: str) -> str:
+    """A short reason for a git failure, from its stderr."""
+    for pattern, reason in _REASONS:
+        if re.search(pattern, stderr, re.IGNORECASE):
+            return reason
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    last = lines[-1] if lines else "git failed"
+    return redact(last.removeprefix("fatal: "))[:200]
+
+
+def redact(text: str) -> str:
+    """Drop any ``user:password@`` from URLs inside ``text``."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "", text)
+
+
+_REPO_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+)
+
+
+def _env() -> dict[str, str]:
+    """The caller's environment without repository overrides, and never a prompt."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_VARS}
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GCM_INTERACTIVE="never",
+        GIT_PROTOCOL_FROM_USER="0",
+        LC_ALL="C",
+        LANGUAGE="C",
+    )
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+    return env
+
+
+def run_git(args: list[str], *, cwd: Path | None = None, timeout: float) -> str:
+    """Run ``git <args>``; return stdout or raise :class:`GitFailed`."""
+    proc = subprocess.Popen(
+        ["git", *_CONFIG, *args],
+        cwd=cwd,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise GitFailed(f"timed out after {timeout:g}s") from None
+    if proc.returncode != 0:
+        raise GitFailed(classify(err.decode("utf-8", "replace")))
+    return out.decode("utf-8", "replace")
+
+
+def ls_remote(url: str, patterns: list[str], *, timeout: float) -> list[tuple[str, str]]:
+    """``git ls-remote -- url patterns...`` as (refname, object id) pairs, peeled tags too.
+
+    A pattern does not match its own ``^{}`` line, so each is asked for twice.
+    """
+    peeled = [f"{p}^{{}}" for p in patterns]
+    out = run_git(["ls-remote", "--", url, *patterns, *peeled], timeout=timeout)
+    pairs: list[tuple[str, str]] = []
+    for line in out.splitlines():
+        oid, _, name = line.partition("\t")
+        if re.fullmatch(r"[0-9a-f]{40}", oid) and name:
+            pairs.append((name, oid))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tree:
+    """What tritonlock needs of one commit."""
+
+    commit: str
+    committed: int
+    gitlinks: tuple[tuple[str, str], ...] = ()  # (path, commit)
+    gitmodules: tuple[tuple[str, str, str], ...] = ()  # (name, key, value)
+    cmake_files: tuple[tuple[str, str], ...] = ()  # (path, text)
+    gitmodules_error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "commit": self.commit,
+                "committed": self.committed,
+                "gitlinks": self.gitlinks,
+                "gitmodules": self.gitmodules,
+                "cmake_files": self.cmake_files,
+                "gitmodules_error": self.gitmodules_error,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Tree:
+        d = json.loads(text)
+        return cls(
+            commit=d["commit"],
+            committed=int(d["committed"]),
+            gitlinks=tuple((p, c) for p, c in d["gitlinks"]),
+            gitmodules=tuple((n, k, v) for n, k, v in d["gitmodules"]),
+            cmake_files=tuple((p, t) for p, t in d["cmake_files"]),
+            gitmodules_error=d.get("gitmodules_error"),
+        )
+
+
+def _entries(listing: str) -> list[tuple[str, str, str, str]]:
+    """``git ls-tree -r -z`` output as (mode, type, oid, path)."""
+    rows: list[tuple[str, str, str, str]] = []
+    for record in listing.split("\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition("\t")
+        mode, kind, oid = meta.split(" ")
+        rows.append((mode, kind, oid, path))
+    return rows
+
+
+def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str], ...], str | None]:
+    path = work / ".gitmodules"
+    if not path.is_file() or path.is_symlink():
+        return (), None
+    try:
+        out = run_git(["config", "-f", ".gitmodules", "-z", "--list"], cwd=work, timeout=timeout)
+    except GitFailed as err:
+        return (), f".gitmodules is not valid ({err.reason})"
+    rows: list[tuple[str, str, str]] = []
+    for record in out.split("\0"):
+        key, _, value = record.partition("\n")
+        if key.startswith("submodule.") and key.count(".") >= 2:
+            name, var = key[len("submodule.") :].rsplit(".", 1)
+            rows.append((name, var, value))
+    return tuple(rows), None
+
+
+def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout: float) -> Tree:
+    """Fetch ``want`` (a ref name or ``commit``) shallow and blob-less; read the tree.
+
+    Raises :class:`GitFailed` with reason "moved to <sha>" when ``want`` is a ref
+    that no longer points at ``commit``.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="tree-", dir=scratch))
+    try:
+        run_git(["init", "-q", str(work)], timeout=timeout)
+        run_git(["remote", "add", "origin", "--", fetch_url], cwd=work, timeout=timeout)
+        run_git(["sparse-checkout", "set", "--no-cone", *SPARSE], cwd=work, timeout=timeout)
+        run_git(
+            ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", want],
+            cwd=work,
+            timeout=timeout,
+        )
+        got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
+        if got != commit:
+            raise GitFailed(f"moved to {got}")
+        run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout)
+        committed = run_git(["show", "-s", "--format=%ct", commit], cwd=work, timeout=timeout)
+        listing = run_git(["ls-tree", "-r", "-z", commit], cwd=work, timeout=timeout)
+        entries = _entries(listing)
+        gitmodules, problem = _gitmodules(work, timeout)
+        cmake = [
+            (p, (work / p).read_text("utf-8", "replace"))
+            for mode, kind, _, p in entries
+            if kind == "blob" and mode in ("100644", "100755") and is_cmake_file(p)
+        ]
+        return Tree(
+            commit=commit,
+            committed=int(committed.strip()),
+            gitlinks=tuple((p, oid) for _, kind, oid, p in entries if kind == "commit"),
+            gitmodules=gitmodules,
+            cmake_files=tuple(sorted(cmake)),
+            gitmodules_error=problem,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class TreeCache:
+    """Trees already read, one JSON file per (canonical URL, commit)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, url: str, commit: str) -> Path:
+        key = hashlib.sha256(f"{url}\n{commit}".encode()).hexdigest()
+        return self.root / "trees" / key[:2] / f"{key}.json"
+
+    def get(self, url: str, commit: str) -> Tree | None:
+        path = self._path(url, commit)
+        try:
+            tree = Tree.from_json(path.read_text("utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return tree if tree.commit == commit else None
+
+    def put(self, url: str, tree: Tree) -> None:
+        atomic_write_text(self._path(url, tree.commit), tree.to_json())
+
+
+class SubprocessGit:
+    """The real :class:`tritonlock.resolve.git.GitSource`: git subprocesses plus a cache."""
+
+    def __init__(self, cache_dir: Path, *, timeout: float = 120.0) -> None:
+        self.cache = TreeCache(cache_dir)
+        self.scratch = cache_dir / "tmp"
+        self.timeout = timeout
+
+    def ls_remote(self, fetch_url: str, patterns: list[str]) -> list[tuple[str, str]]:
+        return ls_remote(fetch_url, patterns, timeout=self.timeout)
+
+    def cached_tree(self, url: str, commit: str) -> Tree | None:
+        return self.cache.get(url, commit)
+
+    def read_tree(self, url: str, fetch_url: str, commit: str, want: str) -> Tree:
+        tree = fetch_tree(fetch_url, commit, want, scratch=self.scratch, timeout=self.timeout)
+        self.cache.put(url, tree)
+        return tree
