@@ -1,0 +1,155 @@
+"""Options shared by `resolve` and `update`: where bytes come from, never what they are."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import UsageError
+from ..resolve.pipeline import GITHUB_ORG, ResolveOptions
+from ..resolve.wheels import IndexSpec, read_requirements_file
+
+
+def add_source_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sources and mirrors (change where bytes come from, never the pins)")
+    g.add_argument(
+        "--github-organization",
+        dest="organization",
+        default=GITHUB_ORG,
+        metavar="URL",
+        help="Triton repos' organization (default: %(default)s)",
+    )
+    g.add_argument(
+        "--server-ref", metavar="REF", help="server ref (default: rYY.MM of the release)"
+    )
+    g.add_argument(
+        "--git-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="fetch git URLs starting with PREFIX from MIRROR (repeatable)",
+    )
+    g.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="REGISTRY=MIRROR",
+        help="ask MIRROR for images of REGISTRY (repeatable)",
+    )
+    g.add_argument(
+        "--url-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="download URLs starting with PREFIX from MIRROR (repeatable)",
+    )
+    g.add_argument(
+        "--index-url",
+        default="https://pypi.org/simple",
+        metavar="URL",
+        help="Python package index (PEP 503/691; credentials from netrc/env only)",
+    )
+    g.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="[NAME=]URL",
+        help="additional index, e.g. a Jetson wheel index (repeatable)",
+    )
+    g.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="your own Python requirements, installed into the final image (repeatable)",
+    )
+    g.add_argument(
+        "-c",
+        "--constraint",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="constraints applied to every install step (repeatable)",
+    )
+    g.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="registry reached over plain http (local mirrors only)",
+    )
+    g.add_argument("--ca-file", type=Path, metavar="PEM", help="extra CA bundle for registries")
+    g.add_argument(
+        "--allow-http", action="store_true", help="allow http:// downloads (local mirrors)"
+    )
+    g.add_argument(
+        "--allow-sdist",
+        action="store_true",
+        help="accept source distributions where no wheel fits the target (recorded)",
+    )
+    g.add_argument(
+        "--apt-snapshot",
+        metavar="YYYYMMDDTHHMMSSZ",
+        help="apt archive snapshot (default: the server commit's time)",
+    )
+    g.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="write a partial lock listing what could not be resolved",
+    )
+    g.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: ~/.cache/tritonlock)"
+    )
+    g.add_argument("-j", "--jobs", type=int, default=8, help="parallel requests (default: 8)")
+    out = p.add_argument_group("output")
+    out.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    out.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def _pairs(specs: list[str], option: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for spec in specs:
+        prefix, sep, target = spec.partition("=")
+        if not sep or not prefix or not target:
+            raise UsageError(f"{option} {spec!r}: expected PREFIX=MIRROR")
+        out.append((prefix, target))
+    return tuple(out)
+
+
+def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
+    specs = [IndexSpec(name="pypi", url=args.index_url)]
+    for i, spec in enumerate(args.extra_index_url, start=1):
+        name, sep, url = spec.partition("=")
+        if not sep or "://" in name:
+            name, url = f"extra{i}", spec
+        specs.append(IndexSpec(name=name, url=url, extra=True))
+    return tuple(specs)
+
+
+def resolve_options(args: argparse.Namespace, **extra: object) -> ResolveOptions:
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    kwargs: dict[str, object] = dict(
+        organization=args.organization.rstrip("/"),
+        server_ref=args.server_ref,
+        git_mirrors=_pairs(args.git_mirror, "--git-mirror"),
+        registry_mirrors=_pairs(args.registry_mirror, "--registry-mirror"),
+        url_mirrors=_pairs(args.url_mirror, "--url-mirror"),
+        indexes=_indexes(args),
+        allow_partial=args.allow_partial,
+        allow_sdist=args.allow_sdist,
+        allow_http=args.allow_http,
+        insecure_registries=tuple(args.insecure_registry),
+        ca_file=args.ca_file,
+        apt_snapshot=args.apt_snapshot,
+        requirements=tuple(r for f in args.requirement for r in read_requirements_file(f)),
+        constraints=tuple(c for f in args.constraint for c in read_requirements_file(f)),
+        jobs=args.jobs,
+    )
+    if args.cache_dir is not None:
+        kwargs["cache_dir"] = args.cache_dir
+    kwargs.update(extra)
+    return ResolveOptions(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,162 @@
+"""`tritonlock resolve RELEASE --target T`: pin every input of a Triton build into a lock."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from .. import lockfile
+from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
+from ..model import Inputs, Lock
+from ..resolve.pipeline import resolve
+from ..ui.progress import Progress
+from ..upstream import options as upstream_options
+from ._sources import add_source_options, resolve_options
+
+HELP = "pin every input of a Triton build (upstream's own recipe) into triton.lock"
+TARGETS = ("x86_64", "sbsa", "igpu", "cpu")
+FEATURES = tuple(sorted(upstream_options.FEATURES))
+DEFAULT_FEATURES = ("logging", "stats", "metrics", "cpu-metrics", "tracing")
+GPU_FEATURES = ("gpu-metrics",)
+DEFAULT_ENDPOINTS = ("grpc", "http")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "resolve",
+        help=HELP,
+        description=HELP + ". Options use build.py's vocabulary, so a build.py command carries "
+        "over. Example: tritonlock resolve 25.04 --target igpu --backend python --backend vllm",
+    )
+    add_input_options(p)
+    add_source_options(p)
+    p.add_argument(
+        "-o", "--output", default="triton.lock", help="lock to write (default: %(default)s)"
+    )
+    p.set_defaults(func=run)
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "what to build (recorded in the lock's [inputs])",
+        description=f"--enable-FEATURE switches build.py features: {', '.join(FEATURES)} "
+        f"(default: {', '.join(DEFAULT_FEATURES)}, plus gpu-metrics on GPU targets; "
+        "GPU support itself comes from --target).",
+    )
+    g.add_argument("release", help="Triton container release, e.g. 25.04")
+    g.add_argument(
+        "--target",
+        choices=TARGETS,
+        required=True,
+        help="x86_64 (linux/amd64 GPU), sbsa (linux/arm64 GPU), igpu (Jetson), cpu",
+    )
+    g.add_argument(
+        "--backend",
+        action="append",
+        default=[],
+        metavar="NAME[:REF]",
+        help="backend to build, optionally at a ref (repeatable)",
+    )
+    g.add_argument("--repoagent", action="append", default=[], metavar="NAME[:REF]")
+    g.add_argument("--cache", action="append", default=[], metavar="NAME[:REF]")
+    g.add_argument(
+        "--endpoint",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"default: {', '.join(DEFAULT_ENDPOINTS)}",
+    )
+    g.add_argument(
+        "--filesystem",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="gcs, s3, azure_storage (repeatable)",
+    )
+    for feature in FEATURES:
+        g.add_argument(
+            f"--enable-{feature}",
+            dest="features",
+            action="append_const",
+            const=feature,
+            help=argparse.SUPPRESS,
+        )
+    g.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="ROLE,REF",
+        help="override an image: base, gpu-base or pytorch (repeatable)",
+    )
+
+
+def inputs_from_args(args: argparse.Namespace) -> Inputs:
+    if not re.fullmatch(r"[0-9]{2}\.[0-9]{2}", args.release):
+        raise UsageError(f"release {args.release!r}: expected YY.MM, e.g. 25.04")
+    features: list[str] = list(args.features or DEFAULT_FEATURES)
+    if args.target != "cpu" and not args.features:
+        features += GPU_FEATURES
+    images = []
+    for spec in args.image:
+        role, sep, ref = spec.partition(",")
+        if not sep or role not in ("base", "gpu-base", "pytorch") or not ref:
+            raise UsageError(
+                f"--image {spec!r}: expected ROLE,REF with ROLE base, gpu-base or pytorch"
+            )
+        images.append((role, ref))
+    return Inputs(
+        release=args.release,
+        target=args.target,
+        backends=tuple(dict.fromkeys(args.backend)),
+        repoagents=tuple(dict.fromkeys(args.repoagent)),
+        caches=tuple(dict.fromkeys(args.cache)),
+        endpoints=tuple(dict.fromkeys(args.endpoint or DEFAULT_ENDPOINTS)),
+        filesystems=tuple(dict.fromkeys(args.filesystem)),
+        features=tuple(dict.fromkeys(features)),
+        images=tuple(sorted(images)),
+    )
+
+
+def describe_inputs(inputs: Inputs) -> str:
+    parts = [
+        f"release {inputs.release}",
+        f"target {inputs.target}",
+        "backends " + (", ".join(inputs.backends) or "(none)"),
+        "endpoints " + ", ".join(inputs.endpoints),
+        "features " + ", ".join(inputs.features),
+    ]
+    if inputs.filesystems:
+        parts.append("filesystems " + ", ".join(inputs.filesystems))
+    for role, ref in inputs.images:
+        parts.append(f"image {role}={ref}")
+    return "resolving " + "; ".join(parts)
+
+
+def report(lock: Lock, path: str, as_json: bool) -> int:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "lock": path,
+                    "content-hash": lock.content_hash,
+                    "complete": not lock.partial,
+                    "counts": {k: len(getattr(lock, k)) for k in ("git", "wheel", "image", "url")},
+                    "unresolved": [u.to_dict() for u in lock.unresolved],
+                },
+                indent=2,
+            )
+        )
+    return EXIT_NEGATIVE if lock.partial else EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = inputs_from_args(args)
+    opts = resolve_options(args)
+    with Progress(quiet=args.quiet or args.json) as progress:
+        progress.note(describe_inputs(inputs))
+        lock = resolve(inputs, opts, progress, progress.note)
+        sealed = lockfile.write(lock, args.output)
+        state = "PARTIAL" if sealed.partial else "wrote"
+        progress.note(f"{state} {args.output} {sealed.content_hash}")
+    return report(sealed, args.output, args.json)

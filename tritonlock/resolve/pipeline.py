@@ -1,0 +1,355 @@
+"""`resolve`: tie the git, upstream, wheel, image, URL and apt resolvers into one lock.
+
+Order: pin the server repo → read release facts and capture upstream's recipe at that
+commit → pin every git source (and what CMake fetches) → in parallel: wheels, images,
+URL downloads, apt → check the rules → return the lock (the caller writes it atomically).
+Each resolver failure is an error, or with ``allow_partial`` an ``[[unresolved]]`` entry.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
+
+from .. import rules
+from ..errors import ResolveError, TritonLockError
+from ..model import Apt, GitPin, ImagePin, Index, Inputs, Lock, Unresolved, UrlPin, WheelPin
+from ..upstream import FloatingInputs, buildpy_options, capture_recipe, read_release_facts
+from ..upstream.steps import files_needed, plan_pip_steps
+from . import apt as aptres
+from . import git as gitres
+from . import images as imgres
+from . import urls as urlres
+from . import wheels as whlres
+from .trees import checkout, read_files
+
+GITHUB_ORG = "https://github.com/triton-inference-server"
+# target → (image platform, machine, dpkg architecture)
+TARGETS = {
+    "x86_64": ("linux/amd64", "x86_64", "amd64"),
+    "sbsa": ("linux/arm64/v8", "aarch64", "arm64"),
+    "igpu": ("linux/arm64/v8", "aarch64", "arm64"),
+    "cpu": ("linux/amd64", "x86_64", "amd64"),
+}
+UBUNTU_SNAPSHOTS = "https://snapshot.ubuntu.com/ubuntu"
+
+Progress = Callable[[str], None]
+T = TypeVar("T")
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveOptions:
+    """Everything `resolve` needs besides the inputs; none of it is recorded in the lock."""
+
+    organization: str = GITHUB_ORG
+    server_ref: str | None = None
+    git_mirrors: tuple[tuple[str, str], ...] = ()
+    registry_mirrors: tuple[tuple[str, str], ...] = ()
+    url_mirrors: tuple[tuple[str, str], ...] = ()
+    indexes: tuple[whlres.IndexSpec, ...] = (
+        whlres.IndexSpec(name="pypi", url="https://pypi.org/simple"),
+    )
+    requirements: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    allow_partial: bool = False
+    allow_sdist: bool = False
+    allow_http: bool = False
+    insecure_registries: tuple[str, ...] = ()
+    ca_file: Path | None = None
+    apt_snapshot: str | None = None
+    apt_base: str = UBUNTU_SNAPSHOTS
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tritonlock")
+    jobs: int = 8
+    timeout: float = 120.0
+    previous: Lock | None = None
+
+
+@dataclass
+class _Ctx:
+    inputs: Inputs
+    opts: ResolveOptions
+    say: Progress
+    notes: Progress
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+    def take(self, fut: Future[T], kind: str, what: str, empty: T) -> T:
+        try:
+            return fut.result()
+        except TritonLockError as err:
+            if not self.opts.allow_partial:
+                raise
+            self.unresolved.append(Unresolved(kind=kind, what=what, why=_one_line(str(err))))
+            self.say(f"unresolved: {kind} {what}")
+            return empty
+
+
+def resolve(
+    inputs: Inputs,
+    opts: ResolveOptions,
+    progress: Progress | None = None,
+    notes: Progress | None = None,
+) -> Lock:
+    """A complete lock for ``inputs`` (or a partial one with ``allow_partial``)."""
+    ctx = _Ctx(inputs=inputs, opts=opts, say=progress or _quiet, notes=notes or _quiet)
+    server = _server_pin(ctx)
+    with tempfile.TemporaryDirectory(prefix="tritonlock-") as tmp:
+        tree = Path(tmp) / "server"
+        checkout(server.url, server.commit, tree, opts.git_mirrors)
+        facts = read_release_facts(
+            _read(tree / "build.py"),
+            _read_opt(tree / "TRITON_VERSION"),
+            _read_opt(tree / "docs" / "introduction" / "compatibility.md"),
+            upstream_release=inputs.release,
+        )
+        ctx.say("recipe: build.py --dryrun " + " ".join(buildpy_options(inputs)))
+        recipe, floating, _generated = capture_recipe(
+            tree, inputs, timeout=opts.timeout, commit=server.commit
+        )
+        lock = Lock(inputs=inputs, release=facts, recipe=recipe)
+        git = _git(ctx, server, floating)
+        texts = _step_files(ctx, floating, tree, git.pins)
+    lock = _rest(ctx, lock, replace(git, pins=_with_server(git.pins, server)), floating, texts)
+    problems = [p for p in rules.check(lock) if not p.startswith("unresolved[")]
+    if problems:
+        raise ResolveError(f"the resolved pins break a rule: {problems[0]}")
+    return lock
+
+
+def _server_pin(ctx: _Ctx) -> GitPin:
+    ref = ctx.opts.server_ref or f"r{ctx.inputs.release}"
+    ctx.say(f"git: server {ref}")
+    result = gitres.resolve_git(
+        [gitres.GitRequest(name="server", url=f"{ctx.opts.organization}/server", ref=ref)],
+        mirrors=ctx.opts.git_mirrors,
+        cache_dir=ctx.opts.cache_dir / "git",
+        follow_cmake=False,
+        previous=ctx.opts.previous.git if ctx.opts.previous else (),
+    )
+    return result.pins[0]
+
+
+def _with_server(pins: Sequence[GitPin], server: GitPin) -> tuple[GitPin, ...]:
+    if any(p.name == "server" for p in pins):
+        return tuple(pins)
+    return (server, *pins)
+
+
+def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResolution:
+    requests = [gitres.GitRequest(name="server", url=server.url, ref=server.ref)]
+    requests += [
+        gitres.GitRequest(name=u.name, url=u.url, ref=u.ref, found_in=u.found_in)
+        for u in floating.git
+    ]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fut = pool.submit(
+            gitres.resolve_git,
+            requests,
+            mirrors=ctx.opts.git_mirrors,
+            cache_dir=ctx.opts.cache_dir / "git",
+            jobs=ctx.opts.jobs,
+            variables=cmake_variables(ctx.opts.organization, server.ref, floating),
+            previous=ctx.opts.previous.git if ctx.opts.previous else (),
+            progress=ctx.say,
+        )
+        return ctx.take(fut, "git", "git sources", gitres.GitResolution())
+
+
+COMPONENTS = ("common", "core", "backend", "third_party")
+
+
+def cmake_variables(organization: str, ref: str, floating: FloatingInputs) -> dict[str, str]:
+    """The variables upstream's cmake_build passes (organization, ``TRITON_*_REPO_TAG``)."""
+    refs = {u.name: u.ref for u in floating.git}
+    variables = {"TRITON_REPO_ORGANIZATION": organization}
+    for name in COMPONENTS:
+        variables[f"TRITON_{name.upper()}_REPO_TAG"] = refs.get(name, ref)
+    return variables
+
+
+def _step_files(
+    ctx: _Ctx, floating: FloatingInputs, server_tree: Path, pins: Sequence[GitPin]
+) -> dict[str, str]:
+    """Texts of the files the pip plan reads (requirements files, in-tree wheels' metadata)."""
+    texts: dict[str, str] = {}
+    asked: set[str] = set()
+    while True:
+        wanted = [k for k in files_needed(floating.pip, texts) if k not in asked]
+        if not wanted:
+            return texts
+        asked.update(wanted)
+        texts.update(read_files(wanted, server_tree, pins, ctx.opts.git_mirrors))
+
+
+def _rest(
+    ctx: _Ctx,
+    lock: Lock,
+    git: gitres.GitResolution,
+    floating: FloatingInputs,
+    texts: dict[str, str],
+) -> Lock:
+    platform, machine, arch = TARGETS[ctx.inputs.target]
+    committed = next((p.committed for p in git.pins if p.name == "server"), None)
+    url_reqs = [(u.url, f) for u in floating.urls if _plain_url(u.url) for f in u.found_in or ("",)]
+    url_reqs += list(git.url_requests)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        wheel_f = pool.submit(_wheels, ctx, lock, floating, texts, machine)
+        image_f = pool.submit(_images, ctx, floating, platform)
+        url_f = pool.submit(
+            urlres.resolve_urls,
+            url_reqs,
+            allow_http=ctx.opts.allow_http,
+            mirrors=ctx.opts.url_mirrors,
+            jobs=ctx.opts.jobs,
+            progress=ctx.say,
+        )
+        apt_f = pool.submit(_apt, ctx, floating, arch, committed)
+        empty_wheels: tuple[tuple[WheelPin, ...], tuple[Index, ...]] = ((), ())
+        wheels, indexes = ctx.take(wheel_f, "wheel", "python requirements", empty_wheels)
+        images: tuple[ImagePin, ...] = ctx.take(image_f, "image", "base images", ())
+        urls: tuple[UrlPin, ...] = ctx.take(url_f, "url", "downloads", ())
+        apt = ctx.take(apt_f, "apt", "apt packages", None)
+    return replace(
+        lock,
+        git=tuple(git.pins),
+        wheel=wheels,
+        index=indexes,
+        image=images,
+        url=urls,
+        apt=apt,
+        unresolved=tuple(ctx.unresolved),
+    )
+
+
+def _plain_url(url: str) -> bool:
+    """URLs held in shell variables (``$NVPL_SLIM_URL``) are secrets, not pins."""
+    return "$" not in url and url.startswith(("https://", "http://"))
+
+
+def _wheels(
+    ctx: _Ctx, lock: Lock, floating: FloatingInputs, texts: dict[str, str], machine: str
+) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
+    plan = plan_pip_steps(floating.pip, files=texts, public_vllm=True, machine=machine)
+    for what, why in plan.skipped:
+        ctx.notes(f"pip: not resolved: {what}: {why}")
+    steps = [
+        whlres.InstallStep(
+            name=s.name,
+            image=_built_image(s.image, s.found_in),
+            requirements=s.requirements,
+            constraints=(*s.constraints, *ctx.opts.constraints),
+        )
+        for s in plan.steps
+    ]
+    if ctx.opts.requirements:
+        steps.append(
+            whlres.InstallStep(
+                name="user",
+                image="base",
+                requirements=ctx.opts.requirements,
+                constraints=ctx.opts.constraints,
+            )
+        )
+    python = ".".join((lock.release.get("python") or "3.12").split(".")[:2])
+    return whlres.resolve_wheels(
+        steps,
+        python_version=python,
+        machine=machine,
+        indexes=ctx.opts.indexes,
+        allow_sdist=ctx.opts.allow_sdist,
+        cache_dir=ctx.opts.cache_dir / "wheels",
+        jobs=ctx.opts.jobs,
+        progress=ctx.say,
+        glibc=_glibc(ctx.inputs.release),
+    )
+
+
+def _built_image(role: str, found_in: Sequence[str]) -> str:
+    """Steps of Dockerfile.buildbase install into the build image, not the final one."""
+    files = {f.split(":", 1)[0] for f in found_in}
+    return "buildbase" if files == {"Dockerfile.buildbase"} else role
+
+
+def _glibc(release: str) -> tuple[int, int]:
+    """Base images moved from Ubuntu 22.04 (glibc 2.35) to 24.04 (glibc 2.39) at 24.11."""
+    return (2, 39) if release >= "24.11" else (2, 35)
+
+
+def _images(ctx: _Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePin, ...]:
+    wanted = {use.role: use.ref for use in floating.images}
+    wanted.update(dict(ctx.inputs.images))
+    result = imgres.resolve_images(
+        [imgres.ImageRequest(role=r, ref=ref) for r, ref in sorted(wanted.items())],
+        platform=platform,
+        mirrors=ctx.opts.registry_mirrors,
+        previous=ctx.opts.previous.image if ctx.opts.previous else (),
+        insecure_registries=ctx.opts.insecure_registries,
+        ca_file=ctx.opts.ca_file,
+        progress=ctx.say,
+    )
+    for note in result.notes:
+        ctx.notes(f"image: {note}")
+    return result.pins
+
+
+def _apt(ctx: _Ctx, floating: FloatingInputs, arch: str, committed: int | None) -> Apt | None:
+    """Apt pins read from a dated snapshot: the one asked for, else the server commit's."""
+    if not floating.apt:
+        return None
+    snapshot = ctx.opts.apt_snapshot or _snapshot_for(committed)
+    requests = [
+        aptres.AptRequest(step=a.step, packages=a.packages, repositories=a.repositories)
+        for a in floating.apt
+        if a.manager == "apt-get" or a.manager == "apt"
+    ]
+    return aptres.resolve_apt(
+        requests,
+        arch=arch,
+        base=aptres.AptSource(url=f"{ctx.opts.apt_base}/{snapshot}", suites=_suites(ctx)),
+        snapshot=snapshot,
+        mirrors=ctx.opts.url_mirrors,
+        jobs=ctx.opts.jobs,
+        progress=ctx.say,
+    )
+
+
+def _suites(ctx: _Ctx) -> tuple[str, ...]:
+    """Ubuntu 24.04 (noble) from 24.11 on, 22.04 (jammy) before."""
+    codename = "noble" if ctx.inputs.release >= "24.11" else "jammy"
+    return (codename, f"{codename}-updates", f"{codename}-security")
+
+
+def _snapshot_for(committed: int | None) -> str:
+    """The archive as it was when the server commit was made (UTC, to the second)."""
+    if committed is None:
+        raise ResolveError("apt: no server commit time to date the snapshot; pass --apt-snapshot")
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(committed))
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:480] if text else "unknown error"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except OSError as err:
+        raise ResolveError(
+            f"{path.name}: missing at the pinned server commit ({err.strerror})"
+        ) from None
+
+
+def _read_opt(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except OSError:
+        return None

@@ -1,0 +1,78 @@
+"""Read pinned trees: a whole checkout of one commit, or single files of pinned repos."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ResolveError
+from ..model import GitPin
+from .git import fetch_url
+from .gitclient import GitFailed, run_git
+
+TIMEOUT = 600.0
+
+
+def _fetch(url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]]) -> None:
+    run_git(["init", "-q", str(work)], timeout=TIMEOUT)
+    source = fetch_url(url, mirrors)
+    run_git(
+        ["fetch", "-q", "--depth=1", "--no-tags", "--", source, commit], cwd=work, timeout=TIMEOUT
+    )
+    got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=TIMEOUT).strip()
+    if got != commit:
+        raise GitFailed(f"served {got[:12]} for {commit[:12]}")
+
+
+def checkout(url: str, commit: str, dest: Path, mirrors: Sequence[tuple[str, str]]) -> None:
+    """Materialise ``commit`` of ``url`` (or its mirror) in ``dest``, shallow, by id."""
+    try:
+        _fetch(url, commit, dest, mirrors)
+        run_git(["checkout", "-q", "--detach", commit], cwd=dest, timeout=TIMEOUT)
+    except GitFailed as err:
+        raise ResolveError(f"{url} @ {commit[:12]}: cannot check out: {err}") from None
+
+
+def read_files(
+    keys: Sequence[str],
+    server_tree: Path,
+    pins: Sequence[GitPin],
+    mirrors: Sequence[tuple[str, str]],
+) -> dict[str, str]:
+    """Texts of ``tree:path`` keys; ``server`` is read from ``server_tree``, other trees from
+    their pins. Files absent from their tree are left out (the caller decides)."""
+    out: dict[str, str] = {}
+    by_tree: dict[str, list[str]] = {}
+    for key in keys:
+        tree, _, path = key.partition(":")
+        by_tree.setdefault(tree, []).append(path)
+    for tree, paths in sorted(by_tree.items()):
+        if tree == "server":
+            for path in paths:
+                file = server_tree / path
+                if file.is_file():
+                    out[f"server:{path}"] = file.read_text("utf-8", "replace")
+            continue
+        pin = next((p for p in pins if p.name == tree), None)
+        if pin is not None:
+            out.update(_show(pin, paths, mirrors))
+    return out
+
+
+def _show(pin: GitPin, paths: Sequence[str], mirrors: Sequence[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="tritonlock-files-") as tmp:
+        try:
+            _fetch(pin.url, pin.commit, Path(tmp), mirrors)
+        except GitFailed as err:
+            raise ResolveError(
+                f"{pin.name} @ {pin.commit[:12]}: cannot read files: {err}"
+            ) from None
+        for path in paths:
+            try:
+                text = run_git(["show", f"{pin.commit}:{path}"], cwd=Path(tmp), timeout=TIMEOUT)
+            except GitFailed:
+                continue
+            out[f"{pin.name}:{path}"] = text
+    return out

@@ -1,0 +1,1 @@
+"""Terminal presentation (rich); nothing here decides anything."""
