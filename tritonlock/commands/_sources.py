@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import UsageError
-from ..resolve.pipeline import GITHUB_ORG, ResolveOptions
+from ..resolve.pipeline import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
 from ..resolve.wheels import IndexSpec, read_requirements_file
 
 
@@ -96,6 +96,12 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         help="apt archive snapshot (default: the server commit's time)",
     )
     g.add_argument(
+        "--apt-archive",
+        default=UBUNTU_SNAPSHOTS,
+        metavar="URL",
+        help="snapshot service holding <URL>/<snapshot>/dists/... (default: %(default)s)",
+    )
+    g.add_argument(
         "--allow-partial",
         action="store_true",
         help="write a partial lock listing what could not be resolved",
@@ -145,6 +151,7 @@ def resolve_options(args: argparse.Namespace, **extra: object) -> ResolveOptions
         insecure_registries=tuple(args.insecure_registry),
         ca_file=args.ca_file,
         apt_snapshot=args.apt_snapshot,
+        apt_base=args.apt_archive.rstrip("/"),
         requirements=tuple(r for f in args.requirement for r in read_requirements_file(f)),
         constraints=tuple(c for f in args.constraint for c in read_requirements_file(f)),
         jobs=args.jobs,
