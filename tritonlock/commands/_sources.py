@@ -99,7 +99,8 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         "--apt-archive",
         default=UBUNTU_SNAPSHOTS,
         metavar="URL",
-        help="snapshot service holding <URL>/<snapshot>/dists/... (default: %(default)s)",
+        help="Ubuntu snapshot service: <URL>/ubuntu[-ports]/<snapshot>/dists/... "
+        "(default: %(default)s)",
     )
     g.add_argument(
         "--allow-partial",

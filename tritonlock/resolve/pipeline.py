@@ -36,7 +36,7 @@ TARGETS = {
     "igpu": ("linux/arm64/v8", "aarch64", "arm64"),
     "cpu": ("linux/amd64", "x86_64", "amd64"),
 }
-UBUNTU_SNAPSHOTS = "https://snapshot.ubuntu.com/ubuntu"
+UBUNTU_SNAPSHOTS = "https://snapshot.ubuntu.com"
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -313,12 +313,17 @@ def _apt(ctx: _Ctx, floating: FloatingInputs, arch: str, committed: int | None) 
     return aptres.resolve_apt(
         requests,
         arch=arch,
-        base=aptres.AptSource(url=f"{ctx.opts.apt_base}/{snapshot}", suites=_suites(ctx)),
+        base=aptres.AptSource(url=_archive(ctx.opts.apt_base, arch, snapshot), suites=_suites(ctx)),
         snapshot=snapshot,
         mirrors=ctx.opts.url_mirrors,
         jobs=ctx.opts.jobs,
         progress=ctx.say,
     )
+
+
+def _archive(root: str, arch: str, snapshot: str) -> str:
+    """Ubuntu keeps amd64 in ``ubuntu`` and arm64 in ``ubuntu-ports``, each snapshotted."""
+    return f"{root}/{'ubuntu' if arch == 'amd64' else 'ubuntu-ports'}/{snapshot}"
 
 
 def _suites(ctx: _Ctx) -> tuple[str, ...]:
