@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import EXIT_INTERRUPTED, UsageError
 from ..resolve.pipeline import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
 from ..resolve.wheels import IndexSpec, read_requirements_file
 
@@ -161,3 +164,20 @@ def resolve_options(args: argparse.Namespace, **extra: object) -> ResolveOptions
         kwargs["cache_dir"] = args.cache_dir
     kwargs.update(extra)
     return ResolveOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def interruptible(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Ctrl-C ends the process at once with 130 (the lock, written atomically or not at all,
+    is left as it was). Resolvers' worker threads may still wait on a hung server, and the
+    interpreter would join them at exit, so the process exits without that join."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            print("tritonlock: interrupted; nothing was written", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+
+    return wrapped

@@ -12,7 +12,7 @@ from ..model import Inputs, Lock
 from ..resolve.pipeline import resolve
 from ..ui.progress import Progress
 from ..upstream import options as upstream_options
-from ._sources import add_source_options, resolve_options
+from ._sources import add_source_options, interruptible, resolve_options
 
 HELP = "pin every input of a Triton build (upstream's own recipe) into triton.lock"
 TARGETS = ("x86_64", "sbsa", "igpu", "cpu")
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "-o", "--output", default="triton.lock", help="lock to write (default: %(default)s)"
     )
-    p.set_defaults(func=run)
+    p.set_defaults(func=interruptible(run))
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:

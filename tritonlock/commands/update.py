@@ -8,7 +8,7 @@ from .. import lockfile
 from ..merge import merge_only, parse_only
 from ..resolve.pipeline import resolve
 from ..ui.progress import Progress
-from ._sources import add_source_options, resolve_options
+from ._sources import add_source_options, interruptible, resolve_options
 from .resolve import report
 
 HELP = "re-resolve the inputs of an existing lock (all, or only the named ones)"
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("-o", "--output", help="write here instead of over LOCK")
     add_source_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=interruptible(run))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,9 +8,10 @@ Each resolver failure is an error, or with ``allow_partial`` an ``[[unresolved]]
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,6 +45,19 @@ T = TypeVar("T")
 
 def _quiet(_message: str) -> None:
     return None
+
+
+@contextlib.contextmanager
+def _pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool that, when the caller fails (Ctrl-C, an error), stops waiting for
+    work still under way (a hung registry) instead of joining it."""
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,18 +163,55 @@ def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResol
         gitres.GitRequest(name=u.name, url=u.url, ref=u.ref, found_in=u.found_in)
         for u in floating.git
     ]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        fut = pool.submit(
+    variables = cmake_variables(ctx.opts.organization, server.ref, floating)
+    try:
+        return _git_batch(ctx, requests, variables)
+    except TritonLockError as err:
+        if not ctx.opts.allow_partial:
+            raise
+        return _git_partial(ctx, requests, variables, err)
+
+
+def _git_partial(
+    ctx: _Ctx,
+    requests: Sequence[gitres.GitRequest],
+    variables: dict[str, str],
+    error: TritonLockError,
+) -> gitres.GitResolution:
+    """With ``allow_partial``: each repo that fails on its own (with what its CMake files
+    fetch) is unresolved by name; the others are resolved together as usual."""
+    good = []
+    for req in requests:
+        try:
+            _git_batch(ctx, [req], variables)
+            good.append(req)
+        except TritonLockError as err:
+            ctx.unresolved.append(Unresolved(kind="git", what=req.name, why=_one_line(str(err))))
+            ctx.say(f"unresolved: git {req.name}")
+    if len(good) < len(requests):
+        try:
+            return _git_batch(ctx, good, variables)
+        except TritonLockError as err:
+            error = err
+    ctx.unresolved.append(Unresolved(kind="git", what="git sources", why=_one_line(str(error))))
+    ctx.say("unresolved: git sources")
+    return gitres.GitResolution()
+
+
+def _git_batch(
+    ctx: _Ctx, requests: Sequence[gitres.GitRequest], variables: dict[str, str]
+) -> gitres.GitResolution:
+    with _pool(1) as pool:  # the main thread waits interruptibly (Ctrl-C)
+        return pool.submit(
             gitres.resolve_git,
-            requests,
+            list(requests),
             mirrors=ctx.opts.git_mirrors,
             cache_dir=ctx.opts.cache_dir / "git",
             jobs=ctx.opts.jobs,
-            variables=cmake_variables(ctx.opts.organization, server.ref, floating),
+            variables=variables,
             previous=ctx.opts.previous.git if ctx.opts.previous else (),
             progress=ctx.say,
-        )
-        return ctx.take(fut, "git", "git sources", gitres.GitResolution())
+        ).result()
 
 
 COMPONENTS = ("common", "core", "backend", "third_party")
@@ -200,7 +251,7 @@ def _rest(
     committed = next((p.committed for p in git.pins if p.name == "server"), None)
     url_reqs = [(u.url, f) for u in floating.urls if _plain_url(u.url) for f in u.found_in or ("",)]
     url_reqs += list(git.url_requests)
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with _pool(4) as pool:
         wheel_f = pool.submit(_wheels, ctx, lock, floating, texts, machine)
         image_f = pool.submit(_images, ctx, floating, platform)
         url_f = pool.submit(
