@@ -27,9 +27,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
+class _OneLineHelp(argparse.HelpFormatter):
+    """`tritonlock --help` lists each command on one line, however narrow the terminal."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return [" ".join(text.split())]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tritonlock",
+        formatter_class=_OneLineHelp,
         description=(
             "Pin every input of an NVIDIA Triton Inference Server source build "
             "(git commits, submodules, wheels, images, downloads) into a content-hashed "
@@ -52,12 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return EXIT_BAD_INPUT
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
         code: int = args.func(args)
         return code
     except KeyboardInterrupt:
@@ -68,3 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(err)
     except BrokenPipeError:
         return 0
+    except Exception as err:  # a bug: still one line, never a traceback
+        print(
+            f"tritonlock: internal error: {type(err).__name__}: {' '.join(str(err).split())}; "
+            "this is a bug in tritonlock, please report it",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT

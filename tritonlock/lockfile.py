@@ -8,6 +8,7 @@ TOML formatting, comments and key order therefore never change it.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import tomllib
@@ -31,9 +32,21 @@ HEADER = (
 
 
 def canonical_json(data: Data) -> bytes:
-    """The canonical JSON bytes of ``data`` minus its ``content-hash``."""
+    """The canonical JSON bytes of ``data`` minus its ``content-hash``.
+
+    TOML dates and times (never valid in a lock, but readable) hash as their ISO
+    text, so hashing an invalid file reports it instead of crashing.
+    """
     body = {k: v for k, v in data.items() if k != "content-hash"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_iso
+    ).encode()
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not lock data")
 
 
 def content_hash(data: Data) -> str:
@@ -78,6 +91,8 @@ def parse_raw(name: str, blob: bytes) -> RawLock:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise LockReadError(f"{name}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise LockReadError(f"{name}: nested too deeply; not a triton.lock") from None
     _check_version(name, data)
     return RawLock(name, data)
 

@@ -416,6 +416,8 @@ class Lock:
             apt = replace(apt, packages=tuple(sorted(apt.packages, key=AptPin.sort_key)))
         return replace(
             self,
+            inputs=replace(self.inputs, images=tuple(sorted(self.inputs.images))),
+            release=replace(self.release, facts=tuple(sorted(self.release.facts))),
             git=tuple(
                 replace(g, submodules=tuple(sorted(g.submodules, key=lambda s: s.path)))
                 for g in sorted(self.git, key=GitPin.sort_key)

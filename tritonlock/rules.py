@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
 from .model import Lock, WheelPin
@@ -70,7 +71,17 @@ def wheel_files_match(lock: Lock) -> list[str]:
                     out.append(f"{path}: {f.name!r} is not a wheel of {w.name} {w.version}")
             elif not w.sdist:
                 out.append(f"{path}: {f.name!r} is an sdist, but sdist is not allowed for {w.name}")
+            elif not _sdist_of(f.name, w):
+                out.append(f"{path}: {f.name!r} is not an sdist of {w.name} {w.version}")
     return out
+
+
+def _sdist_of(filename: str, w: WheelPin) -> bool:
+    try:
+        name, version = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, InvalidVersion):
+        return False
+    return name == w.name and version == _parse_version(w.version)
 
 
 def _norm(name: str) -> str:
