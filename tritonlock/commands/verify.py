@@ -1,12 +1,21 @@
-"""`tritonlock verify [LOCK]`: check a lock offline."""
+"""`tritonlock verify [LOCK]`: check a lock offline; with --deep, also against its sources."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
-from ..errors import EXIT_NEGATIVE, EXIT_OK
-from ..verify import verify
+from ..deep import DeepOptions, DeepReport, verify_deep
+from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
+from ..resolve.git import parse_mirror
+from ..resolve.imageref import parse_registry_mirror
+from ..resolve.pyindex import redact
+from ..resolve.urls import parse_url_mirror
+from ..resolve.wheels import NAME_RE
+from ..ui.progress import Progress
+from ..verify import Report, verify
+from ._sources import interruptible
 
 HELP = "check a lock offline: schema, content hash, consistency and compatibility rules"
 
@@ -23,23 +32,74 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "lock", nargs="?", default="triton.lock", help="lock file (default: %(default)s)"
     )
     p.add_argument("--json", action="store_true", help="print a JSON report instead of text")
-    p.set_defaults(func=run)
+    _add_deep_options(p)
+    p.set_defaults(func=interruptible(run))
+
+
+def _add_deep_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "against the sources (--deep)",
+        "After the offline checks, ask the sources whether every pin still holds: commits "
+        "fetchable, wheel files listed with the same sha256, image digests served, downloads "
+        "unchanged (apt pins are not checked yet). A moved branch or rebuilt tag is a note, "
+        "not a failure. Mirrors change where bytes come from, as for resolve.",
+    )
+    g.add_argument("--deep", action="store_true", help="after the offline checks, ask the sources")
+    g.add_argument(
+        "--git-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="fetch git URLs starting with PREFIX from MIRROR (repeatable)",
+    )
+    g.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="REGISTRY=MIRROR",
+        help="ask MIRROR for images of REGISTRY (repeatable)",
+    )
+    g.add_argument(
+        "--url-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="download URLs starting with PREFIX from MIRROR (repeatable)",
+    )
+    g.add_argument(
+        "--index-url",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="URL of the lock's index NAME (overrides [[index]] url; credentials from netrc "
+        "or in the URL; repeatable)",
+    )
+    g.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="registry reached over plain http (local mirrors only)",
+    )
+    g.add_argument("--ca-file", type=Path, metavar="PEM", help="extra CA bundle for registries")
+    g.add_argument(
+        "--allow-http", action="store_true", help="allow http:// downloads (local mirrors)"
+    )
+    g.add_argument("-j", "--jobs", type=int, default=8, help="parallel requests (default: 8)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
+    options = deep_options(args) if args.deep else None
     report = verify(args.lock)
+    deep: DeepReport | None = None
+    if options is not None and report.ok and report.lock is not None:
+        with Progress(quiet=args.quiet or args.json) as progress:
+            deep = verify_deep(report.lock, options, progress=progress)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "lock": report.path,
-                    "ok": report.ok,
-                    "content-hash": report.content_hash,
-                    "problems": report.problems,
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(_json(report, deep, args.deep), indent=2))
+    elif deep is not None:
+        _print_deep(report, deep)
     elif report.ok:
         print(f"OK {report.content_hash}")
     else:
@@ -47,4 +107,62 @@ def run(args: argparse.Namespace) -> int:
             print(f"{report.path}: {problem}")
         n = len(report.problems)
         print(f"FAILED {report.path}: {n} problem{'s' if n != 1 else ''}")
-    return EXIT_OK if report.ok else EXIT_NEGATIVE
+    ok = report.ok and (deep is None or deep.ok)
+    return EXIT_OK if ok else EXIT_NEGATIVE
+
+
+def _json(report: Report, deep: DeepReport | None, asked: bool) -> dict[str, object]:
+    out: dict[str, object] = {
+        "lock": report.path,
+        "ok": report.ok and (deep is None or deep.ok),
+        "content-hash": report.content_hash,
+        "problems": report.problems,
+    }
+    if asked:
+        out["deep"] = deep.to_json() if deep is not None else None
+    return out
+
+
+def _print_deep(report: Report, deep: DeepReport) -> None:
+    for note in deep.notes:
+        print(f"note: {note}")
+    for problem in deep.problems:
+        print(f"{report.path}: {problem}")
+    n = len(deep.problems)
+    if deep.ok:
+        print(f"OK {report.content_hash} ({deep.checked} checks against the sources)")
+    else:
+        print(f"FAILED {report.path}: {n} problem{'s' if n != 1 else ''} against the sources")
+
+
+def deep_options(args: argparse.Namespace) -> DeepOptions:
+    """The --deep options, checked before anything is read or fetched."""
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    return DeepOptions(
+        git_mirrors=tuple(parse_mirror(s) for s in args.git_mirror),
+        registry_mirrors=tuple(parse_registry_mirror(s) for s in args.registry_mirror),
+        url_mirrors=tuple(_url_mirror(s, args.allow_http) for s in args.url_mirror),
+        index_urls=tuple(_index_url(s) for s in args.index_url),
+        insecure_registries=tuple(args.insecure_registry),
+        ca_file=args.ca_file,
+        allow_http=args.allow_http,
+        jobs=args.jobs,
+    )
+
+
+def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
+    prefix, mirror = parse_url_mirror(spec)
+    if mirror.startswith("http://") and not allow_http:
+        raise UsageError(f"--url-mirror {spec}: the mirror is plain http; pass --allow-http")
+    return prefix, mirror
+
+
+def _index_url(spec: str) -> tuple[str, str]:
+    name, sep, url = spec.partition("=")
+    if not sep or not NAME_RE.match(name) or not url.startswith(("https://", "http://")):
+        raise UsageError(
+            f"--index-url {redact(spec)!r}: expected NAME=URL, e.g. "
+            "pypi=https://pypi.org/simple (NAME as in the lock's [[index]])"
+        )
+    return name, url

@@ -1,0 +1,477 @@
+"""Deep verification: ask the sources whether every pin of a lock still holds.
+
+Nothing is re-resolved. A pin fails when its bytes are gone or differ: a commit no remote
+(or mirror) serves, a wheel file its index no longer lists with the same sha256, an image
+digest the registry no longer has, a download whose sha256 or size changed. A ref that
+moved (a branch with new commits, a tag rebuilt in the registry) is only a note.
+
+:func:`plan` turns a lock into checks (pure); :func:`run_checks` runs them concurrently
+against a :class:`Sources`; :class:`LiveSources` is the real one (git subprocesses,
+PEP 691/503 indexes, the OCI distribution API, HTTP downloads), reusing the resolvers'
+clients. Nothing is cached between runs: a cached answer would prove nothing.
+Apt pins are not checked yet.
+"""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import httpx
+
+from .errors import ResolveError, UsageError
+from .model import ImagePin, Lock, UrlPin, WheelPin
+from .resolve import dockerauth
+from .resolve.git import fetch_url, norm, pick_ref
+from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
+from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
+from .resolve.pyindex import IndexClient, IndexFile
+from .resolve.registry import Registry
+from .resolve.urls import check_url, resolve_urls
+
+_HEX40_LEN = 40
+
+
+class Unavailable(Exception):
+    """A source does not serve what was asked for; ``reason`` is one line, no secrets."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = " ".join(reason.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A file as an index lists it now: sha256 (bare hex), size when known, yanked."""
+
+    sha256: str
+    size: int | None = None
+    yanked: bool = False
+
+
+class Sources(Protocol):
+    """What deep verification asks; every method raises :class:`Unavailable` on failure."""
+
+    def git_commit(self, url: str, commit: str) -> None:
+        """Return when ``commit`` can be fetched from ``url`` (or its mirror)."""
+
+    def git_ref(self, url: str, ref: str) -> str | None:
+        """The commit ``ref`` names now, None when the remote has no such ref."""
+
+    def index_files(
+        self, index: str, project: str, wanted: frozenset[str]
+    ) -> Mapping[str, Listed] | None:
+        """The files of ``project`` the index lists (at least those ``wanted``); None if
+        the index does not know the project."""
+
+    def manifest(self, ref: str, reference: str) -> str:
+        """The digest of the manifest (or index) the registry serves for ``reference``."""
+
+    def download(self, url: str) -> tuple[str, int]:
+        """``(sha256:<hex>, size)`` of the bytes served at ``url`` now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One question to the sources; ``label`` is for progress."""
+
+    label: str
+    run: Callable[[Sources], Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class DeepReport:
+    checked: int
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+        }
+
+
+# -- planning (pure) --------------------------------------------------------------------
+
+
+def plan(
+    lock: Lock,
+    *,
+    index_urls: Mapping[str, str] | None = None,
+    allow_http: bool = False,
+) -> list[Check]:
+    """Every check the lock needs, in lock order. UsageError when a pin cannot be checked
+    with the options given (an index without URL, a plain-http download without allow_http).
+    """
+    urls = {i.name: i.url for i in lock.index if i.url} | dict(index_urls or {})
+    return [
+        *_git_checks(lock),
+        *_wheel_checks(lock.wheel, urls),
+        *(_image_check(i, p) for i, p in enumerate(lock.image)),
+        *(_url_check(i, p, allow_http) for i, p in enumerate(lock.url)),
+    ]
+
+
+def _git_checks(lock: Lock) -> list[Check]:
+    commits: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    refs: list[Check] = []
+    for i, pin in enumerate(lock.git):
+        commits.setdefault((norm(pin.url), pin.commit), (pin.url, []))[1].append(f"git[{i}]")
+        for j, sub in enumerate(pin.submodules):
+            key = (norm(sub.url), sub.commit)
+            commits.setdefault(key, (sub.url, []))[1].append(f"git[{i}].submodules[{j}]")
+        if not _is_commit(pin.ref):
+            run = partial(check_git_ref, f"git[{i}].ref", pin.url, pin.ref, pin.commit)
+            refs.append(Check(f"ls-remote {pin.name} {pin.ref}", run))
+    fetches = [
+        Check(f"fetch {url} {commit[:12]}", partial(check_git_commit, paths, url, commit))
+        for (_, commit), (url, paths) in commits.items()
+    ]
+    return [*fetches, *refs]
+
+
+def _is_commit(ref: str) -> bool:
+    return len(ref) == _HEX40_LEN and all(c in "0123456789abcdef" for c in ref)
+
+
+def _wheel_checks(pins: Sequence[WheelPin], urls: Mapping[str, str]) -> list[Check]:
+    groups: dict[tuple[str, str], list[tuple[int, WheelPin]]] = {}
+    for i, pin in enumerate(pins):
+        if pin.index not in urls:
+            raise UsageError(
+                f"wheel[{i}].index: index {pin.index!r} has no URL in the lock; pass "
+                f"--index-url {pin.index}=URL (credentials from ~/.netrc or in the URL)"
+            )
+        groups.setdefault((pin.index, pin.name), []).append((i, pin))
+    return [
+        Check(f"index {index}: {name}", partial(check_wheels, index, name, tuple(group)))
+        for (index, name), group in groups.items()
+    ]
+
+
+def _image_check(i: int, pin: ImagePin) -> Check:
+    return Check(f"image {pin.ref}", partial(check_image, f"image[{i}]", pin))
+
+
+def _url_check(i: int, pin: UrlPin, allow_http: bool) -> Check:
+    check_url(pin.url, allow_http=allow_http)
+    return Check(f"download {pin.url}", partial(check_download, f"url[{i}]", pin))
+
+
+# -- judging (pure, given the sources' answers) -----------------------------------------
+
+
+def check_git_commit(paths: Sequence[str], url: str, commit: str, src: Sources) -> Outcome:
+    try:
+        src.git_commit(url, commit)
+    except Unavailable as err:
+        why = f"{commit[:12]}… is not served by {redact(url)}: {err.reason}"
+        return Outcome(problems=tuple(f"{p}.commit: {why}" for p in paths))
+    return Outcome()
+
+
+def check_git_ref(path: str, url: str, ref: str, commit: str, src: Sources) -> Outcome:
+    try:
+        now = src.git_ref(url, ref)
+    except Unavailable as err:
+        return Outcome(notes=(f"{path}: cannot list {ref!r} of {redact(url)}: {err.reason}",))
+    if now is None:
+        return Outcome(notes=(f"{path}: {redact(url)} no longer has a branch or tag {ref!r}",))
+    if now != commit:
+        return Outcome(
+            notes=(f"{path}: {ref} has moved to {now[:12]} since the lock (pinned {commit[:12]})",)
+        )
+    return Outcome()
+
+
+def check_wheels(
+    index: str, name: str, group: Sequence[tuple[int, WheelPin]], src: Sources
+) -> Outcome:
+    wanted = frozenset(f.name for _, pin in group for f in pin.files)
+    try:
+        listed = src.index_files(index, name, wanted)
+    except Unavailable as err:
+        return Outcome(problems=tuple(f"wheel[{i}]: {err.reason}" for i, _ in group))
+    if listed is None:
+        return Outcome(
+            problems=tuple(
+                f"wheel[{i}].name: index {index!r} no longer has {name}" for i, _ in group
+            )
+        )
+    problems: list[str] = []
+    notes: list[str] = []
+    for i, pin in group:
+        for j, f in enumerate(pin.files):
+            path = f"wheel[{i}].files[{j}]"
+            now = listed.get(f.name)
+            if now is None:
+                problems.append(f"{path}.name: {f.name} is no longer listed by index {index!r}")
+                continue
+            if f"sha256:{now.sha256}" != f.sha256:
+                problems.append(
+                    f"{path}.sha256: index {index!r} lists {f.name} with sha256:{now.sha256}; "
+                    f"the lock has {f.sha256}"
+                )
+            elif now.size is not None and now.size != f.size:
+                problems.append(
+                    f"{path}.size: index {index!r} lists {f.name} with {now.size} bytes; "
+                    f"the lock has {f.size}"
+                )
+            if now.yanked:
+                notes.append(f"{path}.name: {f.name} is yanked on index {index!r}")
+    return Outcome(problems=tuple(problems), notes=tuple(notes))
+
+
+def check_image(path: str, pin: ImagePin, src: Sources) -> Outcome:
+    problems: list[str] = []
+    wanted = [("digest", pin.digest)]
+    if pin.index_digest:
+        wanted.append(("index-digest", pin.index_digest))
+    for key, digest in wanted:
+        try:
+            got = src.manifest(pin.ref, digest)
+        except Unavailable as err:
+            problems.append(f"{path}.{key}: {digest} of {pin.ref} is gone: {err.reason}")
+            continue
+        if got != digest:
+            problems.append(f"{path}.{key}: asked for {digest} of {pin.ref}, got {got}")
+    return Outcome(problems=tuple(problems), notes=_tag_note(path, pin, src))
+
+
+def _tag_note(path: str, pin: ImagePin, src: Sources) -> tuple[str, ...]:
+    if "@" in pin.ref:
+        return ()
+    was = pin.index_digest or pin.digest
+    try:
+        now = src.manifest(pin.ref, parse_image_ref(pin.ref).reference)
+    except Unavailable as err:
+        return (f"{path}.ref: cannot read the tag of {pin.ref}: {err.reason}",)
+    if now == was:
+        return ()
+    note = f"{pin.ref} was rebuilt under the same tag: it now points at {now} (the lock has {was})"
+    return (f"{path}.ref: {note}",)
+
+
+def check_download(path: str, pin: UrlPin, src: Sources) -> Outcome:
+    try:
+        sha, size = src.download(pin.url)
+    except Unavailable as err:
+        return Outcome(problems=(f"{path}.url: {err.reason}",))
+    if sha != pin.sha256:
+        return Outcome(
+            problems=(
+                f"{path}.sha256: {pin.url} now hashes to {sha} ({size} bytes); the lock has "
+                f"{pin.sha256} ({pin.size} bytes)",
+            )
+        )
+    if size != pin.size:
+        return Outcome(
+            problems=(f"{path}.size: {pin.url} is now {size} bytes; the lock has {pin.size}",)
+        )
+    return Outcome()
+
+
+# -- running ----------------------------------------------------------------------------
+
+
+def run_checks(
+    checks: Sequence[Check],
+    src: Sources,
+    *,
+    jobs: int = 8,
+    progress: Callable[[str], None] | None = None,
+) -> DeepReport:
+    """Run ``checks`` ``jobs`` at a time; results keep the order of ``checks``."""
+    say = progress or (lambda _msg: None)
+
+    def one(check: Check) -> Outcome:
+        say(check.label)
+        return check.run(src)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="deep") as pool:
+        outcomes = list(pool.map(one, checks))
+    return DeepReport(
+        checked=len(checks),
+        problems=tuple(p for o in outcomes for p in o.problems),
+        notes=tuple(n for o in outcomes for n in o.notes),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeepOptions:
+    """Where bytes come from (never what they must be), as for resolve."""
+
+    git_mirrors: tuple[tuple[str, str], ...] = ()
+    registry_mirrors: tuple[tuple[str, str], ...] = ()
+    url_mirrors: tuple[tuple[str, str], ...] = ()
+    index_urls: tuple[tuple[str, str], ...] = ()
+    insecure_registries: tuple[str, ...] = ()
+    ca_file: Path | None = None
+    allow_http: bool = False
+    jobs: int = 8
+    timeout: float = 120.0
+
+
+def verify_deep(
+    lock: Lock, options: DeepOptions, *, progress: Callable[[str], None] | None = None
+) -> DeepReport:
+    """Check every pin of ``lock`` against its source (see the module docstring)."""
+    checks = plan(lock, index_urls=dict(options.index_urls), allow_http=options.allow_http)
+    with LiveSources(lock, options) as src:
+        return run_checks(checks, src, jobs=options.jobs, progress=progress)
+
+
+# -- the real sources -------------------------------------------------------------------
+
+
+@dataclass
+class LiveSources:
+    """The real :class:`Sources`: a scratch folder and HTTP clients for one run."""
+
+    lock: Lock
+    options: DeepOptions
+    _scratch: Path = field(init=False)
+    _http: httpx.Client = field(init=False)
+    _registry_http: httpx.Client = field(init=False)
+    _indexes: dict[str, IndexClient] = field(init=False)
+    _registry: Registry = field(init=False)
+
+    def __enter__(self) -> LiveSources:
+        opts = self.options
+        self._scratch = Path(tempfile.mkdtemp(prefix="tritonlock-deep-"))
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(opts.timeout, connect=15.0),
+            follow_redirects=True,
+            verify=ssl.create_default_context(),
+        )
+        self._registry_http = httpx.Client(verify=_tls(opts.ca_file), timeout=opts.timeout)
+        self._registry = Registry(
+            self._registry_http,
+            credentials=lambda host: dockerauth.lookup(host),
+            insecure=frozenset(opts.insecure_registries),
+        )
+        urls = {i.name: i.url for i in self.lock.index if i.url} | dict(opts.index_urls)
+        cache = self._scratch / "cache"
+        self._indexes = {
+            name: IndexClient(name, url, cache_dir=cache, http=self._http)
+            for name, url in urls.items()
+        }
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        err: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._http.close()
+        self._registry_http.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _via(self, url: str, src: str) -> str:
+        return f" (via mirror {redact(src)})" if src != url else ""
+
+    def git_commit(self, url: str, commit: str) -> None:
+        src = fetch_url(url, self.options.git_mirrors)
+        work = Path(tempfile.mkdtemp(prefix="fetch-", dir=self._scratch))
+        t = self.options.timeout
+        try:
+            run_git(["init", "-q", "--bare", str(work)], timeout=t)
+            run_git(["remote", "add", "origin", "--", src], cwd=work, timeout=t)
+            run_git(
+                ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", commit],
+                cwd=work,
+                timeout=t,
+            )
+            got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=t).strip()
+        except GitFailed as err:
+            raise Unavailable(err.reason + self._via(url, src)) from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if got != commit:
+            raise Unavailable(f"the remote answered {got[:12]}{self._via(url, src)}")
+
+    def git_ref(self, url: str, ref: str) -> str | None:
+        src = fetch_url(url, self.options.git_mirrors)
+        try:
+            listing = ls_remote(src, [ref], timeout=self.options.timeout)
+        except GitFailed as err:
+            raise Unavailable(err.reason + self._via(url, src)) from None
+        found = pick_ref(ref, listing)
+        return found[1] if found else None
+
+    def index_files(
+        self, index: str, project: str, wanted: frozenset[str]
+    ) -> Mapping[str, Listed] | None:
+        client = self._indexes[index]
+        try:
+            files = client.project(project)
+            if files is None:
+                return None
+            return {
+                f.filename: Listed(*_facts(client, f), yanked=f.yanked)
+                for f in files
+                if f.filename in wanted
+            }
+        except ResolveError as err:
+            raise Unavailable(str(err)) from None
+
+    def manifest(self, ref: str, reference: str) -> str:
+        parsed = parse_image_ref(ref)
+        mirrors = {normalize_registry(k): v.lower() for k, v in self.options.registry_mirrors}
+        host, repo = apply_mirror(parsed, mirrors)
+        try:
+            return self._registry.manifest(host, repo, reference, what=f"{host}/{repo}").digest
+        except ResolveError as err:
+            raise Unavailable(str(err)) from None
+
+    def download(self, url: str) -> tuple[str, int]:
+        opts = self.options
+        try:
+            (pin,) = resolve_urls(
+                [(url, "verify")],
+                allow_http=opts.allow_http,
+                mirrors=opts.url_mirrors,
+                jobs=1,
+                timeout=opts.timeout,
+            )
+        except ResolveError as err:
+            raise Unavailable(str(err)) from None
+        return pin.sha256, pin.size
+
+
+def _facts(client: IndexClient, f: IndexFile) -> tuple[str, int | None]:
+    """A listed file's sha256 and size: as listed, else streamed (no cache survives a run)."""
+    if f.sha256:
+        return f.sha256, f.size
+    return client.facts(f)
+
+
+def _tls(ca_file: Path | None) -> ssl.SSLContext | bool:
+    if ca_file is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError):
+        raise UsageError(f"CA file {ca_file} is not a readable PEM certificate file") from None
