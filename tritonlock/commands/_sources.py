@@ -25,27 +25,7 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--server-ref", metavar="REF", help="server ref (default: rYY.MM of the release)"
     )
-    g.add_argument(
-        "--git-mirror",
-        action="append",
-        default=[],
-        metavar="PREFIX=MIRROR",
-        help="fetch git URLs starting with PREFIX from MIRROR (repeatable)",
-    )
-    g.add_argument(
-        "--registry-mirror",
-        action="append",
-        default=[],
-        metavar="REGISTRY=MIRROR",
-        help="ask MIRROR for images of REGISTRY (repeatable)",
-    )
-    g.add_argument(
-        "--url-mirror",
-        action="append",
-        default=[],
-        metavar="PREFIX=MIRROR",
-        help="download URLs starting with PREFIX from MIRROR (repeatable)",
-    )
+    add_mirror_options(g)
     g.add_argument(
         "--index-url",
         default="https://pypi.org/simple",
@@ -78,17 +58,6 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         help="constraints applied to every install step (repeatable)",
     )
     g.add_argument(
-        "--insecure-registry",
-        action="append",
-        default=[],
-        metavar="HOST:PORT",
-        help="registry reached over plain http (local mirrors only)",
-    )
-    g.add_argument("--ca-file", type=Path, metavar="PEM", help="extra CA bundle for registries")
-    g.add_argument(
-        "--allow-http", action="store_true", help="allow http:// downloads (local mirrors)"
-    )
-    g.add_argument(
         "--allow-sdist",
         action="store_true",
         help="accept source distributions where no wheel fits the target (recorded)",
@@ -117,6 +86,42 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     out = p.add_argument_group("output")
     out.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     out.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def add_mirror_options(g: argparse._ArgumentGroup) -> None:
+    """Where bytes come from (never what they must be): shared by resolve, update and verify."""
+    g.add_argument(
+        "--git-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="fetch git URLs starting with PREFIX from MIRROR (repeatable)",
+    )
+    g.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="REGISTRY=MIRROR",
+        help="ask MIRROR for images of REGISTRY (repeatable)",
+    )
+    g.add_argument(
+        "--url-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="download URLs starting with PREFIX from MIRROR (repeatable)",
+    )
+    g.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="registry reached over plain http (local mirrors only)",
+    )
+    g.add_argument("--ca-file", type=Path, metavar="PEM", help="extra CA bundle for registries")
+    g.add_argument(
+        "--allow-http", action="store_true", help="allow http:// downloads (local mirrors)"
+    )
 
 
 def _pairs(specs: list[str], option: str) -> tuple[tuple[str, str], ...]:

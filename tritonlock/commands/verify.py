@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from ..deep import DeepOptions, DeepReport, verify_deep
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
@@ -15,7 +14,7 @@ from ..resolve.urls import parse_url_mirror
 from ..resolve.wheels import NAME_RE
 from ..ui.progress import Progress
 from ..verify import Report, verify
-from ._sources import interruptible
+from ._sources import add_mirror_options, interruptible
 
 HELP = "check a lock offline: schema, content hash, consistency and compatibility rules"
 
@@ -45,27 +44,7 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
         "not a failure. Mirrors change where bytes come from, as for resolve.",
     )
     g.add_argument("--deep", action="store_true", help="after the offline checks, ask the sources")
-    g.add_argument(
-        "--git-mirror",
-        action="append",
-        default=[],
-        metavar="PREFIX=MIRROR",
-        help="fetch git URLs starting with PREFIX from MIRROR (repeatable)",
-    )
-    g.add_argument(
-        "--registry-mirror",
-        action="append",
-        default=[],
-        metavar="REGISTRY=MIRROR",
-        help="ask MIRROR for images of REGISTRY (repeatable)",
-    )
-    g.add_argument(
-        "--url-mirror",
-        action="append",
-        default=[],
-        metavar="PREFIX=MIRROR",
-        help="download URLs starting with PREFIX from MIRROR (repeatable)",
-    )
+    add_mirror_options(g)
     g.add_argument(
         "--index-url",
         action="append",
@@ -73,17 +52,6 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME=URL",
         help="URL of the lock's index NAME (overrides [[index]] url; credentials from netrc "
         "or in the URL; repeatable)",
-    )
-    g.add_argument(
-        "--insecure-registry",
-        action="append",
-        default=[],
-        metavar="HOST:PORT",
-        help="registry reached over plain http (local mirrors only)",
-    )
-    g.add_argument("--ca-file", type=Path, metavar="PEM", help="extra CA bundle for registries")
-    g.add_argument(
-        "--allow-http", action="store_true", help="allow http:// downloads (local mirrors)"
     )
     g.add_argument("-j", "--jobs", type=int, default=8, help="parallel requests (default: 8)")
     g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
