@@ -136,6 +136,23 @@ def plan_pip_steps(
     return StepPlan(steps=tuple(steps), skipped=tuple(skipped))
 
 
+def step_names(pip: Sequence[PipInstall]) -> dict[str, tuple[str, ...]]:
+    """Where each ``pip install`` is (``Dockerfile:86``, its instruction) -> the step names
+    :func:`plan_pip_steps` gives the installs found there, in order.
+
+    Names are given as if no step were skipped; they differ from the plan's only when two
+    skipped and kept steps slug to the same name. Both the resolver and the emitter read the
+    same recipe, so this is how the emitter finds the lock's wheels of one instruction.
+    """
+    taken: set[str] = set()
+    out: dict[str, tuple[str, ...]] = {}
+    for install in pip:
+        name = _unique_name(install.step, taken)
+        for where in install.found_in:
+            out[where] = (*out.get(where, ()), name)
+    return out
+
+
 def files_needed(
     pip: Sequence[PipInstall], files: Mapping[str, str] | None = None
 ) -> tuple[str, ...]:

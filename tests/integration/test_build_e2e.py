@@ -1,0 +1,204 @@
+"""End-to-end: ``tritonlock resolve`` then ``tritonlock build --run --builder buildah`` against
+a world on 127.0.0.1 (registry, git daemon, PyPI), building for real with buildah 1.28 (vfs
+storage, chroot isolation). Results are checked in the built image itself: its files, its
+git checkouts, and every byte of its layers, config and history.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.buildworld import (
+    GIT_TOKEN,
+    ORG,
+    PIP_TOKEN,
+    BuildWorld,
+    build_world_fixture,  # noqa: F401
+)
+from tritonlock import lockfile
+from tritonlock.model import Lock
+
+pytestmark = pytest.mark.integration
+
+TAG = "tritonlock/tritonserver:25.04-cpu"
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tritonlock", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@dataclass
+class Built:
+    lock: Lock
+    lock_path: Path
+    out: Path
+    build: subprocess.CompletedProcess[str]
+    rootfs: Path
+    archive: Path
+    args: list[str]
+
+
+def secrets(world: BuildWorld, base: Path) -> list[str]:
+    """A git-config routing GitHub to the world (with a header token) and a pip.conf whose
+    index URL carries a password: both only ever mounted as build secrets."""
+    git_config = base / "git-config"
+    git_config.write_text(
+        f'[url "{world.git.git}/"]\n\tinsteadOf = {ORG}/\n'
+        f"[http]\n\textraHeader = X-Token: {GIT_TOKEN}\n"
+    )
+    host = world.pypi_url.removeprefix("http://")
+    (base / "pip.conf").write_text(f"[global]\nindex-url = http://ci:{PIP_TOKEN}@{host}\n")
+    return [
+        "--secret", f"id=git-config,src={git_config}",
+        "--secret", f"id=pip-conf,src={base / 'pip.conf'}",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module", name="built")
+def built_fixture(
+    build_world: BuildWorld, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    base = tmp_path_factory.mktemp("build-e2e")
+    lock_path = base / "triton.lock"
+    resolved = cli(
+        "resolve", "25.04", "--target", "cpu", "--image", f"base,{build_world.base_ref}",
+        "--git-mirror", f"{ORG}={build_world.git.git}",
+        "--insecure-registry", build_world.registry,
+        "--index-url", build_world.pypi_url, "--allow-http",
+        "--cache-dir", str(base / "cache"), "-o", str(lock_path),
+        cwd=base, env={},
+    )  # fmt: skip
+    assert resolved.returncode == 0, resolved.stderr
+    args = [
+        "build", "--lock", str(lock_path), "-o", str(base / "out"), "--run",
+        "--builder", "buildah", "--git-mirror", f"{ORG}={build_world.git.git}",
+        *secrets(build_world, base),
+    ]  # fmt: skip
+    done = cli(*args, cwd=base, env=build_world.env)
+    (base / "build.log").write_text(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    archive = base / "image.tar"
+    build_world.buildah("push", TAG, f"oci-archive:{archive}")
+    container = build_world.buildah("from", "--pull-never", TAG).strip()
+    try:
+        rootfs = Path(build_world.buildah("mount", container).strip())
+        yield Built(lockfile.load(lock_path), lock_path, base / "out", done, rootfs, archive, args)
+    finally:
+        build_world.buildah("rm", container)
+
+
+def test_resolved_lock_names_steps_as_the_planner(built: Built) -> None:
+    steps = {w.step for w in built.lock.wheel}
+    assert steps == {"buildbase-packaging", "final-attrs"}
+    reqs = sorted(p.name for p in (built.out / "requirements").iterdir())
+    assert reqs == ["buildbase-packaging.txt", "final-attrs.txt"]
+    dockerfile = (built.out / "Dockerfile").read_text()
+    assert "/tritonlock/requirements/final-attrs.txt" in dockerfile
+    assert "--require-hashes" in dockerfile
+
+
+def test_compile_ran_offline_on_the_pinned_sources(built: Built) -> None:
+    install = built.rootfs / "opt" / "tritonserver"
+    assert (install / "network").read_text().strip() == "offline"
+    core = next(p for p in built.lock.git if p.name == "core")
+    assert (install / "core.commit").read_text().strip() == core.commit
+    assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
+    assert (install / "packaging").read_text().strip() == "24.1"
+
+
+def test_final_image_has_the_pinned_wheels(built: Built) -> None:
+    site = built.rootfs / "usr" / "local" / "lib"
+    found = {p.name for p in site.rglob("*.dist-info")}
+    assert "attrs-24.2.0.dist-info" in found
+    assert "tomli-2.0.1.dist-info" in found
+
+
+def test_every_git_checkout_is_at_its_pin(built: Built) -> None:
+    pinned = {p.commit for p in built.lock.git}
+    checkouts = [p.parent for p in built.rootfs.rglob(".git") if p.is_dir()]
+    assert checkouts, "the image holds no git checkout"
+    for repo in checkouts:
+        head = subprocess.run(
+            ["git", "-c", "safe.directory=*", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert head in pinned, f"{repo}: {head} is not pinned"
+
+
+def _blobs(archive: Path) -> Iterator[tuple[str, bytes]]:
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            f = tar.extractfile(member)
+            if f is not None:
+                yield member.name, f.read()
+
+
+def _layer_files(blob: bytes) -> Iterator[tuple[str, bytes]]:
+    data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+    with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+        for member in layer.getmembers():
+            yield member.name, member.linkname.encode()
+            f = layer.extractfile(member) if member.isfile() else None
+            if f is not None:
+                yield member.name, f.read()
+
+
+def test_no_secret_in_any_layer_config_or_history(built: Built, build_world: BuildWorld) -> None:
+    tokens = [GIT_TOKEN.encode(), PIP_TOKEN.encode()]
+    blobs = dict(_blobs(built.archive))
+    index = json.loads(blobs["index.json"])
+    manifest = json.loads(blobs["blobs/" + index["manifests"][0]["digest"].replace(":", "/")])
+    config = blobs["blobs/" + manifest["config"]["digest"].replace(":", "/")]
+    assert json.loads(config)["history"], "the image has no history"
+    layers = [blobs["blobs/" + d["digest"].replace(":", "/")] for d in manifest["layers"]]
+    assert len(layers) >= 2
+    for name, data in blobs.items():
+        assert not any(t in data for t in tokens), name
+    for n, layer in enumerate(layers):
+        for name, data in _layer_files(layer):
+            assert not any(t in data for t in tokens), f"layer {n}: {name}"
+    inspect = build_world.buildah("inspect", TAG)
+    assert not any(t.decode() in inspect for t in tokens)
+    assert not any(t.decode() in built.build.stdout + built.build.stderr for t in tokens)
+
+
+def test_a_lock_changed_by_one_byte_is_refused_before_any_build(
+    built: Built, build_world: BuildWorld, tmp_path: Path
+) -> None:
+    text = built.lock_path.read_text()
+    core = next(p for p in built.lock.git if p.name == "core").commit
+    flipped = core[:-1] + ("0" if core[-1] != "0" else "1")
+    bad = tmp_path / "triton.lock"
+    bad.write_text(text.replace(core, flipped, 1))
+    assert len(bad.read_bytes()) == len(text.encode())
+    before = sorted(build_world.images())
+    out = tmp_path / "out"
+    args = [a if a != str(built.lock_path) else str(bad) for a in built.args]
+    args[args.index(str(built.out))] = str(out)
+    done = cli(*args, cwd=tmp_path, env=build_world.env)
+    assert done.returncode == 1, done.stderr
+    assert "content-hash" in done.stderr or "hash" in done.stderr
+    assert "+ buildah" not in done.stderr
+    assert not out.exists()
+    assert sorted(build_world.images()) == before

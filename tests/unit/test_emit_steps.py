@@ -1,0 +1,182 @@
+"""The emitter and the resolver agree on pip step names; the recipe is checked against the
+lock; ``build --run`` runs exactly build.sh's commands; buildah's compile refuses a network."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import dockerfile
+import pytest
+
+from tests.fixtures.emit_world import RECIPE_NAMES, RECIPES, make_lock
+from tritonlock import lockfile, runner
+from tritonlock.cli import main
+from tritonlock.emit import OFFLINE_CHECK, emit
+from tritonlock.emit.recipe import digest, read_folder, stale
+from tritonlock.model import Lock
+from tritonlock.upstream import floating_inputs
+from tritonlock.upstream.steps import plan_pip_steps, step_names
+
+# stage-named wheels of make_lock -> the names the resolver gives the same installs
+RESOLVER_STEP = {
+    ("buildbase", "*"): "buildbase-build",
+    ("final", "fastapi"): "final-openai",
+    ("final", "vllm"): "final-vllm",
+    ("final", "*"): "final-numpy",
+}
+
+
+def recipe(target: str) -> dict[str, str]:
+    return {n: (RECIPES / target / n).read_text() for n in RECIPE_NAMES}
+
+
+def resolver_named(lock: Lock) -> Lock:
+    wheels = []
+    for w in lock.wheel:
+        step = RESOLVER_STEP.get((w.step, w.name)) or RESOLVER_STEP.get((w.step, "*"), w.step)
+        wheels.append(replace(w, step=step))
+    vllm_numpy = [replace(w, step="final-vllm") for w in lock.wheel if w.name == "numpy"]
+    return replace(lock, wheel=tuple(wheels + vllm_numpy))
+
+
+def test_step_names_are_the_plans_names_by_instruction() -> None:
+    pip = floating_inputs(recipe("x86_64")).pip
+    names = step_names(pip)
+    assert names["Dockerfile.buildbase:29"] == ("buildbase-build",)
+    assert names["Dockerfile:57"] == ("final-mkl", "final-secrets", "final-vllm")
+    plan = plan_pip_steps(pip, files={}, machine="x86_64")
+    located = {s.name: s.found_in for s in plan.steps}
+    for where, steps in names.items():
+        for step in steps:
+            assert step not in located or located[step] == (where,)
+    assert {s.name for s in plan.steps} <= {s for v in names.values() for s in v}
+
+
+def test_emitter_uses_the_resolvers_step_of_each_instruction() -> None:
+    lock = resolver_named(make_lock("x86_64"))
+    out = emit(lock, recipe("x86_64"))
+    reqs = sorted(k for k in out if k.startswith("requirements/"))
+    assert reqs == [
+        "requirements/buildbase-build.txt",
+        "requirements/compile.txt",
+        "requirements/final-numpy.txt",
+        "requirements/final-openai.txt",
+        "requirements/final-vllm.txt",
+    ]
+    lines = out["Dockerfile"].decode().splitlines()
+    for step, needle in (
+        ("final-numpy", "pip3 install --upgrade"),
+        ("final-openai", "/tritonlock/requirements/final-openai.txt"),
+        ("final-vllm", "/tritonlock/requirements/final-vllm.txt"),
+    ):
+        copy = lines.index(
+            f'COPY ["requirements/{step}.txt", "/tritonlock/requirements/{step}.txt"]'
+        )
+        assert any(needle in line for line in lines[copy + 1 : copy + 4]), step
+    vllm_run = next(
+        line for line in lines if "final-vllm.txt" in line and "--require-hashes" in line
+    )
+    assert "final-numpy.txt" not in vllm_run
+
+
+def test_a_wheel_of_another_instructions_step_is_not_taken() -> None:
+    lock = resolver_named(make_lock("x86_64"))
+    wheels = tuple(w for w in lock.wheel if w.step != "final-openai")
+    with pytest.raises(Exception, match="final-openai"):
+        emit(replace(lock, wheel=wheels), recipe("x86_64"))
+
+
+def test_stale_recipe_checks() -> None:
+    lock = make_lock("cpu")
+    files = recipe("cpu")
+    assert stale(lock, files, "r", complete=False) == []
+    changed = {**files, "Dockerfile": files["Dockerfile"] + "RUN true\n"}
+    (problem,) = stale(lock, changed, "r", complete=False)
+    assert problem.startswith("r/Dockerfile: sha256 " + digest(changed["Dockerfile"]))
+    assert "stale" in problem
+    extra = {**files, "docker_build": "#!/bin/sh\n"}
+    assert stale(lock, extra, "r", complete=False) == []
+    assert any("docker_build" in p for p in stale(lock, extra, "r", complete=True))
+    fewer = {k: v for k, v in files.items() if k != "cmake_build"}
+    assert any("cmake_build: missing" in p for p in stale(lock, fewer, "r", complete=True))
+
+
+def test_read_folder_reads_the_lock_files_only(tmp_path: Path) -> None:
+    for name, text in recipe("cpu").items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "unrelated").write_text("x")
+    assert read_folder(tmp_path, make_lock("cpu")) == recipe("cpu")
+
+
+def test_buildah_compile_refuses_to_run_with_a_network() -> None:
+    lock = make_lock("cpu")
+    cases: tuple[tuple[runner.Builder, bool], ...] = (("buildah", True), ("buildx", False))
+    for builder, checked in cases:
+        text = emit(lock, recipe("cpu"), builder=builder)["Dockerfile"].decode()
+        cmds = dockerfile.parse_string(text)
+        compile_ = [c for c in cmds if c.cmd == "RUN"]
+        runs = [c.original for c in compile_ if "/tmp/tritonbuild/cmake_build" in c.original]
+        assert len(runs) == 1
+        assert (OFFLINE_CHECK in runs[0]) is checked
+
+
+def test_detect_prefers_buildx_when_it_works() -> None:
+    assert runner.detect(lambda argv: 0) == "buildx"
+    assert runner.detect(lambda argv: 1) == "buildah"
+
+
+def test_build_run_executes_build_sh_commands_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock_path = tmp_path / "triton.lock"
+    lockfile.write(make_lock("cpu"), lock_path)
+    ran: list[tuple[list[runner.Step], Path]] = []
+    monkeypatch.setattr(runner, "execute", lambda steps, cwd: ran.append((list(steps), cwd)))
+    out = tmp_path / "out"
+    args = ["build", "--lock", str(lock_path), "--recipe", str(RECIPES / "cpu"), "-o", str(out)]
+    assert main([*args, "--run", "--builder", "buildah"]) == 0
+    ((steps, cwd),) = ran
+    assert cwd == out.resolve()
+    script = (out / "build.sh").read_text().splitlines()[-3:]
+    assert [argv[-1] for _, argv in steps] == ["."] * 3
+    assert [" ".join(argv) for _, argv in steps] == [
+        line.removeprefix("exec ").replace("'", "") for line in script
+    ]
+
+
+def test_build_run_with_a_failing_builder_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock_path = tmp_path / "triton.lock"
+    lockfile.write(make_lock("cpu"), lock_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    fake = tmp_path / "nothing"
+    fake.mkdir()
+    (fake / "buildah").write_text("#!/bin/sh\nexit 3\n")
+    (fake / "buildah").chmod(0o755)
+    args = ["build", "--lock", str(lock_path), "--recipe", str(RECIPES / "cpu")]
+    code = main([*args, "-o", str(tmp_path / "out"), "--run", "--builder", "buildah"])
+    assert code == 1
+    assert "status 3" in capsys.readouterr().err
+
+
+def test_git_mirror_needs_prefix_and_target(tmp_path: Path) -> None:
+    lock_path = tmp_path / "triton.lock"
+    lockfile.write(make_lock("cpu"), lock_path)
+    assert main(["build", "--lock", str(lock_path), "--git-mirror", "nope"]) == 2
+
+
+def test_pip_installs_of_cmake_build_get_a_wheelhouse() -> None:
+    files = recipe("cpu")
+    files["cmake_build"] += "pip3 install setuptools==75.1.0\n"
+    lock = make_lock("cpu")
+    compile_wheels = [replace(w, step="cmake_build-setuptools") for w in lock.wheel]
+    lock = replace(lock, wheel=tuple(w for w in lock.wheel if w.step != "compile"))
+    lock = replace(
+        lock, wheel=(*lock.wheel, *[w for w in compile_wheels if w.name == "setuptools"])
+    )
+    text = emit(lock, files)["Dockerfile"].decode()
+    assert 'COPY ["requirements/cmake_build-setuptools.txt"' in text
+    assert "pip3 download --require-hashes --no-deps" in text
+    assert "ENV PIP_NO_INDEX=1" in text

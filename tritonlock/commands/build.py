@@ -1,0 +1,175 @@
+"""`tritonlock build`: verify a lock, then emit its hermetic build folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import runner
+from ..emit import bake as bake_mod
+from ..emit import emit, plan
+from ..emit import recipe as recipe_mod
+from ..emit.folder import write
+from ..emit.secrets import KNOWN, SecretSpec
+from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
+from ..model import Lock
+from ..runner import BUILDERS, Builder
+from ..verify import verify
+
+HELP = "emit a hermetic build (Dockerfile, hashed requirements, bake file, policy, build.sh)"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "build",
+        help=HELP,
+        description=HELP + ". Runs `verify` first and refuses (exit 1, every problem listed, "
+        "nothing written) for a tampered, stale, partial or invalid lock. The output folder is "
+        "replaced atomically. Without --recipe, the recipe is generated again from the "
+        "pinned server commit (build.py --dryrun) and must match the lock's digests. "
+        "Secret ids: " + ", ".join(sorted(KNOWN)) + ".",
+    )
+    p.add_argument(
+        "--lock",
+        action="append",
+        help="lock file; repeat for several (one subfolder each, a bake matrix) "
+        "(default: triton.lock)",
+    )
+    p.add_argument(
+        "--recipe",
+        action="append",
+        metavar="DIR",
+        help="use upstream's generated files (Dockerfile.buildbase, cmake_build, Dockerfile) "
+        "from DIR instead of generating them from the pinned server commit; one per --lock, "
+        "in the same order",
+    )
+    p.add_argument(
+        "--git-mirror",
+        action="append",
+        default=[],
+        metavar="PREFIX=MIRROR",
+        help="fetch the pinned server commit for git URLs starting with PREFIX from MIRROR "
+        "(repeatable; the emitted build uses the git-config secret instead)",
+    )
+    p.add_argument("-o", "--output", default="build", help="output folder (default: %(default)s)")
+    p.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="id=ID,src=FILE|env=NAME",
+        help="a build secret the emitted build.sh passes to the builder (repeatable)",
+    )
+    p.add_argument(
+        "--builder",
+        choices=BUILDERS,
+        help="command in build.sh (default: buildx; with --run, buildx when "
+        "`docker buildx` works, else buildah)",
+    )
+    p.add_argument(
+        "--run",
+        action="store_true",
+        help="run the emitted build after writing it (buildah 1.28 builds the compile stage "
+        "with --network=none on its command line)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    locks = args.lock or ["triton.lock"]
+    if args.recipe and len(args.recipe) != len(locks):
+        raise UsageError("give one --recipe folder for each --lock, in the same order")
+    secrets = [SecretSpec.parse(s) for s in args.secret]
+    mirrors = _pairs(args.git_mirror)
+    checked = verified(locks)
+    if checked is None:
+        print(
+            "FAILED: nothing was written; fix the lock (see `tritonlock verify`)", file=sys.stderr
+        )
+        return EXIT_NEGATIVE
+    problems: list[str] = []
+    folders = args.recipe or [None] * len(locks)
+    recipes = [
+        recipe_for(lock, folder, mirrors, problems)
+        for lock, folder in zip(checked, folders, strict=True)
+    ]
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("FAILED: nothing was written; the recipe does not match the lock", file=sys.stderr)
+        return EXIT_NEGATIVE
+    builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
+    files = assemble(checked, recipes, secrets, builder)
+    out = Path(args.output)
+    write(out, files)
+    hashes = ", ".join(lock.content_hash or "" for lock in checked)
+    print(f"wrote {args.output}/ ({len(files)} files) for {hashes}")
+    if args.run:
+        for lock in checked:
+            folder = out if len(checked) == 1 else out / _subfolder(lock)
+            runner.execute(runner.commands(builder, plan(lock, secrets)), folder.resolve())
+        print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
+    return EXIT_OK
+
+
+def _pairs(specs: list[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for spec in specs:
+        prefix, sep, target = spec.partition("=")
+        if not sep or not prefix or not target:
+            raise UsageError(f"--git-mirror {spec!r}: expected PREFIX=MIRROR")
+        out.append((prefix, target))
+    return tuple(out)
+
+
+def recipe_for(
+    lock: Lock, folder: str | None, mirrors: tuple[tuple[str, str], ...], problems: list[str]
+) -> dict[str, str]:
+    """The lock's recipe: from ``folder``, else generated from the pinned server commit;
+    every difference from ``lock.recipe`` is added to ``problems``."""
+    if folder is None:
+        files, found = recipe_mod.capture(lock, mirrors)
+    else:
+        files = recipe_mod.read_folder(Path(folder), lock)
+        found = recipe_mod.stale(lock, files, folder.rstrip("/"), complete=False)
+    problems += found
+    return files
+
+
+def verified(paths: list[str]) -> list[Lock] | None:
+    """Each lock verified offline; every problem of every lock printed; None if any failed."""
+    out: list[Lock] = []
+    ok = True
+    for path in paths:
+        report = verify(path)
+        for problem in report.problems:
+            print(f"{report.path}: {problem}", file=sys.stderr)
+        ok = ok and report.ok and report.lock is not None
+        if report.lock is not None:
+            out.append(report.lock)
+    return out if ok else None
+
+
+def assemble(
+    locks: list[Lock], recipes: list[dict[str, str]], secrets: list[SecretSpec], builder: str
+) -> dict[str, bytes]:
+    """One lock: its files at the top. Several: one subfolder each and a bake matrix on top."""
+    b: Builder = "buildah" if builder == "buildah" else "buildx"
+    if len(locks) == 1:
+        return emit(locks[0], recipes[0], secrets=secrets, builder=b)
+    files: dict[str, bytes] = {}
+    entries = []
+    for lock, recipe in zip(locks, recipes, strict=True):
+        sub = _subfolder(lock)
+        if any(k.startswith(sub + "/") for k in files):
+            raise UsageError(f"two locks for release {lock.inputs.release} target {sub}")
+        for rel, data in emit(lock, recipe, secrets=secrets, builder=b).items():
+            files[f"{sub}/{rel}"] = data
+        name = bake_mod.target_name(lock.inputs.release, lock.inputs.target)
+        entries.append(bake_mod.Entry(name=name, context=sub, plan=plan(lock, secrets)))
+    files["docker-bake.hcl"] = bake_mod.render(entries)
+    return dict(sorted(files.items()))
+
+
+def _subfolder(lock: Lock) -> str:
+    return f"{lock.inputs.release}-{lock.inputs.target}"

@@ -1,0 +1,273 @@
+"""Emit a hermetic build from a lock and upstream's generated recipe (pure: data in, bytes out).
+
+:func:`emit` returns ``{relative path: content}``; writing the folder is the caller's
+job (:func:`tritonlock.emit.folder.write` does it atomically).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from .. import __version__
+from ..errors import TritonLockError, UsageError
+from ..model import GitPin, Lock
+from ..runner import Builder, Plan
+from ..upstream import floating_inputs
+from ..upstream.steps import step_names
+from . import bake, policy, script
+from .dockerfile import (
+    BUILDX,
+    COMPILE_STAGE,
+    DIALECTS,
+    SOURCES_STAGE,
+    Dialect,
+    Translated,
+    Translator,
+    index_env,
+)
+from .errors import EmitError
+from .requirements import requirements
+from .rewrite import REQ_DIR, Rewriter, StageState
+from .secrets import SecretSpec, Use, mounts, prologue
+from .shell import command, split
+from .sources import SERVER_DIR, insteadof_script, mirror_key, sources_stage
+
+__all__ = ["EmitError", "SecretSpec", "emit", "plan"]
+
+RECIPE_FILES = ("Dockerfile.buildbase", "cmake_build", "Dockerfile")
+BUILDBASE_STAGE = "tritonlock-buildbase"
+WHEELS = "/tritonlock/wheels"
+SCRIPT = "/tmp/tritonbuild/cmake_build"
+# Builders without per-RUN --network build the compile stage in a separate, offline build and
+# reuse its cached layers; should a later build run it again (a cache miss), with a network
+# interface besides lo, it fails here instead of compiling online.
+OFFLINE_CHECK = (
+    "if grep -q -v -e '|' -e '^ *lo:' /proc/net/dev; then echo 'tritonlock: the compile "
+    "stage must run offline (run build.sh, which builds it with no network)' >&2; exit 1; fi"
+)
+
+# Backends whose upstream build runs nested `docker build`/`docker pull` through the host
+# socket: that cannot run under `RUN --network=none` and is outside the lock's control.
+NESTED_DOCKER = {
+    "onnxruntime": "builds onnxruntime with a nested `docker build` through the host socket",
+    "openvino": "builds OpenVINO with a nested `docker build` through the host socket",
+    "fil": "builds RAPIDS/FIL with a nested `docker build` through the host socket",
+    "pytorch": "copies libtorch out of the pytorch image with `docker pull`/`docker cp`",
+    "fastertransformer": "downloads and executes a remote script while generating the recipe",
+}
+
+
+def check_backends(lock: Lock) -> None:
+    for name in lock.inputs.backend_names():
+        if name in NESTED_DOCKER:
+            raise UsageError(
+                f"backend {name!r} is not supported by tritonlock build: upstream "
+                f"{NESTED_DOCKER[name]}; drop it from the lock's backends"
+            )
+
+
+def server_pin(lock: Lock) -> GitPin:
+    for g in lock.git:
+        if g.name == "server":
+            return g
+    raise EmitError("git: the lock has no pin named 'server'; re-resolve the lock")
+
+
+def plan(lock: Lock, secrets: Sequence[SecretSpec] = ()) -> Plan:
+    """The builder plan of a lock: platform, SOURCE_DATE_EPOCH and tag, all from the lock."""
+    server = server_pin(lock)
+    if server.committed is None:
+        raise EmitError("git server: no committed time in the lock; re-resolve the lock")
+    platforms = sorted({im.platform for im in lock.image})
+    if len(platforms) != 1:
+        raise EmitError(f"image: expected one target platform in the lock, found {platforms}")
+    tag = f"tritonlock/tritonserver:{lock.inputs.release}-{lock.inputs.target}"
+    return Plan(
+        platform=platforms[0],
+        source_date_epoch=server.committed,
+        tag=tag,
+        secrets=tuple(secrets),
+    )
+
+
+def emit(
+    lock: Lock,
+    recipe_files: Mapping[str, str],
+    *,
+    secrets: Sequence[SecretSpec] = (),
+    builder: Builder = "buildx",
+) -> dict[str, bytes]:
+    """Every file of the build folder for ``lock``; the same inputs give the same bytes."""
+    check_backends(lock)
+    missing = [n for n in RECIPE_FILES if n not in recipe_files]
+    if missing:
+        raise EmitError(f"recipe: {', '.join(missing)} missing; regenerate the recipe")
+    p = plan(lock, secrets)
+    dialect = DIALECTS[builder]
+    steps = pip_step_names(recipe_files)
+    bb = Translator(
+        lock,
+        "Dockerfile.buildbase",
+        "buildbase",
+        allow_git=False,
+        dialect=dialect,
+        pip_steps=steps,
+    ).run(recipe_files["Dockerfile.buildbase"], last_as=BUILDBASE_STAGE)
+    final = Translator(
+        lock, "Dockerfile", "final", allow_git=True, dialect=dialect, pip_steps=steps
+    ).run(recipe_files["Dockerfile"])
+    check_script(lock, recipe_files["cmake_build"])
+    head = header(lock)
+    compiled = compile_steps(lock, steps)
+    files = {
+        "Dockerfile": dockerfile_text(lock, bb, final, head, dialect, compiled).encode(),
+        "cmake_build": recipe_files["cmake_build"].encode(),
+        "source-policy.json": policy.render(lock),
+        "docker-bake.hcl": bake.render([bake.Entry(name=_name(lock), context=".", plan=p)]),
+        "build.sh": script.render(builder, p, header=head),
+    }
+    for step in sorted({w.step for w in lock.wheel}):
+        files[f"requirements/{step}.txt"] = requirements(lock, step).encode()
+    return dict(sorted(files.items()))
+
+
+def pip_step_names(recipe_files: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """``Dockerfile:86`` -> the lock's pip step names there, as the resolver named them."""
+    try:
+        return step_names(floating_inputs(recipe_files).pip)
+    except TritonLockError as err:
+        raise EmitError(f"recipe: {err}") from None
+
+
+def _name(lock: Lock) -> str:
+    return bake.target_name(lock.inputs.release, lock.inputs.target)
+
+
+def header(lock: Lock) -> str:
+    return (
+        f"Generated by tritonlock {__version__} from a lock with content-hash "
+        f"{lock.content_hash}: do not edit.\n"
+        f"Triton {lock.inputs.release} for target {lock.inputs.target}; "
+        "re-create with `tritonlock build`."
+    )
+
+
+def check_script(lock: Lock, text: str) -> None:
+    """Every ``git clone`` in upstream's cmake_build must be of a pinned repository."""
+    state = StageState(step="compile", allow_git=True)
+    for n, line in enumerate(text.splitlines(), 1):
+        rw = Rewriter(lock, state, f"recipe cmake_build line {n}")
+        for seg in split(line)[::2]:
+            cmd = command(seg)
+            if cmd is not None and cmd.name == "git" and cmd.words[1:2] == ("clone",):
+                rw.git_clone(cmd)
+
+
+def compile_steps(lock: Lock, steps: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The lock's pip steps run by cmake_build (named ``compile`` or found there)."""
+    names = {"compile"} | {
+        s for where, found in steps.items() if where.startswith("cmake_build:") for s in found
+    }
+    return tuple(sorted({w.step for w in lock.wheel if w.step in names}))
+
+
+def dockerfile_text(
+    lock: Lock,
+    bb: Translated,
+    final: Translated,
+    head: str,
+    dialect: Dialect = BUILDX,
+    compiled: tuple[str, ...] = (),
+) -> str:
+    _check_stages(bb, final)
+    lines = [f"# syntax={s}" for s in _frontend(lock)]
+    lines += [f"# {line}" for line in head.splitlines()]
+    lines += _globals(bb, final)
+    lines += ["", *bb.body, ""]
+    server = server_pin(lock)
+    lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit)
+    lines += _wheelhouse(lock, compiled)
+    lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body, _labels(lock)]
+    return "\n".join(lines) + "\n"
+
+
+def _frontend(lock: Lock) -> list[str]:
+    return [f"{im.name()}@{im.digest}" for im in lock.image if im.role == "dockerfile-frontend"]
+
+
+def _globals(bb: Translated, final: Translated) -> list[str]:
+    seen: dict[str, str] = {}
+    for line in bb.globals + final.globals:
+        key = line.split("=", 1)[0]
+        if seen.setdefault(key, line) != line:
+            raise EmitError(f"recipe: global {key} differs between the recipe files")
+    return list(seen.values())
+
+
+def _check_stages(bb: Translated, final: Translated) -> None:
+    names = [*bb.stages, SOURCES_STAGE, COMPILE_STAGE, *final.stages]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise EmitError(f"recipe: stage name {dupes[0]!r} is used twice")
+
+
+def _wheelhouse(lock: Lock, compiled: tuple[str, ...]) -> list[str]:
+    """Wheels for pip runs inside the compile step (e.g. isolated builds), fetched beforehand."""
+    out = []
+    for step in compiled:
+        req = f"{REQ_DIR}/{step}.txt"
+        pro = "; ".join(p for p in (prologue(Use.PIP), index_env(lock, step)) if p)
+        out += [
+            f"COPY {json.dumps([f'requirements/{step}.txt', req])}",
+            f"RUN {' '.join(mounts(Use.PIP))} {pro}; pip3 download --require-hashes --no-deps"
+            f" --dest {WHEELS} -r {req}",
+        ]
+    return out
+
+
+def compile_stage(
+    lock: Lock, dialect: Dialect = BUILDX, compiled: tuple[str, ...] = ("compile",)
+) -> list[str]:
+    """The compile stage; without per-RUN ``--network`` the runner builds it with no network."""
+    server = server_pin(lock)
+    offline = "--network=none " if dialect.run_network else ""
+    out = [
+        f"FROM {BUILDBASE_STAGE} AS {COMPILE_STAGE}",
+        f"COPY --from={SOURCES_STAGE} /tritonlock/git /tritonlock/git",
+        f"COPY --from={SOURCES_STAGE} {SERVER_DIR} /workspace",
+    ]
+    if any(w.step in compiled for w in lock.wheel):
+        out += [
+            f"COPY --from={SOURCES_STAGE} {WHEELS} {WHEELS}",
+            f"ENV PIP_NO_INDEX=1 PIP_FIND_LINKS={WHEELS}",
+        ]
+    out += [
+        f"ENV SOURCE_DATE_EPOCH={int(server.committed or 0)}",
+        f"RUN {offline}{insteadof_script(lock)}",
+        f"COPY {json.dumps(['cmake_build', SCRIPT])}",
+        "WORKDIR /workspace",
+        f"RUN {offline}{json.dumps(['/bin/bash', SCRIPT])}"
+        if dialect.run_network
+        else f"RUN {OFFLINE_CHECK} && /bin/bash {SCRIPT}",
+    ]
+    return out
+
+
+def _labels(lock: Lock) -> str:
+    server = server_pin(lock)
+    created = datetime.fromtimestamp(server.committed or 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    labels = {
+        "org.opencontainers.image.title": "tritonserver",
+        "org.opencontainers.image.version": lock.release.get("triton-version")
+        or lock.inputs.release,
+        "org.opencontainers.image.revision": server.commit,
+        "org.opencontainers.image.source": server.url,
+        "org.opencontainers.image.created": created,
+        "io.tritonlock.content-hash": lock.content_hash or "",
+        "io.tritonlock.release": lock.inputs.release,
+        "io.tritonlock.target": lock.inputs.target,
+        "io.tritonlock.server-repo": mirror_key(server.url),
+    }
+    return "LABEL " + " \\\n      ".join(f"{k}={json.dumps(v)}" for k, v in labels.items())

@@ -1,0 +1,149 @@
+"""The git side of the build: local bare mirrors at pinned commits, and the routing to them.
+
+Every git object is fetched by its pinned commit (or, when a server refuses fetching
+by id, by all its refs) and checked; branches and tags named in the lock are then
+set to the pinned commits. The compile stage rewrites every pinned URL to its mirror
+with ``url.<mirror>.insteadOf``, so upstream's build.py and CMake run unchanged.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ..model import Lock
+from .errors import EmitError
+from .secrets import Use, mounts, prologue
+
+GIT_ROOT = "/tritonlock/git"
+SRC_ROOT = "/tritonlock/src"
+SERVER_DIR = f"{SRC_ROOT}/server"
+
+
+def mirror_key(url: str) -> str:
+    """``https://github.com/o/r.git`` → ``github.com/o/r`` (host ports become ``_port``)."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith(".git"):
+        path = path[: -len(".git")]
+    return parts.netloc.replace(":", "_") + path
+
+
+def mirror_path(url: str) -> str:
+    return f"{GIT_ROOT}/{mirror_key(url)}.git"
+
+
+def mirror_url(url: str) -> str:
+    """The ``file://`` URL the compile stage uses instead of ``url``."""
+    return "file://" + mirror_path(url)
+
+
+def organization_url(url: str) -> str:
+    """What to pass as build.py ``--github-organization`` for repos under ``url``'s owner."""
+    key = mirror_key(url)
+    return "file://" + GIT_ROOT + "/" + key.rsplit("/", 1)[0]
+
+
+@dataclass(slots=True)
+class Mirror:
+    """One bare mirror: its canonical URL, the commits it must hold and the refs to set."""
+
+    url: str
+    commits: list[str] = field(default_factory=list)
+    refs: dict[str, str] = field(default_factory=dict)
+
+    def add(self, commit: str, ref: str | None, what: str) -> None:
+        if commit not in self.commits:
+            self.commits.append(commit)
+        if ref is None:
+            return
+        if self.refs.get(ref, commit) != commit:
+            raise EmitError(
+                f"{what}: ref {ref!r} of {self.url} is pinned to two commits in the lock "
+                f"({self.refs[ref][:12]} and {commit[:12]}); re-resolve the lock"
+            )
+        self.refs[ref] = commit
+
+
+def mirrors(lock: Lock) -> list[Mirror]:
+    """Every mirror the lock needs, keyed by URL, in the lock's own (canonical) order."""
+    found: dict[str, Mirror] = {}
+    for g in lock.git:
+        m = found.setdefault(mirror_key(g.url), Mirror(url=g.url))
+        m.add(g.commit, g.ref, f"git {g.name}")
+        for s in g.submodules:
+            sm = found.setdefault(mirror_key(s.url), Mirror(url=s.url))
+            sm.add(s.commit, None, f"git {g.name} submodule {s.path}")
+    return list(found.values())
+
+
+def fetch_script(m: Mirror) -> str:
+    """Shell that builds one mirror and checks every pinned commit (lock values quoted)."""
+    q = shlex.quote
+    path, url = q(mirror_path(m.url)), q(m.url)
+    commits = " ".join(q(c) for c in m.commits)
+    lines = [
+        prologue(Use.GIT),
+        "set -eu",
+        f"git init -q --bare {path}",
+        f"git -C {path} config uploadpack.allowAnySHA1InWant true",
+        f"git -C {path} fetch -q --no-tags {url} {commits}"
+        f" || git -C {path} fetch -q --no-tags {url}"
+        " '+refs/heads/*:refs/tritonlock-fetch/heads/*'"
+        " '+refs/tags/*:refs/tritonlock-fetch/tags/*'",
+    ]
+    for c in m.commits:
+        lines.append(f"git -C {path} cat-file -e {q(c + '^{commit}')}")
+        lines.append(
+            f'test "$(git -C {path} rev-parse --verify --end-of-options {q(c + "^{commit}")})"'
+            f" = {q(c)}"
+        )
+        lines.append(f"git -C {path} update-ref {q('refs/tritonlock/pin/' + c)} {q(c)}")
+    for ref, c in sorted(m.refs.items()):
+        lines.append(f"git -C {path} update-ref {q('refs/heads/' + ref)} {q(c)}")
+        lines.append(f"git -C {path} update-ref {q('refs/tags/' + ref)} {q(c)}")
+    head = sorted(m.refs)[0] if m.refs else "tritonlock"
+    if not m.refs:
+        lines.append(f"git -C {path} update-ref refs/heads/tritonlock {q(m.commits[0])}")
+    lines += [
+        f"git -C {path} symbolic-ref HEAD {q('refs/heads/' + head)}",
+        f"git -C {path} for-each-ref --format='%(refname)' refs/tritonlock-fetch"
+        f" | xargs -r -n1 git -C {path} update-ref -d",
+        f"git -C {path} reflog expire --expire=now --all",
+        f"git -C {path} gc -q --prune=now",
+    ]
+    return lines[0] + "; " + " && \\\n    ".join(lines[1:])
+
+
+def sources_stage(lock: Lock, base: str, server_url: str, server_commit: str) -> list[str]:
+    """Dockerfile lines of the ``tritonlock-sources`` stage (built ``FROM base``)."""
+    out = [f"FROM {base} AS tritonlock-sources"]
+    for m in mirrors(lock):
+        out.append(f"RUN {' '.join(mounts(Use.GIT))} {fetch_script(m)}")
+    q = shlex.quote
+    out.append(
+        f"RUN mkdir -p {SERVER_DIR} && git -C {q(mirror_path(server_url))} archive"
+        f" --format=tar {q(server_commit)} | tar -x -C {SERVER_DIR}"
+    )
+    return out
+
+
+def insteadof_script(lock: Lock) -> str:
+    """Shell for the compile stage: route every pinned URL (with and without .git) to its mirror."""
+    q = shlex.quote
+    cmds = []
+    for m in mirrors(lock):
+        key = f"url.{mirror_url(m.url)}.insteadOf"
+        bare = m.url.rstrip("/")
+        bare = bare[: -len(".git")] if bare.endswith(".git") else bare
+        for form in (bare, bare + ".git"):
+            cmds.append(f"git config --global --add {q(key)} {q(form)}")
+    return " && \\\n    ".join(cmds) if cmds else "true"
+
+
+def urls(lock: Lock) -> Iterable[str]:
+    """Every pinned git URL (top repos and submodules), canonical spelling."""
+    for m in mirrors(lock):
+        yield m.url
