@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"{report.path}: {problem}")
         n = len(report.problems)
-        print(f"FAILED {report.path}: {n} problem{'s' if n != 1 else ''}")
+        if all(p.startswith("unresolved[") for p in report.problems):
+            print(f"PARTIAL {report.path}: {n} input{'s' if n != 1 else ''} not pinned")
+        else:
+            print(f"FAILED {report.path}: {n} problem{'s' if n != 1 else ''}")
     ok = report.ok and (deep is None or deep.ok)
     return EXIT_OK if ok else EXIT_NEGATIVE
 

@@ -9,6 +9,7 @@ Each resolver failure is an error, or with ``allow_partial`` an ``[[unresolved]]
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +42,7 @@ UBUNTU_SNAPSHOTS = "https://snapshot.ubuntu.com"
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
+Wheels = tuple[tuple[WheelPin, ...], tuple[Index, ...]]
 
 
 def _quiet(_message: str) -> None:
@@ -178,28 +180,58 @@ def _git_partial(
     variables: dict[str, str],
     error: TritonLockError,
 ) -> gitres.GitResolution:
-    """With ``allow_partial``: each repo that fails on its own (with what its CMake files
-    fetch) is unresolved by name; the others are resolved together as usual."""
-    good = []
+    """With ``allow_partial``: a repo whose CMake fetches fail is still pinned, without
+    them, and "what its CMake files fetch" is unresolved; a repo that fails on its own is
+    unresolved by name. The others are resolved together as usual. Each repo is probed
+    one request at a time, so the reason recorded is its first failure in CMake order,
+    the same on every run (in parallel, whichever failure came first would win)."""
+    full: list[gitres.GitRequest] = []
+    bare: list[gitres.GitRequest] = []
     for req in requests:
         try:
-            _git_batch(ctx, [req], variables)
-            good.append(req)
+            _git_batch(ctx, [req], variables, jobs=1)
+            full.append(req)
+            continue
+        except TritonLockError as err:
+            why = _one_line(str(err))
+        try:
+            _git_batch(ctx, [req], variables, follow_cmake=False, jobs=1)
         except TritonLockError as err:
             ctx.unresolved.append(Unresolved(kind="git", what=req.name, why=_one_line(str(err))))
             ctx.say(f"unresolved: git {req.name}")
-    if len(good) < len(requests):
-        try:
-            return _git_batch(ctx, good, variables)
-        except TritonLockError as err:
-            error = err
+            continue
+        bare.append(req)
+        what = f"{req.name}: what its CMake files fetch"
+        ctx.unresolved.append(Unresolved(kind="git", what=what, why=why))
+        ctx.say(f"unresolved: git {what}")
+    try:
+        whole = _git_batch(ctx, full, variables) if full else gitres.GitResolution()
+        alone = _git_batch(ctx, bare, variables, follow_cmake=False) if bare else whole
+    except TritonLockError as err:
+        error = err
+    else:
+        return _merge(whole, alone)
     ctx.unresolved.append(Unresolved(kind="git", what="git sources", why=_one_line(str(error))))
     ctx.say("unresolved: git sources")
     return gitres.GitResolution()
 
 
+def _merge(whole: gitres.GitResolution, alone: gitres.GitResolution) -> gitres.GitResolution:
+    """``whole``'s pins and URL requests, plus ``alone``'s pins of repos it lacks by name."""
+    if alone is whole:
+        return whole
+    names = {p.name for p in whole.pins}
+    pins = (*whole.pins, *(p for p in alone.pins if p.name not in names))
+    return replace(whole, pins=tuple(sorted(pins, key=GitPin.sort_key)))
+
+
 def _git_batch(
-    ctx: _Ctx, requests: Sequence[gitres.GitRequest], variables: dict[str, str]
+    ctx: _Ctx,
+    requests: Sequence[gitres.GitRequest],
+    variables: dict[str, str],
+    *,
+    follow_cmake: bool = True,
+    jobs: int | None = None,
 ) -> gitres.GitResolution:
     with _pool(1) as pool:  # the main thread waits interruptibly (Ctrl-C)
         return pool.submit(
@@ -207,8 +239,9 @@ def _git_batch(
             list(requests),
             mirrors=ctx.opts.git_mirrors,
             cache_dir=ctx.opts.cache_dir / "git",
-            jobs=ctx.opts.jobs,
+            jobs=jobs or ctx.opts.jobs,
             variables=variables,
+            follow_cmake=follow_cmake,
             previous=ctx.opts.previous.git if ctx.opts.previous else (),
             progress=ctx.say,
         ).result()
@@ -263,7 +296,7 @@ def _rest(
             progress=ctx.say,
         )
         apt_f = pool.submit(_apt, ctx, floating, arch, committed)
-        empty_wheels: tuple[tuple[WheelPin, ...], tuple[Index, ...]] = ((), ())
+        empty_wheels: Wheels = ((), ())
         wheels, indexes = ctx.take(wheel_f, "wheel", "python requirements", empty_wheels)
         images: tuple[ImagePin, ...] = ctx.take(image_f, "image", "base images", ())
         urls: tuple[UrlPin, ...] = ctx.take(url_f, "url", "downloads", ())
@@ -310,17 +343,59 @@ def _wheels(
             )
         )
     python = ".".join((lock.release.get("python") or "3.12").split(".")[:2])
-    return whlres.resolve_wheels(
-        steps,
-        python_version=python,
-        machine=machine,
-        indexes=ctx.opts.indexes,
-        allow_sdist=ctx.opts.allow_sdist,
-        cache_dir=ctx.opts.cache_dir / "wheels",
-        jobs=ctx.opts.jobs,
-        progress=ctx.say,
-        glibc=_glibc(ctx.inputs.release),
-    )
+
+    def pin(some: Sequence[whlres.InstallStep]) -> Wheels:
+        return whlres.resolve_wheels(
+            some,
+            python_version=python,
+            machine=machine,
+            indexes=ctx.opts.indexes,
+            allow_sdist=ctx.opts.allow_sdist,
+            cache_dir=ctx.opts.cache_dir / "wheels",
+            jobs=ctx.opts.jobs,
+            progress=ctx.say,
+            glibc=_glibc(ctx.inputs.release),
+        )
+
+    return wheel_steps(ctx, steps, pin)
+
+
+def wheel_steps(
+    ctx: _Ctx,
+    steps: Sequence[whlres.InstallStep],
+    pin: Callable[[Sequence[whlres.InstallStep]], Wheels],
+) -> Wheels:
+    """All steps pinned. With ``allow_partial``: the first step that does not resolve and
+    the later steps of its image (which build on it) are unresolved by name; the steps
+    before it, and the later steps of other images, are still pinned when they resolve."""
+    try:
+        return pin(steps)
+    except TritonLockError as err:
+        if not ctx.opts.allow_partial:
+            raise
+        error = err
+    first = len(steps) - 1
+    while first > 0:  # the longest prefix that resolves ends before the failing step
+        try:
+            wheels = pin(steps[:first])
+            break
+        except TritonLockError as err:
+            error, first = err, first - 1
+    else:
+        wheels = ((), ())
+    failed = steps[first].image
+    others = [s for s in steps[first + 1 :] if s.image != failed]
+    if others:
+        with contextlib.suppress(TritonLockError):
+            wheels = pin([*steps[:first], *others])
+    pinned = {p.step for p in wheels[0]} | {s.name for s in steps[:first]}
+    if not pinned:
+        raise error
+    dropped = [s.name for s in steps if s.name not in pinned]
+    what = f"python requirements of step{'s' if len(dropped) > 1 else ''} {', '.join(dropped)}"
+    ctx.unresolved.append(Unresolved(kind="wheel", what=what, why=_one_line(str(error))))
+    ctx.say(f"unresolved: wheel {what}")
+    return wheels
 
 
 def _built_image(role: str, found_in: Sequence[str]) -> str:
@@ -390,9 +465,17 @@ def _snapshot_for(committed: int | None) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(committed))
 
 
+WHY_LIMIT = 480  # the schema allows 500 characters for an unresolved entry's reason
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text[:480] if text else "unknown error"
+    """``text`` on one line, without control characters (the schema refuses them), cut
+    visibly (``…``) to at most ``WHY_LIMIT`` characters."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    if len(text) > WHY_LIMIT:
+        return text[: WHY_LIMIT - 1].rstrip() + "\u2026"
+    return text or "unknown error"
 
 
 def _read(path: Path) -> str:

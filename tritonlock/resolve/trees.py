@@ -25,10 +25,32 @@ def _fetch(url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]]
         raise GitFailed(f"served {got[:12]} for {commit[:12]}")
 
 
+# build.py --dryrun never reads upstream's test suite (``qa/``, half the server tree, with
+# large test binaries): the checkout leaves it out, and its blobs are never fetched.
+CHECKOUT = ("/*", "!/qa/")
+
+
+def _fetch_sparse(url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]]) -> None:
+    """A shallow, blob-less fetch of ``commit``; checkout then fetches only the blobs of
+    the sparse patterns (``CHECKOUT``), in one batch."""
+    run_git(["init", "-q", str(work)], timeout=TIMEOUT)
+    run_git(["remote", "add", "origin", "--", fetch_url(url, mirrors)], cwd=work, timeout=TIMEOUT)
+    run_git(["sparse-checkout", "set", "--no-cone", *CHECKOUT], cwd=work, timeout=TIMEOUT)
+    run_git(
+        ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", commit],
+        cwd=work,
+        timeout=TIMEOUT,
+    )
+    got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=TIMEOUT).strip()
+    if got != commit:
+        raise GitFailed(f"served {got[:12]} for {commit[:12]}")
+
+
 def checkout(url: str, commit: str, dest: Path, mirrors: Sequence[tuple[str, str]]) -> None:
-    """Materialise ``commit`` of ``url`` (or its mirror) in ``dest``, shallow, by id."""
+    """Materialise ``commit`` of ``url`` (or its mirror) in ``dest``, shallow, by id,
+    without upstream's test suite (``qa/``)."""
     try:
-        _fetch(url, commit, dest, mirrors)
+        _fetch_sparse(url, commit, dest, mirrors)
         run_git(["checkout", "-q", "--detach", commit], cwd=dest, timeout=TIMEOUT)
     except GitFailed as err:
         raise ResolveError(f"{url} @ {commit[:12]}: cannot check out: {err}") from None

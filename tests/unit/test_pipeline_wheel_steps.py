@@ -1,0 +1,96 @@
+"""With --allow-partial, a wheel step that cannot be pinned costs only itself and the later
+steps of its image: the first steps and other images' steps are still pinned (vllm==0.8.1
+has no aarch64 wheel, but numpy installed before it and the build image's tools do)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from tritonlock.errors import ResolveError
+from tritonlock.model import Index, Inputs, WheelPin
+from tritonlock.resolve import pipeline
+from tritonlock.resolve.pipeline import ResolveOptions, Wheels, wheel_steps
+from tritonlock.resolve.wheels import InstallStep
+
+STEPS = [
+    InstallStep(name=n, image="final", requirements=(f"{n}==1",))
+    for n in ("numpy", "vllm", "extra")
+]
+INDEX = Index(name="pypi", url="https://pypi.org/simple")
+
+
+def ctx(tmp_path: Path, *, partial: bool) -> pipeline._Ctx:
+    return pipeline._Ctx(
+        inputs=Inputs(release="25.04", target="igpu"),
+        opts=ResolveOptions(allow_partial=partial, cache_dir=tmp_path),
+        say=lambda _m: None,
+        notes=lambda _m: None,
+    )
+
+
+def failing_at(name: str, calls: list[list[str]]) -> Callable[[Sequence[InstallStep]], Wheels]:
+    def pin(steps: Sequence[InstallStep]) -> Wheels:
+        calls.append([s.name for s in steps])
+        if any(s.name == name for s in steps):
+            raise ResolveError(f"step {name!r}: {name}==1 has no file for cp312 aarch64")
+        pins = tuple(
+            WheelPin(step=s.name, image=s.image, name=s.name, version="1", index="pypi", files=())
+            for s in steps
+        )
+        return pins, (INDEX,)
+
+    return pin
+
+
+def test_first_steps_are_pinned_and_the_failing_one_is_unresolved(tmp_path: Path) -> None:
+    c = ctx(tmp_path, partial=True)
+    calls: list[list[str]] = []
+
+    pins, indexes = wheel_steps(c, STEPS, failing_at("vllm", calls))
+
+    assert [p.name for p in pins] == ["numpy"]
+    assert indexes == (INDEX,)
+    assert [(u.kind, u.what) for u in c.unresolved] == [
+        ("wheel", "python requirements of steps vllm, extra")
+    ]
+    assert "vllm==1 has no file" in c.unresolved[0].why
+    assert calls == [["numpy", "vllm", "extra"], ["numpy", "vllm"], ["numpy"]]
+
+
+def test_later_steps_of_other_images_are_still_pinned(tmp_path: Path) -> None:
+    build = InstallStep(name="build", image="buildbase", requirements=("build==1",))
+    c = ctx(tmp_path, partial=True)
+    calls: list[list[str]] = []
+
+    pins, _ = wheel_steps(c, [*STEPS, build], failing_at("vllm", calls))
+
+    assert [p.name for p in pins] == ["numpy", "build"]
+    assert [u.what for u in c.unresolved] == ["python requirements of steps vllm, extra"]
+    assert calls[-1] == ["numpy", "build"]
+
+
+def test_last_step_failing_names_only_itself(tmp_path: Path) -> None:
+    c = ctx(tmp_path, partial=True)
+    pins, _ = wheel_steps(c, STEPS, failing_at("extra", []))
+    assert [p.name for p in pins] == ["numpy", "vllm"]
+    assert [u.what for u in c.unresolved] == ["python requirements of step extra"]
+
+
+def test_first_step_failing_keeps_other_images(tmp_path: Path) -> None:
+    build = InstallStep(name="build", image="buildbase", requirements=("build==1",))
+    c = ctx(tmp_path, partial=True)
+    pins, _ = wheel_steps(c, [*STEPS, build], failing_at("numpy", []))
+    assert [p.name for p in pins] == ["build"]
+    assert [u.what for u in c.unresolved] == ["python requirements of steps numpy, vllm, extra"]
+
+
+def test_nothing_resolving_or_no_partial_raises(tmp_path: Path) -> None:
+    with pytest.raises(ResolveError, match="numpy"):
+        wheel_steps(ctx(tmp_path, partial=True), STEPS, failing_at("numpy", []))
+    calls: list[list[str]] = []
+    with pytest.raises(ResolveError, match="vllm"):
+        wheel_steps(ctx(tmp_path, partial=False), STEPS, failing_at("vllm", calls))
+    assert calls == [["numpy", "vllm", "extra"]]
