@@ -423,7 +423,15 @@ class Lock:
                 for g in sorted(self.git, key=GitPin.sort_key)
             ),
             index=tuple(sorted(self.index, key=lambda i: i.name)),
-            wheel=tuple(sorted(self.wheel, key=WheelPin.sort_key)),
+            wheel=tuple(
+                replace(w, files=tuple(sorted(w.files, key=lambda f: f.name)))
+                for w in sorted(self.wheel, key=WheelPin.sort_key)
+            ),
+            recipe=(
+                replace(self.recipe, files=tuple(sorted(self.recipe.files, key=lambda f: f.name)))
+                if self.recipe is not None
+                else None
+            ),
             image=tuple(sorted(self.image, key=ImagePin.sort_key)),
             url=tuple(sorted(self.url, key=UrlPin.sort_key)),
             apt=apt,

@@ -41,7 +41,7 @@ def verify(path: str | Path) -> Report:
 def _order(lock: Lock) -> list[str]:
     canon = lock.canonical()
     out = []
-    for key in ("git", "index", "wheel", "image", "url", "unresolved"):
+    for key in ("recipe", "git", "index", "wheel", "image", "url", "unresolved"):
         if getattr(lock, key) != getattr(canon, key):
             out.append(f"{key}: entries are not in canonical order; the lock was edited by hand")
     if lock.apt and canon.apt and lock.apt.packages != canon.apt.packages:
