@@ -4,7 +4,9 @@
 line) following the CMake language grammar: line and bracket comments, quoted
 and bracket arguments, escapes, nested parentheses. :func:`fetches` walks them in
 order, keeps a variable scope (``set``, ``unset``, ``option``, ``set(... CACHE ...)``
-defaults that never override what the caller passed, as with ``-D``), and returns
+defaults that never override what the caller passed, as with ``-D``, and the ``list()``
+forms that build variables: ``APPEND``, ``PREPEND``, ``GET``, ``LENGTH``; any other
+``list()`` form makes the variables it writes unknown), and returns
 every ``ExternalProject_Add`` / ``FetchContent_Declare`` that names a
 ``GIT_REPOSITORY`` or ``URL``, and every ``file(DOWNLOAD ...)``, with its
 variables expanded.
@@ -357,6 +359,64 @@ def _assign(cmd: Command, scope: dict[str, str]) -> None:
         scope.pop(var, None)
 
 
+def _items(value: str) -> list[str]:
+    """A CMake list's elements as stored (``\\;`` kept), empty elements dropped."""
+    return [v for v in re.split(r"(?<!\\);", value) if v]
+
+
+_LIST_INPLACE = frozenset(
+    {"INSERT", "REMOVE_ITEM", "REMOVE_AT", "REMOVE_DUPLICATES", "REVERSE", "SORT", "FILTER"}
+)
+
+
+def _list(cmd: Command, scope: dict[str, str]) -> None:
+    """Apply ``list(...)`` to ``scope``; a form not evaluated makes its outputs unknown."""
+    words = [v for v, _ in _values(cmd.args, scope)]
+    if len(words) < 2:
+        return
+    sub, var, rest = words[0].upper(), words[1], words[2:]
+    if sub in ("APPEND", "PREPEND"):
+        old = _items(scope.get(var, ""))
+        new = [*old, *rest] if sub == "APPEND" else [*rest, *old]
+        scope[var] = ";".join(new)
+    elif sub in ("GET", "LENGTH") and rest:
+        out = rest[-1]
+        if var not in scope:
+            scope.pop(out, None)
+        elif sub == "LENGTH":
+            scope[out] = str(len(_items(scope[var])))
+        else:
+            got = _get(_items(scope[var]), rest[:-1])
+            if got is None:
+                scope.pop(out, None)
+            else:
+                scope[out] = ";".join(got)
+    elif sub in _LIST_INPLACE or (sub == "TRANSFORM" and "OUTPUT_VARIABLE" not in rest):
+        scope.pop(var, None)
+    elif sub == "TRANSFORM":
+        i = rest.index("OUTPUT_VARIABLE")
+        if i + 1 < len(rest):
+            scope.pop(rest[i + 1], None)
+    elif sub in ("POP_BACK", "POP_FRONT"):
+        for name in (var, *rest):
+            scope.pop(name, None)
+    elif rest:  # FIND, JOIN, SUBLIST: the output is the last argument
+        scope.pop(rest[-1], None)
+
+
+def _get(items: list[str], indices: list[str]) -> list[str] | None:
+    """``items`` at ``indices`` (negative counts from the end); None when any is invalid."""
+    out: list[str] = []
+    for text in indices:
+        if not re.fullmatch(r"-?[0-9]+", text):
+            return None
+        i = int(text)
+        if not -len(items) <= i < len(items):
+            return None
+        out.append(items[i])
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Scan:
     """What one file declares, and the variable scope at its end."""
@@ -379,6 +439,8 @@ def scan(text: str, variables: Mapping[str, str] | None = None) -> Scan:
             depth = max(0, depth - 1)
         elif lname in ("set", "unset", "option"):
             _assign(cmd, scope)
+        elif lname == "list":
+            _list(cmd, scope)
         elif lname in ("externalproject_add", "fetchcontent_declare"):
             new = _declared(cmd, scope)
         elif lname == "file":

@@ -30,9 +30,10 @@ import httpx
 from .errors import ResolveError, UsageError
 from .model import ImagePin, Lock, UrlPin, WheelPin
 from .resolve import dockerauth
-from .resolve.git import fetch_url, norm, pick_ref
+from .resolve.git import norm, pick_ref
 from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
+from .resolve.mirrors import rewrite as fetch_url
 from .resolve.pyindex import IndexClient, IndexFile
 from .resolve.registry import Registry
 from .resolve.urls import check_url, resolve_urls

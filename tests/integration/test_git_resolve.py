@@ -365,3 +365,42 @@ def test_submodule_cycle(world: World, tmp_path: Path) -> None:
     req = [GitRequest(name="loop", url=f"{GH}/bad/loop", ref="r25.04")]
     with pytest.raises(SourceError, match="submodule cycle at self"):
         resolve_git(req, mirrors=[(GH, world.servers.git)], cache_dir=tmp_path)
+
+
+DEP_TESTS = """set(DEP_EIGEN_VERSION_AND_HASH "3.4.0;{sha}")
+list(GET DEP_EIGEN_VERSION_AND_HASH 1 DEP_EIGEN_VERSION_HASH)
+FetchContent_Declare(eigen GIT_REPOSITORY https://gitlab.com/libeigen/eigen.git
+  GIT_TAG ${{DEP_EIGEN_VERSION_HASH}})
+"""
+
+
+def test_partial_keeps_reachable_deps_and_skips_third_party_tests(
+    world: World, tmp_path: Path
+) -> None:
+    """A Triton repo whose CMake fetches one reachable third-party repo (whose own test
+    CMake pins a repo this world lacks) and one unreachable repo."""
+    w = world.w
+    pyb = w.commit(
+        "pyb/pyb",
+        {
+            "CMakeLists.txt": "FetchContent_Declare(x GIT_REPOSITORY ${PYB_UNSET}/x.git)\n",
+            "tests/CMakeLists.txt": DEP_TESTS.format(sha="3" * 40),
+        },
+        branch="v2",
+    )
+    fetches = (
+        f"FetchContent_Declare(pyb GIT_REPOSITORY {GH}/pyb/pyb.git GIT_TAG v2)\n"
+        f"FetchContent_Declare(gone GIT_REPOSITORY {GH}/nowhere/gone.git GIT_TAG v1)\n"
+    )
+    core = w.commit("triton-inference-server/pcore", {"CMakeLists.txt": fetches}, branch="r25.04")
+    said: list[str] = []
+    args = {"mirrors": [(GH, world.servers.git)], "cache_dir": tmp_path, "progress": said.append}
+    with pytest.raises(ResolveError, match="gone: cannot list 'v1'"):
+        resolve_git(requests("pcore"), **args)  # type: ignore[arg-type]
+    res = resolve_git(requests("pcore"), strict=False, **args)  # type: ignore[arg-type]
+    assert {p.name: p.commit for p in res.pins} == {"pcore": core, "pyb": pyb}
+    ((what, why),) = res.failures
+    assert what == "pcore: what its CMake files fetch"
+    assert why.startswith("gone: cannot list 'v1' of https://github.com/nowhere/gone.git")
+    skips = sorted(m.split(" (")[0] for m in said if m.startswith("skip "))
+    assert skips == ["skip pyb:CMakeLists.txt:1", "skip pyb:tests/CMakeLists.txt:3"]

@@ -85,3 +85,11 @@ def test_bad_found_in_and_http_are_rejected_before_any_network() -> None:
         resolve_urls(
             [("https://a.example/x", "Dockerfile")], mirrors=[("https://a.example/", "http://m/")]
         )
+
+
+def test_url_mirror_prefix_matches_on_path_boundaries() -> None:
+    mirrors = [("https://github.com/google", "http://m/g")]
+    assert mirrored("https://github.com/google/x.zip", mirrors) == "http://m/g/x.zip"
+    assert mirrored("https://github.com/googleapis/x.zip", mirrors) == (
+        "https://github.com/googleapis/x.zip"
+    )

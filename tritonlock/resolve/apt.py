@@ -27,6 +27,7 @@ import httpx
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.model import Apt, AptPin
 from tritonlock.resolve import debian
+from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
@@ -34,7 +35,6 @@ from tritonlock.resolve.retry import (
     Transient,
     with_retries,
 )
-from tritonlock.resolve.urls import mirrored
 
 __all__ = ["AptRequest", "AptSource", "resolve_apt", "select_version", "ubuntu_snapshot_source"]
 

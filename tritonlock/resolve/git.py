@@ -9,22 +9,40 @@ reads each pinned tree with the least transfer that works
 
 Mirrors (``--git-mirror PREFIX=MIRROR``) rewrite where bytes come from, like
 git's ``insteadOf`` (longest prefix wins); the lock records the canonical URL.
+A mirror prefix matches on path boundaries: ``https://github.com/google`` covers
+``https://github.com/google/re2`` but not ``https://github.com/googleapis/...``.
 A mirror that cannot serve a pinned commit is an error, never a fallback.
+
+What an unknown CMake variable means depends on whose CMake it is. In a Triton repo
+(a top-level request, or a repo of the ``triton-inference-server`` organization) it is
+an error: pass the variable. In a third-party dependency's CMake (reached through
+``ExternalProject_Add``/``FetchContent_Declare``), a declaration whose URL or tag cannot
+be evaluated, and every declaration under a ``tests/``, ``test/``, ``examples/``,
+``docs/`` or ``benchmarks/`` directory, is skipped with a progress message naming
+file:line: those belong to the dependency's own optional builds, not to what Triton's
+build fetches.
+
+Remote answers are taken in submission order, so the first failure reported is the
+same on every run. With ``strict=False`` a failure does not stop the run: the pins that
+could be made are returned with :attr:`GitResolution.failures`, one per repo whose own
+pin failed (``what`` is its name) or whose CMake fetches failed (``what`` is
+"NAME: what its CMake files fetch"), each with its first failure in CMake order.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from tritonlock import cmake
-from tritonlock.errors import ResolveError, SourceError, UsageError
+from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.model import GitPin, Submodule
 from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree, redact
+from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
@@ -45,6 +63,7 @@ class GitRequest:
 class GitResolution:
     pins: tuple[GitPin, ...] = ()
     url_requests: tuple[tuple[str, str], ...] = ()  # (url, found_in) of unhashed downloads
+    failures: tuple[tuple[str, str], ...] = ()  # (what, why), only with strict=False
 
 
 class GitSource(Protocol):
@@ -67,12 +86,6 @@ def parse_mirror(spec: str) -> tuple[str, str]:
         if why:
             raise UsageError(f"--git-mirror {redact(spec)!r}: the {what} {why}")
     return prefix, mirror
-
-
-def fetch_url(url: str, mirrors: Sequence[tuple[str, str]]) -> str:
-    """Where the bytes of ``url`` come from: the longest matching mirror prefix, else ``url``."""
-    best = max((m for m in mirrors if url.startswith(m[0])), key=lambda m: len(m[0]), default=None)
-    return best[1] + url[len(best[0]) :] if best else url
 
 
 def check_request(req: GitRequest) -> None:
@@ -131,15 +144,19 @@ class Ask:
     ref: str
     origins: tuple[Origin, ...]
     top: bool = False
+    root: int = 0  # the index of the request this ask descends from (orders failures)
+    owner: str = ""  # what a failure of this ask is recorded as (see GitResolution.failures)
 
     @property
     def origin(self) -> Origin:
         return self.origins[0]
 
     @classmethod
-    def top_level(cls, name: str, url: str, ref: str, found_in: Sequence[str]) -> Ask:
+    def top_level(
+        cls, name: str, url: str, ref: str, found_in: Sequence[str], root: int = 0
+    ) -> Ask:
         origins = tuple(Origin(text=t) for t in found_in) or (Origin(text="inputs"),)
-        return cls(name=name, url=url, ref=ref, origins=origins, top=True)
+        return cls(name=name, url=url, ref=ref, origins=origins, top=True, root=root, owner=name)
 
 
 @dataclass
@@ -153,6 +170,15 @@ class Node:
     @property
     def top(self) -> bool:
         return any(a.top for a in self.asks)
+
+    @property
+    def root(self) -> int:
+        return min(a.root for a in self.asks)
+
+    @property
+    def first_party(self) -> bool:
+        """A Triton repo: asked for by the caller, or of the triton-inference-server org."""
+        return self.top or any(first_party(a.url) for a in self.asks)
 
     def url(self) -> str:
         tops = sorted(a.url for a in self.asks if a.top)
@@ -182,6 +208,20 @@ def pin_name(cmake_name: str) -> str:
     name = name.removeprefix("repo-").removesuffix("-repo").removesuffix("_repo")
     name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-._")
     return name or "dep"
+
+
+def first_party(url: str) -> bool:
+    """True for a repository of the ``triton-inference-server`` organization."""
+    path = norm(url).partition("://")[2].partition("/")[2]
+    return "triton-inference-server" in path.lower().split("/")
+
+
+_OPTIONAL_DIRS = frozenset({"tests", "test", "examples", "docs", "benchmarks"})
+
+
+def optional_part(path: str) -> bool:
+    """True for a CMake file under a tests/, test/, examples/, docs/ or benchmarks/ folder."""
+    return any(part.lower() in _OPTIONAL_DIRS for part in path.split("/")[:-1])
 
 
 def _scan_order(path: str) -> tuple[int, str, int]:
@@ -214,42 +254,78 @@ def _scopes(tree: Tree, variables: Mapping[str, str]) -> list[tuple[str, cmake.S
     return out
 
 
-def cmake_asks(
-    node: Node, tree: Tree, variables: Mapping[str, str]
-) -> tuple[list[Ask], list[tuple[str, Origin]], list[str]]:
-    """Git repos and unhashed URLs the CMake files of ``tree`` fetch, and what was skipped.
+@dataclass
+class CMakeFound:
+    """What the CMake files of one pinned repo fetch, skip, and fail on (in CMake order)."""
 
-    Only declarations inside a function or macro whose variables are unknown are skipped.
-    """
-    asks: list[Ask] = []
-    urls: list[tuple[str, Origin]] = []
-    skipped: list[str] = []
+    asks: list[Ask] = field(default_factory=list)
+    urls: list[tuple[str, Origin]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    problems: list[SourceError | ResolveError] = field(default_factory=list)
+
+
+def cmake_asks(node: Node, tree: Tree, variables: Mapping[str, str]) -> CMakeFound:
+    """Git repos and unhashed URLs the CMake files of ``tree`` fetch (module docstring)."""
+    out = CMakeFound()
+    owner = f"{node.base_name()}: what its CMake files fetch"
     for path, result in _scopes(tree, variables):
         for f in result.fetches:
             where = f"{node.base_name()}:{path}:{f.line}"
             if f.kind == "url" and f.hashed:
                 continue
-            if f.missing and f.template:
-                skipped.append(f"{where} (a declaration in a function or macro)")
+            skip = _skip_reason(node, path, f)
+            if skip:
+                out.skipped.append(f"{where} ({skip})")
                 continue
             if f.missing:
-                raise ResolveError(
-                    f"{where}: {f.name} uses ${{{f.missing[0]}}}, which is not set; "
-                    "pass it in the CMake variables"
+                out.problems.append(
+                    ResolveError(
+                        f"{where}: {f.name} uses ${{{f.missing[0]}}}, which is not set; "
+                        "pass it in the CMake variables"
+                    )
                 )
+                continue
             origin = Origin(repo=node.key, path=path, line=f.line)
             if f.kind == "url":
-                urls.append((f.url, origin))
+                out.urls.append((f.url, origin))
                 continue
             why = unsafe_url(f.url)
             if why or not lock_url(f.url):
                 why = why or "is not an https/http/git/file URL"
-                raise SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}")
+                out.problems.append(
+                    SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}")
+                )
+                continue
             ref = f.tag or "HEAD"
             if not _REF.match(ref):
-                raise SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref")
-            asks.append(Ask(name=pin_name(f.name), url=f.url, ref=ref, origins=(origin,)))
-    return asks, urls, skipped
+                out.problems.append(
+                    SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref")
+                )
+                continue
+            out.asks.append(
+                Ask(
+                    name=pin_name(f.name),
+                    url=f.url,
+                    ref=ref,
+                    origins=(origin,),
+                    root=node.root,
+                    owner=owner,
+                )
+            )
+    return out
+
+
+def _skip_reason(node: Node, path: str, f: cmake.Fetch) -> str | None:
+    """Why a declaration is not followed, or None (see the module docstring)."""
+    if f.missing and f.template:
+        return "a declaration in a function or macro: its arguments are only known when CMake runs"
+    if node.first_party:
+        return None
+    if optional_part(path):
+        return "a third-party dependency's tests, examples, docs or benchmarks: not built"
+    if f.missing:
+        return f"a third-party dependency's CMake uses ${{{f.missing[0]}}}, which is not set"
+    return None
 
 
 def render_origins(origins: Sequence[Origin], names: Mapping[tuple[str, str], str]) -> list[str]:
@@ -324,10 +400,30 @@ def _flatten(
     return out
 
 
+def complete(
+    nodes: Mapping[tuple[str, str], Node], trees: Mapping[tuple[str, str], Tree]
+) -> dict[tuple[str, str], Node]:
+    """The nodes whose tree and every (recursive) submodule tree were read."""
+
+    def read(key: tuple[str, str], url: str, seen: frozenset[tuple[str, str]]) -> bool:
+        if key not in trees:
+            return False
+        if key in seen:
+            return True
+        try:
+            subs = links(trees[key], url)
+        except SubmoduleProblem:
+            return False
+        return all(read((norm(s.url), s.commit), s.url, seen | {key}) for s in subs)
+
+    return {k: n for k, n in nodes.items() if read(k, n.url(), frozenset())}
+
+
 def finish(
     nodes: Mapping[tuple[str, str], Node],
     trees: Mapping[tuple[str, str], Tree],
     urls: Sequence[tuple[str, Origin]],
+    failures: Sequence[tuple[str, str]] = (),
 ) -> GitResolution:
     """The pins and URL requests of a finished run, in canonical order."""
     _check_conflicts(nodes)
@@ -350,8 +446,15 @@ def finish(
         )
     requests = sorted({(u, render_origins([o], names)[0]) for u, o in urls})
     return GitResolution(
-        pins=tuple(sorted(pins, key=GitPin.sort_key)), url_requests=tuple(requests)
+        pins=tuple(sorted(pins, key=GitPin.sort_key)),
+        url_requests=tuple(requests),
+        failures=tuple(failures),
     )
+
+
+Owner = tuple[int, str]  # (root, what): where a failure is recorded
+_Then = Callable[[object], None]  # what to do with a call's result
+_Failed = Callable[[TritonLockError], None]  # what to do when it failed
 
 
 @dataclass
@@ -365,23 +468,56 @@ class _Run:
     previous: Mapping[tuple[str, str], str]
     progress: Callable[[str], None]
     pool: ThreadPoolExecutor
+    strict: bool = True
     nodes: dict[tuple[str, str], Node] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str] | None] = field(default_factory=dict)
     trees: dict[tuple[str, str], Tree] = field(default_factory=dict)
-    waiting: dict[Future[object], Callable[[object], None]] = field(default_factory=dict)
+    waiting: dict[Future[object], tuple[_Then, _Failed]] = field(default_factory=dict)
     asked: set[tuple[str, str]] = field(default_factory=set)
     tree_keys: set[tuple[str, str]] = field(default_factory=set)
     ref_waiters: dict[tuple[str, str], list[Ask]] = field(default_factory=dict)
+    ref_errors: dict[tuple[str, str], TritonLockError] = field(default_factory=dict)
+    tree_owners: dict[tuple[str, str], list[Owner]] = field(default_factory=dict)
+    tree_errors: dict[tuple[str, str], TritonLockError] = field(default_factory=dict)
     urls: list[tuple[str, Origin]] = field(default_factory=list)
+    failed: list[tuple[int, int, str, str]] = field(default_factory=list)
 
-    def submit(self, fn: Callable[[], object], then: Callable[[object], None]) -> None:
-        self.waiting[self.pool.submit(fn)] = then
+    def submit(
+        self,
+        fn: Callable[[], object],
+        then: _Then,
+        failed: _Failed,
+    ) -> None:
+        self.waiting[self.pool.submit(fn)] = (then, failed)
+
+    def record(self, owners: Sequence[Owner], err: TritonLockError) -> None:
+        """Raise ``err`` (strict), or note it for each owner."""
+        if self.strict:
+            raise err
+        why = " ".join(str(err).split())
+        for root, what in dict.fromkeys(owners):
+            self.failed.append((root, len(self.failed), what, why))
+            self.progress(f"failed: {what}: {why}")
+
+    def failures(self) -> tuple[tuple[str, str], ...]:
+        """One (what, why) per owner: its first failure, in request and then run order."""
+        firsts: dict[str, tuple[str, int]] = {}
+        for _root, _seq, what, why in sorted(self.failed):
+            first, more = firsts.get(what, (why, -1))
+            firsts[what] = (first, more + 1)
+        return tuple(
+            (what, why if more == 0 else f"{why} (and {more} more)")
+            for what, (why, more) in firsts.items()
+        )
 
     # -- refs -------------------------------------------------------------
     def ask(self, ask: Ask) -> None:
         key = (norm(ask.url), ask.ref)
+        if key in self.ref_errors:
+            self.record([(ask.root, ask.owner)], self.ref_errors[key])
+            return
         if key in self.refs:
-            self._asked(ask, self.refs[key])
+            self._asked_or_record(ask, self.refs[key])
             return
         self.ref_waiters.setdefault(key, []).append(ask)
         if key in self.asked:
@@ -399,12 +535,27 @@ class _Run:
             except GitFailed as err:
                 raise _fail(ask, src, err.reason) from None
 
-        self.submit(call, lambda listing: self._answer(key, pick_ref(ask.ref, listing)))  # type: ignore[arg-type]
+        def failed(err: TritonLockError) -> None:
+            self.ref_errors[key] = err
+            waiters = self.ref_waiters.pop(key, [])
+            self.record([(a.root, a.owner) for a in waiters], err)
+
+        self.submit(
+            call,
+            lambda listing: self._answer(key, pick_ref(ask.ref, listing)),  # type: ignore[arg-type]
+            failed,
+        )
 
     def _answer(self, key: tuple[str, str], found: tuple[str, str] | None) -> None:
         self.refs[key] = found
         for ask in self.ref_waiters.pop(key, []):
+            self._asked_or_record(ask, found)
+
+    def _asked_or_record(self, ask: Ask, found: tuple[str, str] | None) -> None:
+        try:
             self._asked(ask, found)
+        except TritonLockError as err:
+            self.record([(ask.root, ask.owner)], err)
 
     def _asked(self, ask: Ask, found: tuple[str, str] | None) -> None:
         if found is None:
@@ -422,13 +573,32 @@ class _Run:
                     f"pinned {old}, the remote now has {commit}; check why before updating"
                 )
         node = add(self.nodes, ask, commit)
-        self.tree(node.url(), commit, refname or commit, node=node, label=f"{ask.name} {ask.ref}")
+        self.tree(
+            node.url(),
+            commit,
+            refname or commit,
+            node=node,
+            label=f"{ask.name} {ask.ref}",
+            owners=[(ask.root, ask.owner)],
+        )
 
     # -- trees ------------------------------------------------------------
-    def tree(self, url: str, commit: str, want: str, *, node: Node | None, label: str) -> None:
+    def tree(
+        self,
+        url: str,
+        commit: str,
+        want: str,
+        *,
+        node: Node | None,
+        label: str,
+        owners: Sequence[Owner],
+    ) -> None:
         key = (norm(url), commit)
+        self.tree_owners.setdefault(key, []).extend(owners)
         if key in self.tree_keys:
-            if node is not None and key in self.trees:
+            if key in self.tree_errors:
+                self.record(owners, self.tree_errors[key])
+            elif node is not None and key in self.trees:
                 self._cmake(node, self.trees[key])
             return
         self.tree_keys.add(key)
@@ -445,16 +615,29 @@ class _Run:
             except GitFailed as err:
                 raise _tree_fail(label, url, src, commit, want, err.reason) from None
 
-        self.submit(call, lambda t: self._got(key, url, t))  # type: ignore[arg-type]
+        def failed(err: TritonLockError) -> None:
+            self.tree_errors[key] = err
+            self.record(self.tree_owners[key], err)
+
+        self.submit(call, lambda t: self._got(key, url, t), failed)  # type: ignore[arg-type]
 
     def _got(self, key: tuple[str, str], url: str, tree: Tree) -> None:
         self.trees[key] = tree
         try:
             subs = links(tree, url)
         except SubmoduleProblem as err:
-            raise SourceError(f"{redact(url)} at {tree.commit[:12]}: {err}") from None
+            problem = SourceError(f"{redact(url)} at {tree.commit[:12]}: {err}")
+            self.record(self.tree_owners[key], problem)
+            return
         for link in subs:
-            self.tree(link.url, link.commit, link.commit, node=None, label=f"submodule {link.path}")
+            self.tree(
+                link.url,
+                link.commit,
+                link.commit,
+                node=None,
+                label=f"submodule {link.path}",
+                owners=self.tree_owners[key],
+            )
         node = self.nodes.get(key)
         if node is not None:
             self._cmake(node, tree)
@@ -463,19 +646,31 @@ class _Run:
         if not self.follow_cmake or node.scanned:
             return
         node.scanned = True
-        asks, urls, skipped = cmake_asks(node, tree, self.variables)
-        self.urls.extend(urls)
-        for what in skipped:
-            self.progress(f"skip {what}: its arguments are only known when CMake runs")
-        for ask in asks:
+        owner = (node.root, f"{node.base_name()}: what its CMake files fetch")
+        try:
+            found = cmake_asks(node, tree, self.variables)
+        except TritonLockError as err:
+            self.record([owner], err)
+            return
+        for problem in found.problems:
+            self.record([owner], problem)
+        self.urls.extend(found.urls)
+        for what in found.skipped:
+            self.progress(f"skip {what}")
+        for ask in found.asks:
             self.ask(ask)
 
     def drain(self) -> None:
+        """Take each answer in submission order, so the run (and its errors) is repeatable."""
         while self.waiting:
-            done, _ = wait(list(self.waiting), return_when=FIRST_COMPLETED)
-            for fut in done:
-                then = self.waiting.pop(fut)
-                then(fut.result())
+            fut = next(iter(self.waiting))
+            then, failed = self.waiting.pop(fut)
+            try:
+                value = fut.result()
+            except TritonLockError as err:
+                failed(err)
+                continue
+            then(value)
 
 
 def _fail(ask: Ask, src: str, reason: str) -> ResolveError:
@@ -505,8 +700,12 @@ def resolve_git(
     progress: Callable[[str], None] | None = None,
     source: GitSource | None = None,
     timeout: float = 120.0,
+    strict: bool = True,
 ) -> GitResolution:
-    """Pin ``requests`` and everything they pull in (see the module docstring)."""
+    """Pin ``requests`` and everything they pull in (see the module docstring).
+
+    ``strict=False`` returns what could be pinned with :attr:`GitResolution.failures`
+    instead of raising the first failure (usage errors and conflicts still raise)."""
     for req in requests:
         check_request(req)
     for prefix, mirror in mirrors:
@@ -520,13 +719,16 @@ def resolve_git(
             previous={(norm(p.url), p.ref): p.commit for p in previous},
             progress=progress or (lambda _msg: None),
             pool=pool,
+            strict=strict,
         )
         try:
-            for req in requests:
-                run.ask(Ask.top_level(req.name, req.url, req.ref, req.found_in))
+            for i, req in enumerate(requests):
+                run.ask(Ask.top_level(req.name, req.url, req.ref, req.found_in, root=i))
             run.drain()
         except BaseException:
             for fut in run.waiting:
                 fut.cancel()
             raise
-    return finish(run.nodes, run.trees, run.urls)
+    if strict:
+        return finish(run.nodes, run.trees, run.urls)
+    return finish(complete(run.nodes, run.trees), run.trees, run.urls, run.failures())

@@ -166,12 +166,16 @@ def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResol
         for u in floating.git
     ]
     variables = cmake_variables(ctx.opts.organization, server.ref, floating)
-    try:
+    if not ctx.opts.allow_partial:
         return _git_batch(ctx, requests, variables)
-    except TritonLockError as err:
-        if not ctx.opts.allow_partial:
-            raise
+    try:
+        result = _git_batch(ctx, requests, variables, strict=False)
+    except TritonLockError as err:  # a conflict or usage error: probe repo by repo
         return _git_partial(ctx, requests, variables, err)
+    for what, why in result.failures:  # the reachable pins are kept; these are not
+        ctx.unresolved.append(Unresolved(kind="git", what=what, why=_one_line(why)))
+        ctx.say(f"unresolved: git {what}")
+    return replace(result, failures=())
 
 
 def _git_partial(
@@ -232,6 +236,7 @@ def _git_batch(
     *,
     follow_cmake: bool = True,
     jobs: int | None = None,
+    strict: bool = True,
 ) -> gitres.GitResolution:
     with _pool(1) as pool:  # the main thread waits interruptibly (Ctrl-C)
         return pool.submit(
@@ -244,6 +249,7 @@ def _git_batch(
             follow_cmake=follow_cmake,
             previous=ctx.opts.previous.git if ctx.opts.previous else (),
             progress=ctx.say,
+            strict=strict,
         ).result()
 
 

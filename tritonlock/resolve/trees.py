@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..errors import ResolveError
 from ..model import GitPin
-from .git import fetch_url
 from .gitclient import GitFailed, run_git
+from .mirrors import rewrite as fetch_url
 
 TIMEOUT = 600.0
 

@@ -19,6 +19,7 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.model import UrlPin
+from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
@@ -66,12 +67,6 @@ def check_url(url: str, *, allow_http: bool) -> None:
         raise UsageError(f"URL {url!r} cannot be pinned: use a plain https URL without credentials")
     if urlsplit(url).scheme == "http" and not allow_http:
         raise UsageError(f"URL {url} is plain http; use https (allow_http is for local mirrors)")
-
-
-def mirrored(url: str, mirrors: Sequence[tuple[str, str]]) -> str:
-    """Where to fetch ``url`` from: the longest matching mirror prefix, else ``url``."""
-    best = max((m for m in mirrors if url.startswith(m[0])), key=lambda m: len(m[0]), default=None)
-    return best[1] + url[len(best[0]) :] if best else url
 
 
 def resolve_urls(
