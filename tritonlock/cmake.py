@@ -454,7 +454,14 @@ def fetches(text: str, variables: Mapping[str, str] | None = None) -> list[Fetch
     return list(scan(text, variables).fetches)
 
 
+# ``config.h.cmake`` and the like are configure_file() templates, not CMake scripts.
+_TEMPLATE_STEMS = frozenset({"h", "hh", "hpp", "hxx", "c", "cc", "cpp", "in", "pc", "rc", "py"})
+
+
 def is_cmake_file(path: str) -> bool:
-    """True for the files CMake reads: ``CMakeLists*.txt`` and ``*.cmake``."""
+    """True for the files CMake reads: ``CMakeLists*.txt`` and ``*.cmake`` (not templates)."""
     base = path.rsplit("/", 1)[-1]
-    return (base.startswith("CMakeLists") and base.endswith(".txt")) or base.endswith(".cmake")
+    if base.startswith("CMakeLists") and base.endswith(".txt"):
+        return True
+    stem = base.removesuffix(".cmake")
+    return stem != base and stem.rpartition(".")[2].lower() not in _TEMPLATE_STEMS - {stem}

@@ -194,3 +194,41 @@ def test_a_prefix_never_cuts_a_path_segment(prefix: list[str], path: list[str]) 
     got = git.fetch_url(url, ((base, "http://m"),))
     covered = url == base or url.startswith(base + "/")
     assert got == ("http://m" + url[len(base) :] if covered else url)
+
+
+# -- files named *.cmake that are not CMake -----------------------------------------
+
+
+def test_third_party_file_that_is_not_cmake_is_skipped_and_said() -> None:
+    """curl ships docs/INSTALL.cmake (prose); a dependency's unreadable file is skipped."""
+    prose = "_ how to install\n  run cmake\n"
+    follow = f"FetchContent_Declare(eigen GIT_REPOSITORY {EIGEN} GIT_TAG master)\n"
+    src = core_world(cm("docs/INSTALL.cmake", prose), cm("CMakeLists.txt", follow))
+    said: list[str] = []
+    res = run(src, req("core"), progress=said.append)
+    assert {p.name for p in res.pins} == {"core", "pybind11", "eigen"}
+    assert any(m.startswith("skip pybind11:docs/INSTALL.cmake (") for m in said), said
+
+
+def test_a_triton_repo_file_that_is_not_cmake_is_an_error() -> None:
+    src = FakeSource()
+    tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("x.cmake", "_ prose\n"),))
+    src.repo(f"{ORG}/core", {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
+    with pytest.raises(git.SourceError, match=r"x.cmake: cannot read CMake"):
+        run(src, req("core"))
+
+
+@pytest.mark.parametrize(
+    ("path", "is_cmake"),
+    [
+        ("CMakeLists.txt", True),
+        ("cmake/FindFoo.cmake", True),
+        ("evconfig-private.h.cmake", False),
+        ("include/config.hpp.cmake", False),
+        ("h.cmake", True),
+    ],
+)
+def test_configure_templates_are_not_cmake_files(path: str, is_cmake: bool) -> None:
+    from tritonlock.cmake import is_cmake_file
+
+    assert is_cmake_file(path) is is_cmake

@@ -229,8 +229,14 @@ def _scan_order(path: str) -> tuple[int, str, int]:
     return (path.count("/"), folder, 0 if base == "CMakeLists.txt" else 1)
 
 
-def _scopes(tree: Tree, variables: Mapping[str, str]) -> list[tuple[str, cmake.Scan]]:
-    """Each CMake file scanned with the scope of its nearest parent CMakeLists.txt."""
+def _scopes(
+    tree: Tree, variables: Mapping[str, str], skipped: list[str] | None = None
+) -> list[tuple[str, cmake.Scan]]:
+    """Each CMake file scanned with the scope of its nearest parent CMakeLists.txt.
+
+    A file that cannot be read is an error, or, when ``skipped`` is given (a third-party
+    dependency), noted there and left out.
+    """
     ends: dict[str, Mapping[str, str]] = {}
     out: list[tuple[str, cmake.Scan]] = []
     for path, text in sorted(tree.cmake_files, key=lambda f: _scan_order(f[0])):
@@ -247,7 +253,10 @@ def _scopes(tree: Tree, variables: Mapping[str, str]) -> list[tuple[str, cmake.S
         try:
             result = cmake.scan(text, scope)
         except cmake.CMakeSyntaxError as err:
-            raise SourceError(f"{path}: cannot read CMake ({err})") from None
+            if skipped is None:
+                raise SourceError(f"{path}: cannot read CMake ({err})") from None
+            skipped.append(f"{path} (a third-party dependency's file that is not CMake: {err})")
+            continue
         if path.rpartition("/")[2] == "CMakeLists.txt":
             ends[folder] = result.scope
         out.append((path, result))
@@ -268,7 +277,8 @@ def cmake_asks(node: Node, tree: Tree, variables: Mapping[str, str]) -> CMakeFou
     """Git repos and unhashed URLs the CMake files of ``tree`` fetch (module docstring)."""
     out = CMakeFound()
     owner = f"{node.base_name()}: what its CMake files fetch"
-    for path, result in _scopes(tree, variables):
+    unreadable: list[str] | None = None if node.first_party else []
+    for path, result in _scopes(tree, variables, unreadable):
         for f in result.fetches:
             where = f"{node.base_name()}:{path}:{f.line}"
             if f.kind == "url" and f.hashed:
@@ -312,6 +322,7 @@ def cmake_asks(node: Node, tree: Tree, variables: Mapping[str, str]) -> CMakeFou
                     owner=owner,
                 )
             )
+    out.skipped += [f"{node.base_name()}:{u}" for u in unreadable or ()]
     return out
 
 
