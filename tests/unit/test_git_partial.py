@@ -232,3 +232,12 @@ def test_configure_templates_are_not_cmake_files(path: str, is_cmake: bool) -> N
     from tritonlock.cmake import is_cmake_file
 
     assert is_cmake_file(path) is is_cmake
+
+
+@pytest.mark.parametrize("folder", ["samples/integration", "testing", "example", "doc"])
+def test_third_party_samples_and_testing_folders_are_not_built(folder: str) -> None:
+    """azure-sdk-for-cpp's samples/ FetchContent'd another release of itself."""
+    follow = f"FetchContent_Declare(eigen GIT_REPOSITORY {EIGEN} GIT_TAG master)\n"
+    src = core_world(cm(f"{folder}/CMakeLists.txt", follow))
+    res = run(src, req("core"))
+    assert {p.name for p in res.pins} == {"core", "pybind11"}

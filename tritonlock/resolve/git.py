@@ -216,11 +216,14 @@ def first_party(url: str) -> bool:
     return "triton-inference-server" in path.lower().split("/")
 
 
-_OPTIONAL_DIRS = frozenset({"tests", "test", "examples", "docs", "benchmarks"})
+_OPTIONAL_DIRS = frozenset(
+    {"tests", "test", "testing", "examples", "example", "samples", "sample", "docs", "doc"}
+    | {"benchmarks", "benchmark"}
+)
 
 
 def optional_part(path: str) -> bool:
-    """True for a CMake file under a tests/, test/, examples/, docs/ or benchmarks/ folder."""
+    """True for a CMake file under a folder of tests, examples, samples, docs or benchmarks."""
     return any(part.lower() in _OPTIONAL_DIRS for part in path.split("/")[:-1])
 
 
