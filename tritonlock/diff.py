@@ -216,7 +216,13 @@ def describe(change: Change) -> str:
         before, after = change.old.get(field), change.new.get(field)
         if before == after:
             continue
-        if field == "files":
+        if isinstance(before, list) and isinstance(after, list) and field != "files":
+            gone = [str(v) for v in before if v not in after]
+            came = [str(v) for v in after if v not in before]
+            words = [f"added {' '.join(came)}"] if came else []
+            words += [f"removed {' '.join(gone)}"] if gone else []
+            parts.append("; ".join(words) or "reordered")
+        elif field == "files":
             parts.append(f"files: {len(before or [])} → {len(after or [])} (hashes changed)")
         elif field in ("value", "version", "commit", "digest", "sha256", "why"):
             parts.append(f"{short(before)} → {short(after)}")

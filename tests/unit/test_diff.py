@@ -132,3 +132,11 @@ def test_markdown_escapes_table_cells() -> None:
     b = replace(a, release=Release(facts=(("tensorrt", "10.9.0.34"), ("vllm", "0.8.1|x"))))
     md = render_markdown(diff_locks(a, b), "a", "b")
     assert "0.8.1\\|x" in md
+
+
+def test_list_values_show_only_what_was_added_and_removed() -> None:
+    a = _base()
+    b = replace(a, inputs=replace(a.inputs, backends=("python", "vllm")))
+    (change,) = diff_locks(a, b).changes
+    assert "backends: added vllm" in render_text(diff_locks(a, b), "a", "b")
+    assert change.old == {"value": ["python"]} and change.new == {"value": ["python", "vllm"]}
