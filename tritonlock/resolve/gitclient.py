@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,6 +228,23 @@ def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str],
     return tuple(rows), None
 
 
+def sparse_fetch(
+    work: Path, fetch_url: str, want: str, patterns: Sequence[str], *, timeout: float
+) -> str:
+    """Init ``work`` and fetch ``want`` (a ref or commit id) shallow and blob-less, with a
+    sparse checkout of ``patterns`` (blobs outside them are never fetched); return the
+    commit id fetched."""
+    run_git(["init", "-q", str(work)], timeout=timeout)
+    run_git(["remote", "add", "origin", "--", fetch_url], cwd=work, timeout=timeout)
+    run_git(["sparse-checkout", "set", "--no-cone", *patterns], cwd=work, timeout=timeout)
+    run_git(
+        ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", want],
+        cwd=work,
+        timeout=timeout,
+    )
+    return run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
+
+
 def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout: float) -> Tree:
     """Fetch ``want`` (a ref name or ``commit``) shallow and blob-less; read the tree.
 
@@ -236,15 +254,7 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
     scratch.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tree-", dir=scratch))
     try:
-        run_git(["init", "-q", str(work)], timeout=timeout)
-        run_git(["remote", "add", "origin", "--", fetch_url], cwd=work, timeout=timeout)
-        run_git(["sparse-checkout", "set", "--no-cone", *SPARSE], cwd=work, timeout=timeout)
-        run_git(
-            ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", want],
-            cwd=work,
-            timeout=timeout,
-        )
-        got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
+        got = sparse_fetch(work, fetch_url, want, SPARSE, timeout=timeout)
         if got != commit:
             raise GitFailed(f"moved to {got}")
         run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout)

@@ -8,21 +8,10 @@ from pathlib import Path
 
 from ..errors import ResolveError
 from ..model import GitPin
-from .gitclient import GitFailed, run_git
+from .gitclient import GitFailed, run_git, sparse_fetch
 from .mirrors import rewrite as fetch_url
 
 TIMEOUT = 600.0
-
-
-def _fetch(url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]]) -> None:
-    run_git(["init", "-q", str(work)], timeout=TIMEOUT)
-    source = fetch_url(url, mirrors)
-    run_git(
-        ["fetch", "-q", "--depth=1", "--no-tags", "--", source, commit], cwd=work, timeout=TIMEOUT
-    )
-    got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=TIMEOUT).strip()
-    if got != commit:
-        raise GitFailed(f"served {got[:12]} for {commit[:12]}")
 
 
 # build.py --dryrun never reads upstream's test suite (``qa/``, half the server tree, with
@@ -30,18 +19,12 @@ def _fetch(url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]]
 CHECKOUT = ("/*", "!/qa/")
 
 
-def _fetch_sparse(url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]]) -> None:
-    """A shallow, blob-less fetch of ``commit``; checkout then fetches only the blobs of
-    the sparse patterns (``CHECKOUT``), in one batch."""
-    run_git(["init", "-q", str(work)], timeout=TIMEOUT)
-    run_git(["remote", "add", "origin", "--", fetch_url(url, mirrors)], cwd=work, timeout=TIMEOUT)
-    run_git(["sparse-checkout", "set", "--no-cone", *CHECKOUT], cwd=work, timeout=TIMEOUT)
-    run_git(
-        ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", commit],
-        cwd=work,
-        timeout=TIMEOUT,
-    )
-    got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=TIMEOUT).strip()
+def _fetch(
+    url: str, commit: str, work: Path, mirrors: Sequence[tuple[str, str]], patterns: Sequence[str]
+) -> None:
+    """A shallow, blob-less fetch of ``commit``; only blobs under ``patterns`` are fetched
+    later (by checkout, or lazily by ``git show``)."""
+    got = sparse_fetch(work, fetch_url(url, mirrors), commit, patterns, timeout=TIMEOUT)
     if got != commit:
         raise GitFailed(f"served {got[:12]} for {commit[:12]}")
 
@@ -50,7 +33,7 @@ def checkout(url: str, commit: str, dest: Path, mirrors: Sequence[tuple[str, str
     """Materialise ``commit`` of ``url`` (or its mirror) in ``dest``, shallow, by id,
     without upstream's test suite (``qa/``)."""
     try:
-        _fetch_sparse(url, commit, dest, mirrors)
+        _fetch(url, commit, dest, mirrors, CHECKOUT)
         run_git(["checkout", "-q", "--detach", commit], cwd=dest, timeout=TIMEOUT)
     except GitFailed as err:
         raise ResolveError(f"{url} @ {commit[:12]}: cannot check out: {err}") from None
@@ -86,7 +69,7 @@ def _show(pin: GitPin, paths: Sequence[str], mirrors: Sequence[tuple[str, str]])
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="tritonlock-files-") as tmp:
         try:
-            _fetch(pin.url, pin.commit, Path(tmp), mirrors)
+            _fetch(pin.url, pin.commit, Path(tmp), mirrors, [f"/{p}" for p in paths])
         except GitFailed as err:
             raise ResolveError(
                 f"{pin.name} @ {pin.commit[:12]}: cannot read files: {err}"
