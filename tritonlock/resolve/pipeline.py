@@ -103,9 +103,24 @@ class _Ctx:
         except TritonLockError as err:
             if not self.opts.allow_partial:
                 raise
-            self.unresolved.append(Unresolved(kind=kind, what=what, why=_one_line(str(err))))
-            self.say(f"unresolved: {kind} {what}")
+            self.unresolve(kind, what, str(err))
             return empty
+
+    def unresolve(self, kind: str, what: str, why: str) -> None:
+        """Record an ``[[unresolved]]`` entry; mirror locations never reach the lock."""
+        text = why
+        for prefix, target in self.mirrors():
+            text = text.replace(target, f"<mirror of {prefix}>")
+        self.unresolved.append(Unresolved(kind=kind, what=what, why=_one_line(text)))
+        self.say(f"unresolved: {kind} {what}")
+
+    def mirrors(self) -> list[tuple[str, str]]:
+        """Every (what, where) pair of this run's mirrors, longest location first."""
+        o = self.opts
+        pairs = [*o.git_mirrors, *o.url_mirrors, *o.registry_mirrors]
+        if o.apt_base != UBUNTU_SNAPSHOTS:
+            pairs.append((UBUNTU_SNAPSHOTS, o.apt_base))
+        return sorted(pairs, key=lambda p: -len(p[1]))
 
 
 def resolve(
@@ -173,8 +188,7 @@ def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResol
     except TritonLockError as err:  # a conflict or usage error: probe repo by repo
         return _git_partial(ctx, requests, variables, err)
     for what, why in result.failures:  # the reachable pins are kept; these are not
-        ctx.unresolved.append(Unresolved(kind="git", what=what, why=_one_line(why)))
-        ctx.say(f"unresolved: git {what}")
+        ctx.unresolve("git", what, why)
     return replace(result, failures=())
 
 
@@ -197,17 +211,15 @@ def _git_partial(
             full.append(req)
             continue
         except TritonLockError as err:
-            why = _one_line(str(err))
+            why = str(err)
         try:
             _git_batch(ctx, [req], variables, follow_cmake=False, jobs=1)
         except TritonLockError as err:
-            ctx.unresolved.append(Unresolved(kind="git", what=req.name, why=_one_line(str(err))))
-            ctx.say(f"unresolved: git {req.name}")
+            ctx.unresolve("git", req.name, str(err))
             continue
         bare.append(req)
         what = f"{req.name}: what its CMake files fetch"
-        ctx.unresolved.append(Unresolved(kind="git", what=what, why=why))
-        ctx.say(f"unresolved: git {what}")
+        ctx.unresolve("git", what, why)
     try:
         whole = _git_batch(ctx, full, variables) if full else gitres.GitResolution()
         alone = _git_batch(ctx, bare, variables, follow_cmake=False) if bare else whole
@@ -215,8 +227,7 @@ def _git_partial(
         error = err
     else:
         return _merge(whole, alone)
-    ctx.unresolved.append(Unresolved(kind="git", what="git sources", why=_one_line(str(error))))
-    ctx.say("unresolved: git sources")
+    ctx.unresolve("git", "git sources", str(error))
     return gitres.GitResolution()
 
 
@@ -399,8 +410,7 @@ def wheel_steps(
         raise error
     dropped = [s.name for s in steps if s.name not in pinned]
     what = f"python requirements of step{'s' if len(dropped) > 1 else ''} {', '.join(dropped)}"
-    ctx.unresolved.append(Unresolved(kind="wheel", what=what, why=_one_line(str(error))))
-    ctx.say(f"unresolved: wheel {what}")
+    ctx.unresolve("wheel", what, str(error))
     return wheels
 
 

@@ -1,0 +1,47 @@
+"""Unresolved reasons never carry a mirror's location: two mirrors give the same lock."""
+
+from __future__ import annotations
+
+from tritonlock.model import Inputs
+from tritonlock.resolve.pipeline import ResolveOptions, _Ctx
+
+
+def _ctx(**opts: object) -> _Ctx:
+    return _Ctx(
+        inputs=Inputs(release="25.04", target="igpu"),
+        opts=ResolveOptions(**opts),  # type: ignore[arg-type]
+        say=lambda _m: None,
+        notes=lambda _m: None,
+    )
+
+
+def test_mirror_locations_are_replaced_by_what_they_mirror() -> None:
+    why = (
+        "opentelemetry-proto: cannot list 'v1.0.0' of https://github.com/open-telemetry/"
+        "opentelemetry-proto.git via mirror git://127.0.0.1:15877/open-telemetry"
+    )
+    reasons = []
+    for port in (15877, 40001):
+        ctx = _ctx(
+            git_mirrors=(
+                ("https://github.com/open-telemetry", f"git://127.0.0.1:{port}/open-telemetry"),
+            )
+        )
+        ctx.unresolve("git", "opentelemetry-cpp", why.replace("15877", str(port)))
+        (entry,) = ctx.unresolved
+        assert "127.0.0.1" not in entry.why
+        reasons.append(entry.why)
+    assert reasons[0] == reasons[1]
+    assert reasons[0].endswith("via mirror <mirror of https://github.com/open-telemetry>")
+
+
+def test_registry_url_and_apt_mirrors_are_scrubbed_too() -> None:
+    ctx = _ctx(
+        registry_mirrors=(("nvcr.io", "127.0.0.1:5000/nvcr"),),
+        url_mirrors=(("https://archives.boost.io/", "http://127.0.0.1:8080/boost/"),),
+        apt_base="http://127.0.0.1:9000",
+    )
+    ctx.unresolve("image", "base", "127.0.0.1:5000/nvcr/tritonserver: 404")
+    ctx.unresolve("url", "boost", "http://127.0.0.1:8080/boost/x.tar.gz: 500")
+    ctx.unresolve("apt", "apt packages", "http://127.0.0.1:9000/ubuntu/x/InRelease: 404")
+    assert all("127.0.0.1" not in u.why for u in ctx.unresolved)
