@@ -379,3 +379,24 @@ def test_buildah_dialect_checks_downloads_explicitly_and_has_no_network_flag() -
         ["--target", "tritonlock-compile", "."],
     ]
     assert "--network=none" in script[-2] and script[-1].startswith("exec buildah bud")
+
+
+def test_user_requirements_are_installed_last_with_hashes() -> None:
+    """Wheels of `resolve --requirement` (step "user") go into the final image, hashed."""
+    lock = make_lock("x86_64")
+    mine = replace(lock.wheel[0], step="user", image="base")
+    lock = replace(lock, wheel=(*lock.wheel, mine))
+    out = emit(lock, recipe("x86_64"))
+    assert b"--hash=sha256:" in out["requirements/user.txt"]
+    cmds = dockerfile.parse_string(out["Dockerfile"].decode())
+    last_stage = stages(cmds)[-1]
+    runs = [c.original for c in last_stage if c.cmd == "RUN"]
+    assert runs[-1].endswith(
+        "pip3 install --require-hashes --no-deps -r /tritonlock/requirements/user.txt"
+    )
+    assert "--mount=type=secret" in runs[-1]
+
+
+def test_no_user_step_no_extra_install() -> None:
+    text = emit(make_lock("x86_64"), recipe("x86_64"))["Dockerfile"].decode()
+    assert "requirements/user.txt" not in text

@@ -189,7 +189,8 @@ def dockerfile_text(
     server = server_pin(lock)
     lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit)
     lines += _wheelhouse(lock, compiled)
-    lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body, _labels(lock)]
+    lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body, *_user_step(lock)]
+    lines += [_labels(lock)]
     return "\n".join(lines) + "\n"
 
 
@@ -211,6 +212,21 @@ def _check_stages(bb: Translated, final: Translated) -> None:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise EmitError(f"recipe: stage name {dupes[0]!r} is used twice")
+
+
+USER_STEP = "user"
+
+
+def _user_step(lock: Lock) -> list[str]:
+    """The user's own requirements (``resolve --requirement``), last, into the final image."""
+    if not any(w.step == USER_STEP for w in lock.wheel):
+        return []
+    req = f"{REQ_DIR}/{USER_STEP}.txt"
+    pro = "; ".join(p for p in (prologue(Use.PIP), index_env(lock, USER_STEP)) if p)
+    return [
+        f"COPY {json.dumps([f'requirements/{USER_STEP}.txt', req])}",
+        f"RUN {' '.join(mounts(Use.PIP))} {pro}; pip3 install --require-hashes --no-deps -r {req}",
+    ]
 
 
 def _wheelhouse(lock: Lock, compiled: tuple[str, ...]) -> list[str]:
