@@ -33,6 +33,7 @@ from .resolve import dockerauth
 from .resolve.git import norm, pick_ref
 from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
+from .resolve.images import tls_context
 from .resolve.mirrors import rewrite as fetch_url
 from .resolve.pyindex import IndexClient, IndexFile
 from .resolve.registry import Registry
@@ -366,7 +367,7 @@ class LiveSources:
             follow_redirects=True,
             verify=ssl.create_default_context(),
         )
-        self._registry_http = httpx.Client(verify=_tls(opts.ca_file), timeout=opts.timeout)
+        self._registry_http = httpx.Client(verify=tls_context(opts.ca_file), timeout=opts.timeout)
         self._registry = Registry(
             self._registry_http,
             credentials=lambda host: dockerauth.lookup(host),
@@ -467,12 +468,3 @@ def _facts(client: IndexClient, f: IndexFile) -> tuple[str, int | None]:
     if f.sha256:
         return f.sha256, f.size
     return client.facts(f)
-
-
-def _tls(ca_file: Path | None) -> ssl.SSLContext | bool:
-    if ca_file is None:
-        return True
-    try:
-        return ssl.create_default_context(cafile=str(ca_file))
-    except (OSError, ssl.SSLError):
-        raise UsageError(f"CA file {ca_file} is not a readable PEM certificate file") from None

@@ -33,8 +33,11 @@ from tritonlock.resolve.retry import (
     RETRY_STATUSES,
     RetryPolicy,
     Transient,
+    transport_problem,
     with_retries,
 )
+
+TLS_HINT = "set SSL_CERT_FILE for a local CA"
 
 __all__ = ["AptRequest", "AptSource", "resolve_apt", "select_version", "ubuntu_snapshot_source"]
 
@@ -324,7 +327,7 @@ class _Fetcher:
                     _check_status(resp, what)
                     return _read_capped(resp, limit, what)
             except httpx.TransportError as err:
-                raise _transport_problem(err, what) from None
+                raise transport_problem(err, what, TLS_HINT) from None
         raise ResolveError(f"{what}: more than {_MAX_REDIRECTS} redirects")
 
 
@@ -349,16 +352,6 @@ def _read_capped(resp: httpx.Response, limit: int, what: str) -> bytes:
     if declared and declared.isdigit() and int(declared) != size:
         raise Transient(f"got {size} of {declared} bytes (truncated)")
     return b"".join(chunks)
-
-
-def _transport_problem(err: httpx.TransportError, what: str) -> Exception:
-    if "CERTIFICATE_VERIFY_FAILED" in str(err):
-        return ResolveError(
-            f"{what}: TLS certificate not trusted (set SSL_CERT_FILE for a local CA)"
-        )
-    if isinstance(err, httpx.TimeoutException):
-        return Transient("timed out")
-    return Transient(f"connection failed ({type(err).__name__})")
 
 
 def _check_hash(body: bytes, digest: str, size: int, what: str) -> None:

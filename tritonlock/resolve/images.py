@@ -91,7 +91,7 @@ def resolve_images(
     target = parse_platform(platform)
     parsed = _parse_requests(requests)
     mirror_map = {normalize_registry(k): v.lower() for k, v in mirrors}
-    with httpx.Client(verify=_tls(ca_file), timeout=timeout) as http:
+    with httpx.Client(verify=tls_context(ca_file), timeout=timeout) as http:
         registry = Registry(
             http,
             credentials=lambda host: dockerauth.lookup(host),
@@ -135,7 +135,8 @@ def _parse_requests(requests: Sequence[ImageRequest]) -> dict[str, ImageRef]:
     return {req.ref: parse_image_ref(req.ref) for req in requests}
 
 
-def _tls(ca_file: Path | None) -> ssl.SSLContext | bool:
+def tls_context(ca_file: Path | None) -> ssl.SSLContext | bool:
+    """httpx's ``verify`` for registries: the system store, or an extra CA bundle."""
     if ca_file is None:
         return True
     try:

@@ -30,8 +30,11 @@ from tritonlock.resolve.retry import (
     RetryPolicy,
     Transient,
     parse_retry_after,
+    transport_problem,
     with_retries,
 )
+
+TLS_HINT = "pass a CA file or fix the chain"
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -182,7 +185,7 @@ class Registry:
         try:
             resp = self._http.get(url, headers=headers, follow_redirects=True)
         except httpx.TransportError as err:
-            raise _transport_problem(err, what) from None
+            raise transport_problem(err, what, TLS_HINT) from None
         if len(resp.content) > MAX_MANIFEST:
             raise SourceError(f"{what}: the registry sent more than {MAX_MANIFEST} bytes")
         return resp
@@ -242,7 +245,7 @@ class Registry:
         try:
             resp = self._http.get(realm, params=params, headers=headers)
         except httpx.TransportError as err:
-            raise _transport_problem(err, f"{what} (token service)") from None
+            raise transport_problem(err, f"{what} (token service)", TLS_HINT) from None
         if resp.status_code in (401, 403):
             raise ResolveError(
                 f"{what}: the token service of {host} refused "
@@ -263,14 +266,3 @@ class Registry:
 def _basic(creds: Credentials) -> str:
     raw = f"{creds.username}:{creds.password}".encode()
     return "Basic " + base64.b64encode(raw).decode()
-
-
-def _transport_problem(err: httpx.TransportError, what: str) -> Exception:
-    text = str(err)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return ResolveError(f"{what}: TLS certificate not trusted; pass a CA file or fix the chain")
-    if isinstance(err, httpx.TimeoutException):
-        return Transient("timed out")
-    if isinstance(err, httpx.RemoteProtocolError):
-        return Transient("connection closed early (truncated answer)")
-    return Transient(f"connection failed ({type(err).__name__})")

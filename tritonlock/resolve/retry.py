@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+import httpx
+
 from tritonlock.errors import ResolveError
 
 T = TypeVar("T")
@@ -84,3 +86,14 @@ def with_retries(
                 ) from None
             sleep(policy.delay(n, err.retry_after))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def transport_problem(err: httpx.TransportError, what: str, tls_hint: str) -> Exception:
+    """A transport failure as a final ResolveError (untrusted TLS) or a Transient to retry."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(err):
+        return ResolveError(f"{what}: TLS certificate not trusted; {tls_hint}")
+    if isinstance(err, httpx.TimeoutException):
+        return Transient("timed out")
+    if isinstance(err, httpx.RemoteProtocolError):
+        return Transient("connection closed early (truncated answer)")
+    return Transient(f"connection failed ({type(err).__name__})")

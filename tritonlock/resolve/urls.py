@@ -26,8 +26,11 @@ from tritonlock.resolve.retry import (
     RetryPolicy,
     Transient,
     parse_retry_after,
+    transport_problem,
     with_retries,
 )
+
+TLS_HINT = "set SSL_CERT_FILE for a local CA"
 
 # The lock schema's patterns for url pins.
 URL_PATTERN = re.compile(
@@ -130,7 +133,7 @@ def _download(http: httpx.Client, url: str, allow_http: bool, what: str) -> _Fac
                 _check_status(resp, what)
                 return _hash_body(resp, what)
         except httpx.TransportError as err:
-            raise _transport_problem(err, what) from None
+            raise transport_problem(err, what, TLS_HINT) from None
     raise ResolveError(f"{what}: more than {MAX_REDIRECTS} redirects")
 
 
@@ -172,15 +175,3 @@ def _hash_body(resp: httpx.Response, what: str) -> _Facts:
     if declared and declared.isdigit() and int(declared) != size:
         raise Transient(f"got {size} of {declared} bytes (truncated)")
     return _Facts(digest.hexdigest(), size)
-
-
-def _transport_problem(err: httpx.TransportError, what: str) -> Exception:
-    if "CERTIFICATE_VERIFY_FAILED" in str(err):
-        return ResolveError(
-            f"{what}: TLS certificate not trusted (set SSL_CERT_FILE for a local CA)"
-        )
-    if isinstance(err, httpx.TimeoutException):
-        return Transient("timed out")
-    if isinstance(err, httpx.RemoteProtocolError):
-        return Transient("connection closed early (truncated body)")
-    return Transient(f"connection failed ({type(err).__name__})")
