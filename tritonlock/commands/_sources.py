@@ -9,7 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import EXIT_INTERRUPTED, UsageError
+from ..resolve.git import parse_mirror
+from ..resolve.imageref import parse_registry_mirror
 from ..resolve.pipeline import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
+from ..resolve.urls import parse_url_mirror
 from ..resolve.wheels import IndexSpec, read_requirements_file
 
 
@@ -124,14 +127,24 @@ def add_mirror_options(g: argparse._ArgumentGroup) -> None:
     )
 
 
-def _pairs(specs: list[str], option: str) -> tuple[tuple[str, str], ...]:
-    out = []
-    for spec in specs:
-        prefix, sep, target = spec.partition("=")
-        if not sep or not prefix or not target:
-            raise UsageError(f"{option} {spec!r}: expected PREFIX=MIRROR")
-        out.append((prefix, target))
-    return tuple(out)
+Mirrors = tuple[tuple[str, str], ...]
+
+
+def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]:
+    """(git, registry, URL) mirrors from ``add_mirror_options``, each checked by its
+    resolver's own parser (unsafe URLs, credentials, plain http without --allow-http)."""
+    return (
+        tuple(parse_mirror(s) for s in args.git_mirror),
+        tuple(parse_registry_mirror(s) for s in args.registry_mirror),
+        tuple(_url_mirror(s, args.allow_http) for s in args.url_mirror),
+    )
+
+
+def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
+    prefix, mirror = parse_url_mirror(spec)
+    if mirror.startswith("http://") and not allow_http:
+        raise UsageError(f"--url-mirror {spec}: the mirror is plain http; pass --allow-http")
+    return prefix, mirror
 
 
 def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
@@ -147,12 +160,13 @@ def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
 def resolve_options(args: argparse.Namespace, **extra: object) -> ResolveOptions:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
     kwargs: dict[str, object] = dict(
         organization=args.organization.rstrip("/"),
         server_ref=args.server_ref,
-        git_mirrors=_pairs(args.git_mirror, "--git-mirror"),
-        registry_mirrors=_pairs(args.registry_mirror, "--registry-mirror"),
-        url_mirrors=_pairs(args.url_mirror, "--url-mirror"),
+        git_mirrors=git_mirrors,
+        registry_mirrors=registry_mirrors,
+        url_mirrors=url_mirrors,
         indexes=_indexes(args),
         allow_partial=args.allow_partial,
         allow_sdist=args.allow_sdist,

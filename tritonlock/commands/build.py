@@ -14,6 +14,7 @@ from ..emit.folder import write
 from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Lock
+from ..resolve.git import parse_mirror
 from ..runner import BUILDERS, Builder
 from ..verify import verify
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.recipe and len(args.recipe) != len(locks):
         raise UsageError("give one --recipe folder for each --lock, in the same order")
     secrets = [SecretSpec.parse(s) for s in args.secret]
-    mirrors = _pairs(args.git_mirror)
+    mirrors = tuple(parse_mirror(s) for s in args.git_mirror)
     checked = verified(locks)
     if checked is None:
         print(
@@ -110,16 +111,6 @@ def run(args: argparse.Namespace) -> int:
             runner.execute(runner.commands(builder, plan(lock, secrets)), folder.resolve())
         print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
     return EXIT_OK
-
-
-def _pairs(specs: list[str]) -> tuple[tuple[str, str], ...]:
-    out = []
-    for spec in specs:
-        prefix, sep, target = spec.partition("=")
-        if not sep or not prefix or not target:
-            raise UsageError(f"--git-mirror {spec!r}: expected PREFIX=MIRROR")
-        out.append((prefix, target))
-    return tuple(out)
 
 
 def recipe_for(

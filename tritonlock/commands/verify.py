@@ -7,14 +7,11 @@ import json
 
 from ..deep import DeepOptions, DeepReport, verify_deep
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
-from ..resolve.git import parse_mirror
-from ..resolve.imageref import parse_registry_mirror
 from ..resolve.pyindex import redact
-from ..resolve.urls import parse_url_mirror
 from ..resolve.wheels import NAME_RE
 from ..ui.progress import Progress
 from ..verify import Report, verify
-from ._sources import add_mirror_options, interruptible
+from ._sources import add_mirror_options, interruptible, mirror_options
 
 HELP = "check a lock offline: schema, content hash, consistency and compatibility rules"
 
@@ -110,23 +107,17 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
     """The --deep options, checked before anything is read or fetched."""
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
     return DeepOptions(
-        git_mirrors=tuple(parse_mirror(s) for s in args.git_mirror),
-        registry_mirrors=tuple(parse_registry_mirror(s) for s in args.registry_mirror),
-        url_mirrors=tuple(_url_mirror(s, args.allow_http) for s in args.url_mirror),
+        git_mirrors=git_mirrors,
+        registry_mirrors=registry_mirrors,
+        url_mirrors=url_mirrors,
         index_urls=tuple(_index_url(s) for s in args.index_url),
         insecure_registries=tuple(args.insecure_registry),
         ca_file=args.ca_file,
         allow_http=args.allow_http,
         jobs=args.jobs,
     )
-
-
-def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
-    prefix, mirror = parse_url_mirror(spec)
-    if mirror.startswith("http://") and not allow_http:
-        raise UsageError(f"--url-mirror {spec}: the mirror is plain http; pass --allow-http")
-    return prefix, mirror
 
 
 def _index_url(spec: str) -> tuple[str, str]:
