@@ -40,12 +40,6 @@ def mirror_url(url: str) -> str:
     return "file://" + mirror_path(url)
 
 
-def organization_url(url: str) -> str:
-    """What to pass as build.py ``--github-organization`` for repos under ``url``'s owner."""
-    key = mirror_key(url)
-    return "file://" + GIT_ROOT + "/" + key.rsplit("/", 1)[0]
-
-
 @dataclass(slots=True)
 class Mirror:
     """One bare mirror: its canonical URL, the commits it must hold and the refs to set."""
