@@ -433,3 +433,55 @@ def test_update_without_changes_is_byte_identical(
     done = run_cli("update", str(lock), *world.cli_args(tmp_path / "cache"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert lock.read_bytes() == locks["igpu"].path.read_bytes()
+
+
+def _without(args: list[str], flag: str) -> list[str]:
+    """``args`` less every ``flag VALUE`` pair."""
+    out: list[str] = []
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == flag:
+            skip = True
+        else:
+            out.append(a)
+    return out
+
+
+def test_update_only_image_resolves_nothing_else(
+    moved_world: World, locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    """The index is down and core's branch moved: `--only image:base` needs neither, and
+    takes the base image alone."""
+    old = locks["x86_64"]
+    dead = f"http://127.0.0.1:{free_port()}/simple"
+    sources = _without(moved_world.cli_args(tmp_path / "cache"), "--index-url")
+    out = tmp_path / "image.lock"
+    done = run_cli(
+        "update", str(old.path), "--only", "image:base", "-o", str(out),
+        "--index-url", dead, *sources, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert changed_blocks(old.text, out.read_text()) == ["content-hash", "base"]
+
+
+def test_update_remembers_the_locks_index(
+    world: World, locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    """Without --index-url, `update` asks the index the lock was made from (here the world's
+    pypiserver), not pypi.org."""
+    lock = tmp_path / "triton.lock"
+    shutil.copy(locks["x86_64"].path, lock)
+    sources = _without(world.cli_args(tmp_path / "cache"), "--index-url")
+    done = run_cli("update", str(lock), *sources, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert lock.read_bytes() == locks["x86_64"].path.read_bytes()
+
+
+def test_update_only_git_server_is_refused_with_one_line(
+    locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    done = run_cli("update", str(locks["x86_64"].path), "--only", "git:server", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "without --only" in done.stderr

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import EXIT_INTERRUPTED, UsageError
+from ..model import Lock
 from ..resolve.git import parse_mirror
 from ..resolve.imageref import parse_registry_mirror
 from ..resolve.pipeline import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
+from ..resolve.update import PRIMARY_INDEX, indexes_of, organization_of, requirements_of
 from ..resolve.urls import parse_url_mirror
 from ..resolve.wheels import IndexSpec, read_requirements_file
 
@@ -21,9 +23,8 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--github-organization",
         dest="organization",
-        default=GITHUB_ORG,
         metavar="URL",
-        help="Triton repos' organization (default: %(default)s)",
+        help=f"Triton repos' organization (default: {GITHUB_ORG}; update: the lock's)",
     )
     g.add_argument(
         "--server-ref", metavar="REF", help="server ref (default: rYY.MM of the release)"
@@ -31,9 +32,9 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     add_mirror_options(g)
     g.add_argument(
         "--index-url",
-        default="https://pypi.org/simple",
         metavar="URL",
-        help="Python package index (PEP 503/691; credentials from netrc/env only)",
+        help=f"Python package index, PEP 503/691 (default: {PYPI}; update: the lock's "
+        "indexes, unless this or --extra-index-url is given)",
     )
     g.add_argument(
         "--extra-index-url",
@@ -49,7 +50,8 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         default=[],
         type=Path,
         metavar="FILE",
-        help="your own Python requirements, installed into the final image (repeatable)",
+        help="your own Python requirements, installed into the final image (repeatable; "
+        "update: the lock's, unless given)",
     )
     g.add_argument(
         "-c",
@@ -128,6 +130,7 @@ def add_mirror_options(g: argparse._ArgumentGroup) -> None:
 
 
 Mirrors = tuple[tuple[str, str], ...]
+PYPI = "https://pypi.org/simple"
 
 
 def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]:
@@ -148,7 +151,7 @@ def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
 
 
 def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
-    specs = [IndexSpec(name="pypi", url=args.index_url)]
+    specs = [IndexSpec(name=PRIMARY_INDEX, url=args.index_url or PYPI)]
     for i, spec in enumerate(args.extra_index_url, start=1):
         name, sep, url = spec.partition("=")
         if not sep or "://" in name:
@@ -157,17 +160,27 @@ def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
     return tuple(specs)
 
 
-def resolve_options(args: argparse.Namespace, **extra: object) -> ResolveOptions:
+def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> ResolveOptions:
+    """Options from the command line; for `update`, sources not given come from
+    ``previous`` (its repos' organization, its indexes, the user's own requirements)."""
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
+    remembered = organization_of(previous) if previous is not None else None
+    organization: str = args.organization or remembered or GITHUB_ORG
+    requirements = tuple(r for f in args.requirement for r in read_requirements_file(f))
+    if previous is not None and not args.requirement:
+        requirements = requirements_of(previous)
+    indexes = _indexes(args)
+    if previous is not None and args.index_url is None and not args.extra_index_url:
+        indexes = indexes_of(previous) or indexes
     kwargs: dict[str, object] = dict(
-        organization=args.organization.rstrip("/"),
+        organization=organization.rstrip("/"),
         server_ref=args.server_ref,
         git_mirrors=git_mirrors,
         registry_mirrors=registry_mirrors,
         url_mirrors=url_mirrors,
-        indexes=_indexes(args),
+        indexes=indexes,
         allow_partial=args.allow_partial,
         allow_sdist=args.allow_sdist,
         allow_http=args.allow_http,
@@ -175,14 +188,13 @@ def resolve_options(args: argparse.Namespace, **extra: object) -> ResolveOptions
         ca_file=args.ca_file,
         apt_snapshot=args.apt_snapshot,
         apt_base=args.apt_archive.rstrip("/"),
-        requirements=tuple(r for f in args.requirement for r in read_requirements_file(f)),
+        requirements=requirements,
         constraints=tuple(c for f in args.constraint for c in read_requirements_file(f)),
         jobs=args.jobs,
     )
     if args.cache_dir is not None:
         kwargs["cache_dir"] = args.cache_dir
-    kwargs.update(extra)
-    return ResolveOptions(**kwargs)  # type: ignore[arg-type]
+    return ResolveOptions(previous=previous, **kwargs)  # type: ignore[arg-type]
 
 
 def interruptible(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

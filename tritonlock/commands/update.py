@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from .. import lockfile
-from ..merge import merge_only, parse_only
-from ..resolve.pipeline import resolve
+from ..merge import parse_only
+from ..resolve.update import update
 from ..ui.progress import Progress
 from ._sources import add_source_options, interruptible, resolve_options
 from .resolve import report
@@ -18,8 +18,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "update",
         help=HELP,
-        description=HELP + ". With --only, every other entry stays byte-identical. "
-        "Examples: --only git:core, --only wheel:numpy, --only image:base.",
+        description=HELP + ". Sources not given again (the repos' organization, the package "
+        "indexes, your own requirements) are the lock's. With --only, the server stays at "
+        "its pinned commit, only the named kinds are resolved (an unrelated source may be "
+        "down), other wheels are held at their versions, and every other entry stays "
+        "byte-identical. Examples: --only git:core, --only wheel:numpy, --only image:base.",
     )
     p.add_argument(
         "lock", nargs="?", default="triton.lock", help="lock to update (default: %(default)s)"
@@ -41,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     old = lockfile.load(args.lock)
     opts = resolve_options(args, previous=old)
     with Progress(quiet=args.quiet or args.json) as progress:
-        new = resolve(old.inputs, opts, progress, progress.note)
-        lock = merge_only(old, new, only) if only else new
+        lock = update(old, opts, only, progress, progress.note)
         sealed = lockfile.write(lock, args.output or args.lock)
         progress.note(f"wrote {args.output or args.lock} {sealed.content_hash}")
     return report(sealed, args.output or args.lock, args.json)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .. import rules
 from ..errors import ResolveError, TritonLockError
@@ -87,6 +87,15 @@ class ResolveOptions:
     jobs: int = 8
     timeout: float = 120.0
     previous: Lock | None = None
+    # `update --only`: the server stays at this pin (its recipe decides every other input),
+    # only these kinds are resolved (the others are left empty for the caller to merge),
+    # and these wheels are held at their versions, as constraints of their own step.
+    server: GitPin | None = None
+    kinds: frozenset[str] | None = None
+    hold: tuple[WheelPin, ...] = ()
+
+    def wants(self, *kinds: str) -> bool:
+        return self.kinds is None or any(k in self.kinds for k in kinds)
 
 
 @dataclass
@@ -131,7 +140,7 @@ def resolve(
 ) -> Lock:
     """A complete lock for ``inputs`` (or a partial one with ``allow_partial``)."""
     ctx = _Ctx(inputs=inputs, opts=opts, say=progress or _quiet, notes=notes or _quiet)
-    server = _server_pin(ctx)
+    server = opts.server or _server_pin(ctx)
     with tempfile.TemporaryDirectory(prefix="tritonlock-") as tmp:
         tree = Path(tmp) / "server"
         checkout(server.url, server.commit, tree, opts.git_mirrors)
@@ -146,13 +155,24 @@ def resolve(
             tree, inputs, timeout=opts.timeout, commit=server.commit
         )
         lock = Lock(inputs=inputs, release=facts, recipe=recipe)
-        git = _git(ctx, server, floating)
-        texts = _step_files(ctx, floating, tree, git.pins)
+        git = _git(ctx, server, floating) if opts.wants("git", "url") else _kept_git(opts)
+        texts = _step_files(ctx, floating, tree, git.pins) if opts.wants("wheel") else {}
     lock = _rest(ctx, lock, replace(git, pins=_with_server(git.pins, server)), floating, texts)
+    if opts.kinds is None:
+        check_rules(lock)
+    return lock
+
+
+def check_rules(lock: Lock) -> None:
+    """The coherence rules (an unresolved entry is not a broken rule)."""
     problems = [p for p in rules.check(lock) if not p.startswith("unresolved[")]
     if problems:
         raise ResolveError(f"the resolved pins break a rule: {problems[0]}")
-    return lock
+
+
+def _kept_git(opts: ResolveOptions) -> gitres.GitResolution:
+    """The previous lock's git pins, when git is not resolved again (update --only)."""
+    return gitres.GitResolution(pins=opts.previous.git if opts.previous else ())
 
 
 def _server_pin(ctx: _Ctx) -> GitPin:
@@ -175,7 +195,8 @@ def _with_server(pins: Sequence[GitPin], server: GitPin) -> tuple[GitPin, ...]:
 
 
 def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResolution:
-    requests = [gitres.GitRequest(name="server", url=server.url, ref=server.ref)]
+    ref = server.commit if ctx.opts.server else server.ref  # update --only: stay there
+    requests = [gitres.GitRequest(name="server", url=server.url, ref=ref)]
     requests += [
         gitres.GitRequest(name=u.name, url=u.url, ref=u.ref, found_in=u.found_in)
         for u in floating.git
@@ -301,10 +322,20 @@ def _rest(
     committed = next((p.committed for p in git.pins if p.name == "server"), None)
     url_reqs = [(u.url, f) for u in floating.urls if _plain_url(u.url) for f in u.found_in or ("",)]
     url_reqs += list(git.url_requests)
+    wants = ctx.opts.wants
+    empty_wheels: Wheels = ((), ())
+    no_images: tuple[ImagePin, ...] = ()
+    no_urls: tuple[UrlPin, ...] = ()
+    no_apt: Apt | None = None
     with _pool(4) as pool:
-        wheel_f = pool.submit(_wheels, ctx, lock, floating, texts, machine)
-        image_f = pool.submit(_images, ctx, floating, platform)
-        url_f = pool.submit(
+        wheel_f = _maybe(
+            pool, wants("wheel"), empty_wheels, _wheels, ctx, lock, floating, texts, machine
+        )
+        image_f = _maybe(pool, wants("image"), no_images, _images, ctx, floating, platform)
+        url_f = _maybe(
+            pool,
+            wants("url"),
+            no_urls,
             urlres.resolve_urls,
             url_reqs,
             allow_http=ctx.opts.allow_http,
@@ -312,11 +343,10 @@ def _rest(
             jobs=ctx.opts.jobs,
             progress=ctx.say,
         )
-        apt_f = pool.submit(_apt, ctx, floating, arch, committed)
-        empty_wheels: Wheels = ((), ())
+        apt_f = _maybe(pool, wants("apt"), no_apt, _apt, ctx, floating, arch, committed)
         wheels, indexes = ctx.take(wheel_f, "wheel", "python requirements", empty_wheels)
-        images: tuple[ImagePin, ...] = ctx.take(image_f, "image", "base images", ())
-        urls: tuple[UrlPin, ...] = ctx.take(url_f, "url", "downloads", ())
+        images = ctx.take(image_f, "image", "base images", no_images)
+        urls = ctx.take(url_f, "url", "downloads", no_urls)
         apt = ctx.take(apt_f, "apt", "apt packages", None)
     return replace(
         lock,
@@ -328,6 +358,22 @@ def _rest(
         apt=apt,
         unresolved=tuple(ctx.unresolved),
     )
+
+
+def _maybe(
+    pool: ThreadPoolExecutor,
+    wanted: bool,
+    empty: T,
+    fn: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
+) -> Future[T]:
+    """``fn`` run in ``pool``, or, when not wanted (update --only), ``empty`` at once."""
+    if wanted:
+        return pool.submit(fn, *args, **kwargs)
+    done: Future[T] = Future()
+    done.set_result(empty)
+    return done
 
 
 def _plain_url(url: str) -> bool:
@@ -346,7 +392,7 @@ def _wheels(
             name=s.name,
             image=_built_image(s.image, s.found_in),
             requirements=s.requirements,
-            constraints=(*s.constraints, *ctx.opts.constraints),
+            constraints=(*s.constraints, *ctx.opts.constraints, *_held(ctx.opts.hold, s.name)),
         )
         for s in plan.steps
     ]
@@ -356,7 +402,7 @@ def _wheels(
                 name="user",
                 image="base",
                 requirements=ctx.opts.requirements,
-                constraints=ctx.opts.constraints,
+                constraints=(*ctx.opts.constraints, *_held(ctx.opts.hold, "user")),
             )
         )
     python = ".".join((lock.release.get("python") or "3.12").split(".")[:2])
@@ -375,6 +421,11 @@ def _wheels(
         )
 
     return wheel_steps(ctx, steps, pin)
+
+
+def _held(hold: Sequence[WheelPin], step: str) -> tuple[str, ...]:
+    """``name==version`` of each held wheel of ``step``."""
+    return tuple(f"{w.name}=={w.version}" for w in hold if w.step == step)
 
 
 def wheel_steps(
