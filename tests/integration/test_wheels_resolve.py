@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tests.fixtures.faultproxy import Fault, fault_proxy
 from tests.fixtures.pypi import (  # noqa: F401
     PyPI,
     bad_index_fixture,
@@ -19,6 +21,8 @@ from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.export import export_requirements
 from tritonlock.model import Index, Inputs, Lock, WheelPin
+from tritonlock.resolve.pyindex import IndexClient
+from tritonlock.resolve.retry import RetryPolicy
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
 
 pytestmark = pytest.mark.integration
@@ -208,14 +212,70 @@ def test_bad_requirements_are_one_line_errors(
     ("path", "error", "words"),
     [
         ("404/simple/", ResolveError, "is not on index"),
-        ("500/simple/", SourceError, "answered HTTP 500"),
+        ("500/simple/", ResolveError, "answered HTTP 500 (gave up after 2 attempts)"),
         ("garbage/simple/", SourceError, "not a PEP 691/503 project page"),
         ("badhash/simple/", SourceError, "serves wrong bytes"),
     ],
 )
 def test_bad_index_is_a_one_line_error(
-    bad_index: str, tmp_path: Path, path: str, error: type[Exception], words: str
+    bad_index: str,
+    tmp_path: Path,
+    path: str,
+    error: type[Exception],
+    words: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(IndexClient, "retry", RetryPolicy(attempts=2, base_delay=0.01))
     with pytest.raises(error) as err:
         resolve(bad_index + path, tmp_path, ("six",))
     assert words in str(err.value) and "\n" not in str(err.value)
+
+
+FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
+
+
+def test_transient_index_failures_are_retried(
+    pypi: PyPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two 503s for the project page, then the page as a healthy index lists it."""
+    monkeypatch.setattr(IndexClient, "retry", FAST)
+    with fault_proxy(pypi.url) as proxy, httpx.Client() as http:
+        proxy.add(Fault(path="/simple/six/", kind="status", status=503, times=2))
+        client = IndexClient("local", f"{proxy.url}/simple/", cache_dir=tmp_path, http=http)
+        files = client.project("six")
+        assert proxy.hits("/simple/six/") == 3
+    assert files is not None
+    assert {f.filename for f in files} == {p.name for p in pypi.root.glob("six-*")}
+
+
+def test_a_truncated_download_is_retried(
+    pypi: PyPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index lists no size, so the file is downloaded once to learn it and check its
+    hash; a download cut short is tried again."""
+    monkeypatch.setattr(IndexClient, "retry", FAST)
+    name = "six-1.16.0-py2.py3-none-any.whl"
+    with fault_proxy(pypi.url) as proxy, httpx.Client() as http:
+        proxy.add(Fault(path=name, kind="truncate", times=1))
+        client = IndexClient("local", f"{proxy.url}/simple/", cache_dir=tmp_path, http=http)
+        files = client.project("six")
+        assert files is not None
+        (listed,) = [f for f in files if f.filename == name]
+        assert listed.size is None  # PEP 503 HTML: no size, so a download is needed
+        sha, size = client.facts(listed)
+        assert proxy.hits(name) == 2
+    assert ("sha256:" + sha, size) == (pypi.sha256(name), pypi.size(name))
+
+
+def test_persistent_index_5xx_gives_up_in_one_line(
+    pypi: PyPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(IndexClient, "retry", FAST)
+    with fault_proxy(pypi.url) as proxy:
+        proxy.add(Fault(path="/simple/six/", kind="status", status=503, times=-1))
+        with pytest.raises(ResolveError) as err:
+            resolve(f"{proxy.url}/simple/", tmp_path, ("six",))
+        assert proxy.hits("/simple/six/") == 3
+    text = str(err.value)
+    assert "project 'six': answered HTTP 503 (gave up after 3 attempts)" in text, text
+    assert "\n" not in text

@@ -3,6 +3,7 @@
 Only the project page (``/simple/NAME/``) is used: never the per-version JSON API, which
 some index front-ends do not serve. Project pages are cached on disk and revalidated
 with ETag / Last-Modified; a file's size (and its bytes' sha256) is cached once checked.
+What may pass (429, 5xx, timeouts, dropped connections) is retried with backoff.
 Credentials stay in memory: they are sent only to the index's own host (or taken from
 netrc per host), and never appear in a message, a cache key or a cache file.
 """
@@ -13,21 +14,37 @@ import hashlib
 import json
 import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 from packaging.utils import canonicalize_name
 
 from ..atomic import atomic_write_text
-from ..errors import ResolveError, SourceError
+from ..errors import SourceError
+from .retry import (
+    DEFAULT_POLICY,
+    RETRY_STATUSES,
+    RetryPolicy,
+    Transient,
+    parse_retry_after,
+    transport_problem,
+)
+from .retry import with_retries as _with_retries
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 _CHUNK = 1 << 20
+_T = TypeVar("_T")
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    return parse_retry_after(resp.headers.get("retry-after"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +170,9 @@ def parse_json(page_url: str, data: Any) -> list[IndexFile] | None:
 class IndexClient:
     """One index, by logical ``name``; ``url`` may carry credentials (kept in memory only)."""
 
+    retry: RetryPolicy = DEFAULT_POLICY
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
     def __init__(self, name: str, url: str, *, cache_dir: Path, http: httpx.Client) -> None:
         self.name = name
         self.url, self._auth = split_credentials(url.rstrip("/") + "/")
@@ -170,13 +190,25 @@ class IndexClient:
             return self._auth
         return self._netrc
 
-    def _get(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        try:
-            return self._http.get(url, headers=headers, auth=self._auth_for(url))
-        except httpx.HTTPError as err:
-            raise ResolveError(
-                f"cannot reach {self.where()}: {type(err).__name__}; check the URL and network"
-            ) from None
+    def _retrying(self, attempt: Callable[[], _T], what: str) -> _T:
+        return _with_retries(attempt, what=what, policy=self.retry, sleep=self.sleep)
+
+    def _get(self, url: str, headers: dict[str, str], what: str) -> httpx.Response:
+        """A GET of ``url``; what may pass is retried, a 429/5xx is never returned."""
+
+        def attempt() -> httpx.Response:
+            try:
+                resp = self._http.get(url, headers=headers, auth=self._auth_for(url))
+            except httpx.TransportError as err:
+                raise self._transport(err) from None
+            if resp.status_code in RETRY_STATUSES:
+                raise Transient(f"answered HTTP {resp.status_code}", _retry_after(resp))
+            return resp
+
+        return self._retrying(attempt, what)
+
+    def _transport(self, err: httpx.TransportError) -> Exception:
+        return transport_problem(err, self.where(), "pass the index's CA bundle in SSL_CERT_FILE")
 
     def project(self, name: str) -> list[IndexFile] | None:
         """Every file the index lists for ``name``; None if the index does not know it."""
@@ -188,7 +220,7 @@ class IndexClient:
             headers["If-None-Match"] = cached["etag"]
         if cached and cached.get("modified"):
             headers["If-Modified-Since"] = cached["modified"]
-        resp = self._get(url, headers)
+        resp = self._get(url, headers, f"{self.where()}, project {name!r}")
         if resp.status_code == 304 and cached:
             return self._parse(name, str(resp.url), cached["type"], cached["body"])
         if resp.status_code == 404:
@@ -245,28 +277,33 @@ class IndexClient:
         return sha, size
 
     def _stream(self, f: IndexFile) -> tuple[str, int]:
-        digest, size = hashlib.sha256(), 0
-        try:
-            with self._http.stream("GET", f.url, auth=self._auth_for(f.url)) as resp:
-                if resp.status_code != 200:
-                    raise SourceError(
-                        f"{self.where()} answered HTTP {resp.status_code} for file "
-                        f"{f.filename!r}; check the index or retry later"
-                    )
-                for chunk in resp.iter_bytes(_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-        except httpx.HTTPError as err:
-            raise ResolveError(
-                f"cannot download {f.filename!r} from {self.where()}: {type(err).__name__}"
-            ) from None
-        got = digest.hexdigest()
+        what = f"{self.where()}, file {f.filename!r}"
+        got, size = self._retrying(lambda: self._download(f), what)
         if f.sha256 and got != f.sha256:
             raise SourceError(
                 f"{f.filename!r} from {self.where()} hashes to sha256:{got} but the index lists "
                 f"sha256:{f.sha256}; the index or a proxy serves wrong bytes, do not use it"
             )
         return got, size
+
+    def _download(self, f: IndexFile) -> tuple[str, int]:
+        """One try at ``f``'s sha256 and size, streamed."""
+        digest, size = hashlib.sha256(), 0
+        try:
+            with self._http.stream("GET", f.url, auth=self._auth_for(f.url)) as resp:
+                if resp.status_code in RETRY_STATUSES:
+                    raise Transient(f"answered HTTP {resp.status_code}", _retry_after(resp))
+                if resp.status_code != 200:
+                    raise SourceError(
+                        f"{self.where()} answered HTTP {resp.status_code} for file "
+                        f"{f.filename!r}; check the index"
+                    )
+                for chunk in resp.iter_bytes(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+        except httpx.TransportError as err:
+            raise self._transport(err) from None
+        return digest.hexdigest(), size
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
