@@ -103,7 +103,18 @@ def test_whole_invalid_corpus_never_tracebacks(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["frobnicate"], ["verify", "a.lock", "b.lock"], ["verify", "--nope"], ["hash"], ["--bogus"]],
+    [
+        ["frobnicate"],
+        ["verify", "a.lock", "b.lock"],
+        ["verify", "--nope"],
+        ["hash"],
+        ["--bogus"],
+        # refused before anything is fetched, by the lock's own schema:
+        ["resolve", "25.04", "--target", "x86_64", "--backend=python:r25.04/../../etc"],
+        ["resolve", "25.04", "--target", "x86_64", "--backend=--upload-pack=touch x"],
+        ["resolve", "25.04", "--target", "x86_64", "--repoagent=a;b"],
+        ["resolve", "25.04", "--target", "x86_64", "--image", "base,x y"],
+    ],
 )
 def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:
     done = run(*args)

@@ -117,7 +117,7 @@ def test_non_canonical_spellings_are_refused() -> None:
         (("inputs", "images"), {}, "inputs.images: {} should be non-empty"),
         (("wheel", 0, "name"), "Numpy", "wheel[0].name: not a normalized package name"),
         (("wheel", 0, "name"), "foo_bar", "wheel[0].name: not a normalized package name"),
-        (("inputs", "backends"), ["--upload-pack"], "inputs.backends[0]: contains characters"),
+        (("inputs", "backends"), ["--upload-pack"], "inputs.backends[0]: not NAME or NAME:REF"),
         (("unresolved",), [{"kind": "git", "what": "a\x9bb", "why": "c"}], "unresolved[0].what"),
         (("unresolved",), [{"kind": "git", "what": "a", "why": "b\u2028c"}], "unresolved[0].why"),
     ]:

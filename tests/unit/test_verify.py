@@ -33,6 +33,7 @@ CORPUS: dict[str, tuple[int, str]] = {
     "ref-backticks.lock": (1, "git[0].ref: contains characters"),
     "ref-upload-pack.lock": (1, "git[0].ref: contains characters"),
     "ref-newline.lock": (1, "git[0].ref: contains characters"),
+    "backend-ref-dotdot.lock": (1, "inputs.backends[0]: not NAME or NAME:REF with a valid git"),
     "url-upload-pack.lock": (1, "git[0].url: not an allowed URL"),
     "url-ext.lock": (1, "git[0].url: not an allowed URL"),
     "url-credentials.lock": (1, "git[0].url: not an allowed URL"),

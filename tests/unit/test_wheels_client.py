@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tritonlock.errors import SourceError
+from tritonlock.errors import ResolveError, SourceError
 from tritonlock.resolve.pyindex import IndexClient, IndexFile
 
 BODY = b"wheel bytes"
@@ -21,7 +21,12 @@ PAGE = (
 
 def client(tmp_path: Path, handler: Callable[[httpx.Request], httpx.Response]) -> IndexClient:
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    return IndexClient("idx", "https://u:tok@idx.example/simple", cache_dir=tmp_path, http=http)
+    c = IndexClient("idx", "https://u:tok@idx.example/simple", cache_dir=tmp_path, http=http)
+    c.sleep = SLEPT.append
+    return c
+
+
+SLEPT: list[float] = []
 
 
 def test_pages_are_revalidated_with_etag_and_credentials_stay_on_the_index_host(
@@ -53,7 +58,12 @@ def always(resp: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
 
 def test_404_is_unknown_and_other_statuses_are_errors(tmp_path: Path) -> None:
     assert client(tmp_path, lambda r: httpx.Response(404)).project("x") is None
-    for code, words in ((500, "HTTP 500"), (401, "refused access"), (200, "not a PEP 691/503")):
+    for code, words in ((500, r"HTTP 500 \(gave up after 4 attempts\)"), (401, "refused access")):
+        answer = httpx.Response(code, content=b"~~", headers={"content-type": "text/plain"})
+        with pytest.raises(ResolveError, match=words) as err:
+            client(tmp_path, always(answer)).project("x")
+        assert "tok" not in str(err.value) and "\n" not in str(err.value)
+    for code, words in ((200, "not a PEP 691/503"),):
         answer = httpx.Response(code, content=b"~~", headers={"content-type": "text/plain"})
         c = client(tmp_path, always(answer))
         with pytest.raises(SourceError, match=words) as err:
@@ -90,3 +100,21 @@ def test_file_on_another_host_gets_no_index_credentials(tmp_path: Path) -> None:
     c.facts(IndexFile(filename="a.whl", url="https://cdn.example/a.whl", sha256=SHA))
     c.facts(IndexFile(filename="b.whl", url="https://idx.example/files/b.whl", sha256=SHA))
     assert auth[0] is None and auth[1] is not None
+
+
+def test_transient_statuses_and_dropped_connections_are_retried(tmp_path: Path) -> None:
+    answers = [
+        httpx.Response(503, headers={"retry-after": "7"}),
+        httpx.Response(429),
+        httpx.Response(200, content=PAGE, headers={"content-type": "text/html"}),
+    ]
+    SLEPT.clear()
+    files = client(tmp_path, lambda _r: answers.pop(0)).project("six")
+    assert files is not None and [f.filename for f in files] == ["six-1.16.0-py2.py3-none-any.whl"]
+    assert SLEPT == [7.0, 1.0]  # Retry-After honoured, then the policy's backoff
+
+    def dropped(req: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=req)
+
+    with pytest.raises(ResolveError, match=r"timed out \(gave up after 4 attempts\)"):
+        client(tmp_path, dropped).project("six")

@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 
-from .. import lockfile
+from .. import lockfile, schema
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Inputs, Lock
 from ..resolve.pipeline import resolve
@@ -105,17 +105,42 @@ def inputs_from_args(args: argparse.Namespace) -> Inputs:
                 f"--image {spec!r}: expected ROLE,REF with ROLE base, gpu-base or pytorch"
             )
         images.append((role, ref))
-    return Inputs(
-        release=args.release,
-        target=args.target,
-        backends=tuple(dict.fromkeys(args.backend)),
-        repoagents=tuple(dict.fromkeys(args.repoagent)),
-        caches=tuple(dict.fromkeys(args.cache)),
-        endpoints=tuple(dict.fromkeys(args.endpoint or DEFAULT_ENDPOINTS)),
-        filesystems=tuple(dict.fromkeys(args.filesystem)),
-        features=tuple(dict.fromkeys(features)),
-        images=tuple(sorted(images)),
+    return checked(
+        Inputs(
+            release=args.release,
+            target=args.target,
+            backends=tuple(dict.fromkeys(args.backend)),
+            repoagents=tuple(dict.fromkeys(args.repoagent)),
+            caches=tuple(dict.fromkeys(args.cache)),
+            endpoints=tuple(dict.fromkeys(args.endpoint or DEFAULT_ENDPOINTS)),
+            filesystems=tuple(dict.fromkeys(args.filesystem)),
+            features=tuple(dict.fromkeys(features)),
+            images=tuple(sorted(images)),
+        )
     )
+
+
+OPTIONS = {
+    "backends": "--backend",
+    "repoagents": "--repoagent",
+    "caches": "--cache",
+    "endpoints": "--endpoint",
+    "filesystems": "--filesystem",
+    "features": "--enable-FEATURE",
+    "images": "--image",
+}
+
+
+def checked(inputs: Inputs) -> Inputs:
+    """``inputs``, or a one-line error naming the option whose value the lock's schema
+    would refuse (before anything is fetched)."""
+    for problem in schema.problems(Lock(inputs=inputs).to_dict()):
+        where, _, what = problem.partition(": ")
+        field = re.match(r"inputs\.([a-z]+)", where)
+        if field:
+            option = OPTIONS.get(field[1], where)
+            raise UsageError(f"{option}: {what}")
+    return inputs
 
 
 def describe_inputs(inputs: Inputs) -> str:
