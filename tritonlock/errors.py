@@ -67,3 +67,7 @@ def exit_code(err: BaseException) -> int:
     if isinstance(err, TritonLockError):
         return err.exit_code
     return EXIT_BAD_INPUT
+
+
+class Unreachable(ResolveError):
+    """A source kept failing in ways that may pass (timeouts, 5xx) until retries ran out."""

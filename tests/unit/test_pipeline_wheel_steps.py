@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tritonlock.errors import ResolveError
+from tritonlock.errors import ResolveError, Unreachable
 from tritonlock.model import Index, Inputs, WheelPin
 from tritonlock.resolve import pipeline
 from tritonlock.resolve.pipeline import ResolveOptions, Wheels, wheel_steps
@@ -94,3 +94,19 @@ def test_nothing_resolving_or_no_partial_raises(tmp_path: Path) -> None:
     with pytest.raises(ResolveError, match="vllm"):
         wheel_steps(ctx(tmp_path, partial=False), STEPS, failing_at("vllm", calls))
     assert calls == [["numpy", "vllm", "extra"]]
+
+
+def test_an_unreachable_index_is_not_searched_step_by_step(tmp_path: Path) -> None:
+    """Retries already ran out: trying shorter prefixes would only wait for them again."""
+    c = ctx(tmp_path, partial=True)
+    calls: list[list[str]] = []
+
+    def down(steps: Sequence[InstallStep]) -> Wheels:
+        calls.append([s.name for s in steps])
+        raise Unreachable("index 'pypi': answered HTTP 503 (gave up after 4 attempts)")
+
+    assert wheel_steps(c, STEPS, down) == ((), ())
+    assert calls == [["numpy", "vllm", "extra"]]
+    assert [(u.kind, u.what) for u in c.unresolved] == [
+        ("wheel", "python requirements of steps numpy, vllm, extra")
+    ]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import rules
-from ..errors import ResolveError, TritonLockError
+from ..errors import ResolveError, TritonLockError, Unreachable
 from ..model import Apt, GitPin, ImagePin, Index, Inputs, Lock, Unresolved, UrlPin, WheelPin
 from ..upstream import FloatingInputs, buildpy_options, capture_recipe, read_release_facts
 from ..upstream.steps import files_needed, plan_pip_steps
@@ -442,6 +442,9 @@ def wheel_steps(
         if not ctx.opts.allow_partial:
             raise
         error = err
+    if isinstance(error, Unreachable):  # an index is down: no prefix would fare better
+        ctx.unresolve("wheel", _steps_what([s.name for s in steps]), str(error))
+        return ((), ())
     first = len(steps) - 1
     while first > 0:  # the longest prefix that resolves ends before the failing step
         try:
@@ -460,9 +463,12 @@ def wheel_steps(
     if not pinned:
         raise error
     dropped = [s.name for s in steps if s.name not in pinned]
-    what = f"python requirements of step{'s' if len(dropped) > 1 else ''} {', '.join(dropped)}"
-    ctx.unresolve("wheel", what, str(error))
+    ctx.unresolve("wheel", _steps_what(dropped), str(error))
     return wheels
+
+
+def _steps_what(names: Sequence[str]) -> str:
+    return f"python requirements of step{'s' if len(names) > 1 else ''} {', '.join(names)}"
 
 
 def _built_image(role: str, found_in: Sequence[str]) -> str:

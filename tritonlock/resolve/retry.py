@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import httpx
 
-from tritonlock.errors import ResolveError
+from tritonlock.errors import ResolveError, Unreachable
 
 T = TypeVar("T")
 
@@ -80,7 +80,7 @@ def with_retries(
             return attempt()
         except Transient as err:
             if n + 1 >= policy.attempts:
-                raise ResolveError(
+                raise Unreachable(
                     f"{what}: {err.reason} (gave up after {policy.attempts} attempts); "
                     "try again later or use a mirror"
                 ) from None
