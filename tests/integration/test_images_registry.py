@@ -200,6 +200,34 @@ def test_bearer_token_with_credentials_from_env(registry_world: RegistryWorld) -
         assert any(s.path.startswith("/token") and s.auth == "Basic" for s in proxy.seen)
 
 
+def test_identity_token_from_docker_login_is_exchanged_for_an_access_token(
+    registry_world: RegistryWorld, isolated_env: Path
+) -> None:
+    """`docker login` to ACR-style registries stores an OAuth2 refresh token
+    (``identitytoken``): it is exchanged with the refresh-token grant, never sent as Basic."""
+    refresh = "tlk-refresh-5c1e9a7b"
+    bearer = BearerAuth(refresh_token=refresh)
+    with fault_proxy(f"http://{registry_world.plain}", bearer) as proxy:
+        (isolated_env / ".docker").mkdir()
+        (isolated_env / ".docker" / "config.json").write_text(
+            json.dumps({"auths": {proxy.address: {"auth": "", "identitytoken": refresh}}})
+        )
+        ref = f"{proxy.address}/demo:multi-docker"
+        (pin,) = _resolve(registry_world, ref, insecure_registries=[proxy.address]).pins
+        assert pin.index_digest == registry_world.expected["demo:multi-docker"].digest
+        assert [s.method for s in proxy.seen if s.path.startswith("/token")] == ["POST"]
+        assert all(s.auth != "Basic" for s in proxy.seen)
+        (isolated_env / ".docker" / "config.json").write_text(
+            json.dumps({"auths": {proxy.address: {"identitytoken": "revoked"}}})
+        )
+        with pytest.raises(ResolveError) as info:
+            _resolve(
+                registry_world, f"{proxy.address}/single:v1", insecure_registries=[proxy.address]
+            )
+        assert "refused the credentials (401)" in str(info.value)
+        assert "revoked" not in str(info.value)
+
+
 def test_progress_reports_each_image(registry_world: RegistryWorld) -> None:
     lines: list[str] = []
     _resolve(registry_world, f"{registry_world.plain}/single:v1", progress=lines.append)

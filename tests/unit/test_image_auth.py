@@ -150,3 +150,16 @@ def test_missing_helper_and_broken_config_are_resolve_errors(tmp_path: Path) -> 
         lookup("nvcr.io", env={"DOCKER_CONFIG": str(tmp_path)})
     with pytest.raises(ResolveError, match="helper name"):
         dockerauth.run_helper("../evil", "nvcr.io")
+
+
+def test_identity_tokens_from_config_and_helpers_are_recognised() -> None:
+    """`docker login` stores an OAuth2 refresh token as ``identitytoken``; helpers hand it
+    out with the username ``<token>``. Plain passwords are never taken for one."""
+    data = {"auths": {"acr.example": {"auth": "", "identitytoken": "rt-1"}}}
+    creds = from_config(data, "acr.example", lambda _h, _s: None)
+    assert creds is not None and creds.identity_token == "rt-1"
+    helper = json.dumps({"Username": "<token>", "Secret": "rt-2"})
+    creds = from_config({"credsStore": "x"}, "acr.example", lambda _h, _s: helper)
+    assert creds is not None and creds.identity_token == "rt-2"
+    assert Credentials("robot", "pw").identity_token is None
+    assert "rt-1" not in repr(Credentials("<token>", "rt-1"))

@@ -29,10 +29,18 @@ HUB_SERVER = "https://index.docker.io/v1/"
 HelperRunner = Callable[[str, str], str | None]
 
 
+IDENTITY_TOKEN_USER = "<token>"  # docker's username for an OAuth2 refresh (identity) token
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     username: str
     password: str = field(repr=False)
+
+    @property
+    def identity_token(self) -> str | None:
+        """The OAuth2 refresh token `docker login` stored (ACR, Harbor OIDC …), if this is one."""
+        return self.password if self.username == IDENTITY_TOKEN_USER else None
 
 
 def env_var_for(host: str) -> str:
@@ -89,6 +97,8 @@ def _from_helper(helper: str, host: str, run: HelperRunner) -> Credentials | Non
 
 
 def _from_auth_entry(entry: Mapping[str, Any], host: str) -> Credentials | None:
+    if entry.get("identitytoken"):
+        return Credentials(IDENTITY_TOKEN_USER, str(entry["identitytoken"]))
     if entry.get("username") and entry.get("password"):
         return Credentials(str(entry["username"]), str(entry["password"]))
     auth = entry.get("auth")

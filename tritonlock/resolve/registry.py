@@ -230,6 +230,16 @@ class Registry:
             return _basic(creds)
         return "Bearer " + self._token(host, repo, challenge, creds, what)
 
+    def _token_request(
+        self, realm: str, params: dict[str, str], creds: Credentials | None
+    ) -> httpx.Response:
+        """GET the token with Basic credentials (or none); with an identity token, POST the
+        OAuth2 refresh-token grant instead."""
+        if creds is not None and creds.identity_token is not None:
+            return self._http.post(realm, data=_oauth_form(params, creds.identity_token))
+        headers = {"Authorization": _basic(creds)} if creds else {}
+        return self._http.get(realm, params=params, headers=headers)
+
     def _token(
         self, host: str, repo: str, ch: Challenge, creds: Credentials | None, what: str
     ) -> str:
@@ -241,9 +251,8 @@ class Registry:
         params = {"scope": ch.params.get("scope") or f"repository:{repo}:pull"}
         if ch.params.get("service"):
             params["service"] = ch.params["service"]
-        headers = {"Authorization": _basic(creds)} if creds else {}
         try:
-            resp = self._http.get(realm, params=params, headers=headers)
+            resp = self._token_request(realm, params, creds)
         except httpx.TransportError as err:
             raise transport_problem(err, f"{what} (token service)", TLS_HINT) from None
         if resp.status_code in (401, 403):
@@ -261,6 +270,16 @@ class Registry:
         if not isinstance(token, str) or not token:
             raise SourceError(f"{what}: the token service of {host} sent no token")
         return token
+
+
+def _oauth_form(params: dict[str, str], refresh_token: str) -> dict[str, str]:
+    """The OAuth2 refresh-token grant of the distribution token spec (what docker sends)."""
+    return {
+        **params,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": "tritonlock",
+    }
 
 
 def _basic(creds: Credentials) -> str:
