@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import lockfile
+from ..errors import UsageError
 from ..merge import parse_only
 from ..resolve.update import update
 from ..ui.progress import Progress
@@ -41,6 +42,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     only = [parse_only(spec) for spec in args.only]
+    if only and args.server_ref:
+        raise UsageError(
+            "--server-ref with --only: --only keeps the server at its pinned commit; "
+            "run `tritonlock update --server-ref REF` without --only"
+        )
     old = lockfile.load(args.lock)
     opts = resolve_options(args, previous=old)
     with Progress(quiet=args.quiet or args.json) as progress:
