@@ -7,7 +7,7 @@ What each kind of requirement becomes:
 * a wheel built in-tree (``/opt/tritonserver/python/tritonserver-*.whl[all]``): not
   resolved (it is a build output) but its declared dependencies, with the extras asked
   for, are: read from ``pyproject.toml`` ``[project]`` or from ``setup()`` in
-  ``setup.py`` (with :mod:`ast`, never executed) — see :data:`LOCAL_WHEELS`;
+  ``setup.py`` (with :mod:`ast`, never executed) — see :data:`tritonlock.upstream.wheelmeta.LOCAL_WHEELS`;
 * ``-r``/``-c`` files of a pinned tree: expanded (comments, continuations, nested
   ``-r``/``-c``; ``--hash`` dropped, as the resolver hashes every file itself);
 * anything else (secret files, shell variables, globs, editable or index options) is
@@ -24,31 +24,23 @@ image role), so a later ``pip install`` cannot lift ``numpy<2`` from an earlier 
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import shlex
-import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeGuard
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .commands import redact
+from .conditions import condition_env, why_not_run
 from .floating import PipInstall, file_step, slug
+from .wheelmeta import LOCAL_WHEELS, declared
 
 STEP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 SECRETS_DIR = "/run/secrets/"
 
-# In-tree wheels: distribution name -> files that may declare its dependencies, in the
-# order they are consulted. tritonserver moved from setup.py (r24.12) to pyproject.toml
-# (r25.04); build.py copies server:python/openai into the install tree's python/openai.
-LOCAL_WHEELS: dict[str, tuple[str, ...]] = {
-    "tritonserver": ("core:pyproject.toml", "core:python/setup.py"),
-    "tritonfrontend": ("server:src/python/pyproject.toml", "server:src/python/setup.py"),
-}
 DEFAULT_TREE = "server"
 
 _IGNORED_OPTIONS = frozenset(
@@ -104,13 +96,13 @@ def plan_pip_steps(
     ``files`` maps ``<tree>:<path>`` (see :func:`files_needed`) to text; ``machine`` is
     what ``uname -m`` says in the build (unknown if None).
     """
-    env = _condition_env(public_vllm, machine)
+    env = condition_env(public_vllm, machine)
     steps: list[PipStep] = []
     skipped: list[tuple[str, str]] = []
     caps: dict[tuple[str, str], list[str]] = {}
     names: set[str] = set()
     for install in pip:
-        why = _why_not_run(install.conditions, env)
+        why = why_not_run(install.conditions, env)
         if why is not None:
             skipped.append((install.step, why))
             continue
@@ -212,77 +204,6 @@ def _unique_name(step: str, taken: set[str]) -> str:
         name = f"{base[: 63 - len(str(n))]}-{n}"
     taken.add(name)
     return name
-
-
-# --- conditions ----------------------------------------------------------------------------
-
-
-_PUBLIC_VLLM = r"\$\{?BUILD_PUBLIC_VLLM\}?(?![A-Za-z0-9_])"
-_MACHINE = r"\$\(\s*uname\s+-m\s*\)|`\s*uname\s+-m\s*`"
-
-
-def _condition_env(public_vllm: bool, machine: str | None) -> dict[str, str]:
-    """Regular expression -> the value it stands for in this plan."""
-    env = {_PUBLIC_VLLM: "true" if public_vllm else "false"}
-    if machine is not None:
-        env[_MACHINE] = machine
-    return env
-
-
-def _why_not_run(conditions: Iterable[str], env: Mapping[str, str]) -> str | None:
-    """None if every condition holds, else why the command does not run in this plan."""
-    for cond in conditions:
-        truth = _truth(cond, env)
-        if truth is None:
-            return f"runs only if `{cond}`, which tritonlock cannot evaluate; not planned"
-        if not truth:
-            return _explain(cond, env)
-    return None
-
-
-def _explain(cond: str, env: Mapping[str, str]) -> str:
-    if "BUILD_PUBLIC_VLLM" in cond:
-        if env[_PUBLIC_VLLM] == "true":
-            return (
-                "private vLLM branch (BUILD_PUBLIC_VLLM=false); planned only without the "
-                "public vLLM"
-            )
-        return "public vLLM branch (BUILD_PUBLIC_VLLM=true); not run with a private vLLM"
-    if "uname" in cond:
-        return f"runs only if `{cond}`; the build machine is {env.get(_MACHINE)}"
-    return f"runs only if `{cond}`, which is false here"
-
-
-def _truth(cond: str, env: Mapping[str, str]) -> bool | None:
-    """``[ a = b ]`` tests joined by ``&&``, the whole maybe negated by a leading ``!``."""
-    negate = cond.startswith("! ")
-    parts = [_test(p, env) for p in cond.removeprefix("! ").split(" && ")]
-    if False in parts:
-        return negate
-    if None in parts:
-        return None
-    return not negate
-
-
-def _test(text: str, env: Mapping[str, str]) -> bool | None:
-    text = text.strip()
-    negate = text.startswith("! ")
-    for pattern, value in env.items():
-        text = re.sub(pattern, value.replace("\\", "\\\\"), text)
-    try:
-        words = shlex.split(text.removeprefix("! "))
-    except ValueError:
-        return None
-    if words[:1] in (["["], ["[["]) and words[-1:] in (["]"], ["]]"]):
-        words = words[1:-1]
-    elif words[:1] == ["test"]:
-        words = words[1:]
-    else:
-        return None
-    if len(words) != 3 or words[1] not in ("=", "==", "!=") or "$" in words[0] + words[2]:
-        return None
-    equal = words[0] == words[2]
-    return (equal if words[1] != "!=" else not equal) != negate
 
 
 # --- the requirements of one pip install -----------------------------------------------------
@@ -503,7 +424,7 @@ def _wheel_deps(
     done: set[tuple[str, str]] = set()
     while todo:
         name, wanted, marker = todo.pop(0)
-        meta = _metadata(name, files)
+        meta = declared(name, files)
         if isinstance(meta, str):
             return meta if name == dist else f"{name}, a dependency: {meta}"
         for extra in sorted(wanted - set(meta[1])):
@@ -545,99 +466,3 @@ def _dependency(
     line = f"{req}; {both}" if both else str(req)
     if line not in out:
         out.append(str(Requirement(line)))
-
-
-_Metadata = tuple[list[str], dict[str, list[str]]]
-
-
-def _metadata(dist: str, files: Mapping[str, str]) -> _Metadata | str:
-    """(dependencies, extras) declared for ``dist``, or why they are unknown."""
-    sources = LOCAL_WHEELS[dist]
-    problems: list[str] = []
-    for key in sources:
-        if key not in files:
-            continue
-        reader = _from_pyproject if key.endswith(".toml") else _from_setup_py
-        meta = reader(dist, files[key])
-        if not isinstance(meta, str):
-            return meta
-        problems.append(f"{key}: {meta}")
-    missing = [k for k in sources if k not in files]
-    if missing:
-        problems.append(f"not read: {', '.join(missing)}")
-    return f"built in-tree; its dependencies are unknown ({'; '.join(problems)})"
-
-
-def _from_pyproject(dist: str, text: str) -> _Metadata | str:
-    try:
-        project = tomllib.loads(text).get("project")
-    except tomllib.TOMLDecodeError as err:
-        return f"not TOML ({err})"
-    if not isinstance(project, dict) or canonicalize_name(str(project.get("name"))) != dist:
-        return f"no [project] named {dist}"
-    if "dependencies" in project.get("dynamic", []):
-        return "dependencies are dynamic"
-    deps = project.get("dependencies", [])
-    extras = project.get("optional-dependencies", {})
-    return _checked(deps, extras)
-
-
-def _checked(deps: object, extras: object) -> _Metadata | str:
-    if not _strings(deps) or not isinstance(extras, dict) or not _strings(list(extras)):
-        return "dependencies are not a list of strings"
-    if not all(_strings(v) for v in extras.values()):
-        return "optional dependencies are not lists of strings"
-    return list(deps), {str(canonicalize_name(k)): list(v) for k, v in extras.items()}
-
-
-def _strings(value: object) -> TypeGuard[list[str] | tuple[str, ...]]:
-    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
-
-
-def _from_setup_py(dist: str, text: str) -> _Metadata | str:
-    """``install_requires``/``extras_require`` of ``setup(name=dist, …)``, read with
-    :mod:`ast`: literals, module-level names bound to literals, and ``+`` of lists."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as err:
-        return f"not Python ({err.msg})"
-    names: dict[str, object] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                names[target.id] = _value(node.value, names)
-    for call in ast.walk(tree):
-        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name | ast.Attribute):
-            continue
-        func = call.func.id if isinstance(call.func, ast.Name) else call.func.attr
-        kw = {k.arg: _value(k.value, names) for k in call.keywords if k.arg}
-        name = kw.get("name")
-        if func == "setup" and isinstance(name, str) and canonicalize_name(name) == dist:
-            return _checked(kw.get("install_requires", []), kw.get("extras_require", {}))
-    return f"no setup(name={dist!r}, ...)"
-
-
-_UNKNOWN = object()
-
-
-def _value(node: ast.expr, names: Mapping[str, object]) -> object:
-    """A literal value of ``node`` (names and list ``+`` resolved), else ``_UNKNOWN``."""
-    if isinstance(node, ast.Name):
-        return names.get(node.id, _UNKNOWN)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _value(node.left, names), _value(node.right, names)
-        if isinstance(left, list) and isinstance(right, list):
-            return left + right
-        return _UNKNOWN
-    if isinstance(node, ast.List | ast.Tuple):
-        items = [_value(e, names) for e in node.elts]
-        return _UNKNOWN if _UNKNOWN in items else items
-    if isinstance(node, ast.Dict):
-        keys = [_value(k, names) if k else _UNKNOWN for k in node.keys]
-        values = [_value(v, names) for v in node.values]
-        return _UNKNOWN if _UNKNOWN in keys + values else dict(zip(keys, values, strict=True))
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _UNKNOWN

@@ -1,0 +1,76 @@
+"""The ``if`` conditions around an install command of upstream's recipe, evaluated for
+what tritonlock knows: ``BUILD_PUBLIC_VLLM`` (the public/private vLLM switch) and
+``$(uname -m)`` of the build machine (pure)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+
+_PUBLIC_VLLM = r"\$\{?BUILD_PUBLIC_VLLM\}?(?![A-Za-z0-9_])"
+_MACHINE = r"\$\(\s*uname\s+-m\s*\)|`\s*uname\s+-m\s*`"
+
+
+def condition_env(public_vllm: bool, machine: str | None) -> dict[str, str]:
+    """Regular expression -> the value it stands for in this plan."""
+    env = {_PUBLIC_VLLM: "true" if public_vllm else "false"}
+    if machine is not None:
+        env[_MACHINE] = machine
+    return env
+
+
+def why_not_run(conditions: Iterable[str], env: Mapping[str, str]) -> str | None:
+    """None if every condition holds, else why the command does not run in this plan."""
+    for cond in conditions:
+        truth = _truth(cond, env)
+        if truth is None:
+            return f"runs only if `{cond}`, which tritonlock cannot evaluate; not planned"
+        if not truth:
+            return _explain(cond, env)
+    return None
+
+
+def _explain(cond: str, env: Mapping[str, str]) -> str:
+    if "BUILD_PUBLIC_VLLM" in cond:
+        if env[_PUBLIC_VLLM] == "true":
+            return (
+                "private vLLM branch (BUILD_PUBLIC_VLLM=false); planned only without the "
+                "public vLLM"
+            )
+        return "public vLLM branch (BUILD_PUBLIC_VLLM=true); not run with a private vLLM"
+    if "uname" in cond:
+        return f"runs only if `{cond}`; the build machine is {env.get(_MACHINE)}"
+    return f"runs only if `{cond}`, which is false here"
+
+
+def _truth(cond: str, env: Mapping[str, str]) -> bool | None:
+    """``[ a = b ]`` tests joined by ``&&``, the whole maybe negated by a leading ``!``."""
+    negate = cond.startswith("! ")
+    parts = [_test(p, env) for p in cond.removeprefix("! ").split(" && ")]
+    if False in parts:
+        return negate
+    if None in parts:
+        return None
+    return not negate
+
+
+def _test(text: str, env: Mapping[str, str]) -> bool | None:
+    text = text.strip()
+    negate = text.startswith("! ")
+    for pattern, value in env.items():
+        text = re.sub(pattern, value.replace("\\", "\\\\"), text)
+    try:
+        words = shlex.split(text.removeprefix("! "))
+    except ValueError:
+        return None
+    if words[:1] in (["["], ["[["]) and words[-1:] in (["]"], ["]]"]):
+        words = words[1:-1]
+    elif words[:1] == ["test"]:
+        words = words[1:]
+    else:
+        return None
+    if len(words) != 3 or words[1] not in ("=", "==", "!=") or "$" in words[0] + words[2]:
+        return None
+    equal = words[0] == words[2]
+    return (equal if words[1] != "!=" else not equal) != negate
