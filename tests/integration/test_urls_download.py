@@ -173,3 +173,12 @@ def test_one_bad_url_fails_the_whole_batch(proxy: FaultProxy) -> None:
             allow_http=True,
             retry=FAST,
         )
+
+
+def test_a_server_dripping_bytes_is_a_stall_not_a_wait(proxy: FaultProxy) -> None:
+    """Every read returns within the timeout, yet 64 bytes every 20 ms would take minutes:
+    a window with under 64 KiB is a stall, retried, then a one-line error."""
+    proxy.add(Fault("/files/", "drip", times=-1, delay=0.02))
+    msg = _error(proxy, timeout=0.5, retry=RetryPolicy(attempts=2, base_delay=0.01))
+    assert "stalled (under 64 KiB in 0.5 s) (gave up after 2 attempts)" in msg
+    assert proxy.hits("/files/") == 2

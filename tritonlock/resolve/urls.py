@@ -39,7 +39,9 @@ URL_PATTERN = re.compile(
 )
 FOUND_IN_PATTERN = re.compile(r"^[A-Za-z0-9_.+/:-]{1,300}$")
 MAX_REDIRECTS = 10
-_CHUNK = 1 << 16
+# A download that moves fewer bytes than this in a whole timeout window has stalled (a
+# server dripping bytes never trips the per-read timeout).
+STALL_BYTES = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +133,7 @@ def _download(http: httpx.Client, url: str, allow_http: bool, what: str) -> _Fac
                     _check_hop(current, allow_http, what)
                     continue
                 _check_status(resp, what)
-                return _hash_body(resp, what)
+                return _hash_body(resp, what, _window(http))
         except httpx.TransportError as err:
             raise transport_problem(err, what, TLS_HINT) from None
     raise ResolveError(f"{what}: more than {MAX_REDIRECTS} redirects")
@@ -165,12 +167,23 @@ def _check_status(resp: httpx.Response, what: str) -> None:
     raise ResolveError(f"{what}: server answered {status} ({hint})")
 
 
-def _hash_body(resp: httpx.Response, what: str) -> _Facts:
+def _window(http: httpx.Client) -> float:
+    """The stall window: the client's read timeout (60 s if none is set)."""
+    return http.timeout.read or 60.0
+
+
+def _hash_body(resp: httpx.Response, what: str, window: float) -> _Facts:
     digest = hashlib.sha256()
     size = 0
-    for chunk in resp.iter_raw(_CHUNK):
+    mark, marked = time.monotonic(), 0
+    for chunk in resp.iter_raw():
         digest.update(chunk)
         size += len(chunk)
+        now = time.monotonic()
+        if now - mark >= window:
+            if size - marked < STALL_BYTES:
+                raise Transient(f"stalled (under {STALL_BYTES // 1024} KiB in {window:g} s)")
+            mark, marked = now, size
     declared = resp.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) != size:
         raise Transient(f"got {size} of {declared} bytes (truncated)")
