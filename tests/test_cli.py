@@ -116,6 +116,8 @@ def test_whole_invalid_corpus_never_tracebacks(tmp_path: Path) -> None:
         ["resolve", "25.04", "--target", "x86_64", "--image", "base,x y"],
         ["update", "locks/example.lock", "--only", "git:core", "--server-ref", "main"],
         ["update", "locks/example.lock", "--only", "git:server"],
+        ["resolve", "25.04", "--target", "x86_64", "--github-organization", "file:///srv/x"],
+        ["resolve", "25.04", "--target", "x86_64", "--github-organization", "ext::sh -c id"],
     ],
 )
 def test_usage_errors_are_one_line_exit_2(args: list[str]) -> None:

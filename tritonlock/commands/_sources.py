@@ -11,8 +11,10 @@ from pathlib import Path
 from ..errors import EXIT_INTERRUPTED, UsageError
 from ..model import Lock
 from ..resolve.git import parse_mirror
+from ..resolve.gitclient import redact
 from ..resolve.imageref import parse_registry_mirror
 from ..resolve.pipeline import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
+from ..resolve.submodules import lock_url, unsafe_url
 from ..resolve.update import PRIMARY_INDEX, indexes_of, organization_of, requirements_of
 from ..resolve.urls import parse_url_mirror
 from ..resolve.wheels import IndexSpec, read_requirements_file
@@ -72,13 +74,7 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         metavar="YYYYMMDDTHHMMSSZ",
         help="apt archive snapshot (default: the server commit's time)",
     )
-    g.add_argument(
-        "--apt-archive",
-        default=UBUNTU_SNAPSHOTS,
-        metavar="URL",
-        help="Ubuntu snapshot service: <URL>/ubuntu[-ports]/<snapshot>/dists/... "
-        "(default: %(default)s)",
-    )
+    add_apt_archive_option(g)
     g.add_argument(
         "--allow-partial",
         action="store_true",
@@ -91,6 +87,17 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     out = p.add_argument_group("output")
     out.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     out.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def add_apt_archive_option(g: argparse._ArgumentGroup) -> None:
+    """Where the dated Ubuntu snapshot is read: shared by resolve, update and verify."""
+    g.add_argument(
+        "--apt-archive",
+        default=UBUNTU_SNAPSHOTS,
+        metavar="URL",
+        help="Ubuntu snapshot service: <URL>/ubuntu[-ports]/<snapshot>/dists/... "
+        "(default: %(default)s)",
+    )
 
 
 def add_mirror_options(g: argparse._ArgumentGroup) -> None:
@@ -150,6 +157,22 @@ def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
     return prefix, mirror
 
 
+def _check_organization(url: str, *, given: bool) -> None:
+    """The lock records the repos' URLs under the organization, so it must be one the lock
+    can hold; a local copy is a mirror, not an organization."""
+    if not given:
+        return
+    why = unsafe_url(url)
+    if why:
+        raise UsageError(f"--github-organization {redact(url)!r}: {why}")
+    if not lock_url(f"{url}/server"):
+        raise UsageError(
+            f"--github-organization {redact(url)!r}: the lock records its repos' URLs, which "
+            "need a scheme and host (https://, http://, git://, file://HOST/) and no "
+            f"credentials; for a local copy pass --git-mirror {GITHUB_ORG}=MIRROR instead"
+        )
+
+
 def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
     specs = [IndexSpec(name=PRIMARY_INDEX, url=args.index_url or PYPI)]
     for i, spec in enumerate(args.extra_index_url, start=1):
@@ -167,7 +190,8 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
     remembered = organization_of(previous) if previous is not None else None
-    organization: str = args.organization or remembered or GITHUB_ORG
+    organization: str = (args.organization or remembered or GITHUB_ORG).rstrip("/")
+    _check_organization(organization, given=bool(args.organization))
     requirements = tuple(r for f in args.requirement for r in read_requirements_file(f))
     if previous is not None and not args.requirement:
         requirements = requirements_of(previous)
@@ -175,7 +199,7 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
     if previous is not None and args.index_url is None and not args.extra_index_url:
         indexes = indexes_of(previous) or indexes
     kwargs: dict[str, object] = dict(
-        organization=organization.rstrip("/"),
+        organization=organization,
         server_ref=args.server_ref,
         git_mirrors=git_mirrors,
         registry_mirrors=registry_mirrors,
