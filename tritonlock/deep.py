@@ -2,14 +2,18 @@
 
 Nothing is re-resolved. A pin fails when its bytes are gone or differ: a commit no remote
 (or mirror) serves, a wheel file its index no longer lists with the same sha256, an image
-digest the registry no longer has, a download whose sha256 or size changed. A ref that
-moved (a branch with new commits, a tag rebuilt in the registry) is only a note.
+digest the registry no longer has, a download whose sha256 or size changed, an apt
+package whose archives no longer offer its version. A ref that moved (a branch with new
+commits, a tag rebuilt in the registry, an apt package with a newer matching version) is
+only a note.
 
 :func:`plan` turns a lock into checks (pure); :func:`run_checks` runs them concurrently
 against a :class:`Sources`; :class:`LiveSources` is the real one (git subprocesses,
-PEP 691/503 indexes, the OCI distribution API, HTTP downloads), reusing the resolvers'
-clients. Nothing is cached between runs: a cached answer would prove nothing.
-Apt pins are not checked yet.
+PEP 691/503 indexes, the OCI distribution API, HTTP downloads, apt archives), reusing the
+resolvers' clients. Nothing is cached between runs: a cached answer would prove nothing.
+Apt pins are checked against the recipe captured again at the server commit (see
+:mod:`tritonlock.deepapt`): the lock's snapshot for Ubuntu, the third-party repositories
+its steps add (not snapshotted) for the rest.
 """
 
 from __future__ import annotations
@@ -27,19 +31,24 @@ from typing import Any, Protocol
 
 import httpx
 
+from .deepapt import AptAnswer, AptSources, read_apt
+from .emit.errors import EmitError
+from .emit.recipe import STALE
 from .errors import ResolveError, UsageError
-from .model import ImagePin, Lock, UrlPin, WheelPin
-from .resolve import dockerauth
+from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
+from .resolve import debian, dockerauth
 from .resolve.git import norm, pick_ref
 from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
 from .resolve.images import tls_context
 from .resolve.mirrors import rewrite as fetch_url
+from .resolve.pipeline import UBUNTU_SNAPSHOTS
 from .resolve.pyindex import IndexClient, IndexFile
 from .resolve.registry import Registry
 from .resolve.urls import check_url, resolve_urls
 
 _HEX40_LEN = 40
+_SHOWN = 5  # versions named in an apt problem
 
 
 class Unavailable(Exception):
@@ -79,6 +88,10 @@ class Sources(Protocol):
 
     def download(self, url: str) -> tuple[str, int]:
         """``(sha256:<hex>, size)`` of the bytes served at ``url`` now."""
+
+    def apt(self, lock: Lock) -> AptAnswer:
+        """What the recipe at ``lock``'s server commit installs with apt, and every version
+        the lock's snapshot and the steps' repositories offer for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +145,7 @@ def plan(
         *_wheel_checks(lock.wheel, urls),
         *(_image_check(i, p) for i, p in enumerate(lock.image)),
         *(_url_check(i, p, allow_http) for i, p in enumerate(lock.url)),
+        *_apt_checks(lock),
     ]
 
 
@@ -179,6 +193,17 @@ def _image_check(i: int, pin: ImagePin) -> Check:
 def _url_check(i: int, pin: UrlPin, allow_http: bool) -> Check:
     check_url(pin.url, allow_http=allow_http)
     return Check(f"download {pin.url}", partial(check_download, f"url[{i}]", pin))
+
+
+def _apt_checks(lock: Lock) -> list[Check]:
+    """One check for all apt pins: they share one recipe capture and one read of the indexes."""
+    apt = lock.apt
+    if apt is None or not apt.packages:
+        return []
+    n = len(apt.packages)
+    at = f" at snapshot {apt.snapshot}" if apt.snapshot else ""
+    label = f"apt: {n} package{'s' if n != 1 else ''}{at}"
+    return [Check(label, partial(check_apt, lock, apt))]
 
 
 # -- judging (pure, given the sources' answers) -----------------------------------------
@@ -294,6 +319,63 @@ def check_download(path: str, pin: UrlPin, src: Sources) -> Outcome:
     return Outcome()
 
 
+def check_apt(lock: Lock, apt: Apt, src: Sources) -> Outcome:
+    """Every pinned version still offered by its step's archives; the recipe installs
+    nothing the lock does not pin. A newer version the recipe would now pick is a note."""
+    if apt.snapshot is None:
+        return Outcome(
+            problems=(
+                "apt.snapshot: the lock has no apt snapshot, so its packages cannot be "
+                "checked against a dated archive; re-resolve the lock",
+            )
+        )
+    try:
+        answer = src.apt(lock)
+    except Unavailable as err:
+        return Outcome(problems=(f"apt: cannot check the apt pins: {err.reason}",))
+    if answer.stale:
+        return Outcome(problems=tuple(f"apt: not checked: {p}" for p in answer.stale))
+    problems: list[str] = []
+    notes: list[str] = []
+    for i, pin in enumerate(apt.packages):
+        key = (pin.step, pin.name)
+        what = f"apt.packages[{i}]: {pin.name} {pin.version} (step {pin.step})"
+        if key not in answer.installs:
+            problems.append(f"{what} is no longer installed by the recipe; {STALE}")
+            continue
+        offered = answer.offered.get(key, ())
+        if pin.version not in offered:
+            problems.append(f"{what} {_not_offered(offered)}")
+            continue
+        newest = _newest(offered, answer.installs[key])
+        if newest is not None and debian.compare_versions(newest, pin.version) > 0:
+            notes.append(f"{what}: the recipe would now install {newest}")
+    pinned = {(p.step, p.name) for p in apt.packages}
+    for step, name in answer.installs:
+        if (step, name) not in pinned:
+            problems.append(
+                f"apt: the recipe installs {name} (step {step}), which the lock does not pin; "
+                f"{STALE}"
+            )
+    return Outcome(problems=tuple(problems), notes=tuple(notes))
+
+
+def _not_offered(offered: Sequence[str]) -> str:
+    if not offered:
+        return (
+            "is not offered at all: neither the snapshot nor the repositories its step adds "
+            "list the package"
+        )
+    newest = sorted(offered, key=debian.version_key, reverse=True)
+    shown = ", ".join(newest[:_SHOWN]) + (", …" if len(newest) > _SHOWN else "")
+    return f"is no longer offered by its repositories: they now offer {shown}"
+
+
+def _newest(offered: Sequence[str], want: str | None) -> str | None:
+    matching = [v for v in offered if debian.version_matches(want, v)]
+    return max(matching, key=debian.version_key) if matching else None
+
+
 # -- running ----------------------------------------------------------------------------
 
 
@@ -331,6 +413,7 @@ class DeepOptions:
     insecure_registries: tuple[str, ...] = ()
     ca_file: Path | None = None
     allow_http: bool = False
+    apt_archive: str = UBUNTU_SNAPSHOTS
     jobs: int = 8
     timeout: float = 120.0
 
@@ -340,7 +423,7 @@ def verify_deep(
 ) -> DeepReport:
     """Check every pin of ``lock`` against its source (see the module docstring)."""
     checks = plan(lock, index_urls=dict(options.index_urls), allow_http=options.allow_http)
-    with LiveSources(lock, options) as src:
+    with LiveSources(lock, options, progress) as src:
         return run_checks(checks, src, jobs=options.jobs, progress=progress)
 
 
@@ -353,6 +436,7 @@ class LiveSources:
 
     lock: Lock
     options: DeepOptions
+    progress: Callable[[str], None] | None = None
     _scratch: Path = field(init=False)
     _http: httpx.Client = field(init=False)
     _registry_http: httpx.Client = field(init=False)
@@ -461,6 +545,20 @@ class LiveSources:
         except ResolveError as err:
             raise Unavailable(str(err)) from None
         return pin.sha256, pin.size
+
+    def apt(self, lock: Lock) -> AptAnswer:
+        opts = self.options
+        where = AptSources(
+            archive=opts.apt_archive,
+            git_mirrors=opts.git_mirrors,
+            url_mirrors=opts.url_mirrors,
+            jobs=opts.jobs,
+            timeout=opts.timeout,
+        )
+        try:
+            return read_apt(lock, where, self.progress)
+        except (ResolveError, EmitError) as err:
+            raise Unavailable(str(err)) from None
 
 
 def _facts(client: IndexClient, f: IndexFile) -> tuple[str, int | None]:

@@ -299,6 +299,7 @@ def _args(**kw: object) -> argparse.Namespace:
     base: dict[str, object] = dict(
         jobs=8, git_mirror=[], registry_mirror=[], url_mirror=[], index_url=[],
         insecure_registry=[], ca_file=None, allow_http=False,
+        apt_archive="https://snapshot.ubuntu.com",
     )  # fmt: skip
     base.update(kw)
     return argparse.Namespace(**base)

@@ -11,7 +11,7 @@ from ..resolve.pyindex import redact
 from ..resolve.wheels import NAME_RE
 from ..ui.progress import Progress
 from ..verify import Report, verify
-from ._sources import add_mirror_options, interruptible, mirror_options
+from ._sources import add_apt_archive_option, add_mirror_options, interruptible, mirror_options
 
 HELP = "check a lock offline: schema, content hash, consistency and compatibility rules"
 
@@ -37,11 +37,14 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
         "against the sources (--deep)",
         "After the offline checks, ask the sources whether every pin still holds: commits "
         "fetchable, wheel files listed with the same sha256, image digests served, downloads "
-        "unchanged (apt pins are not checked yet). A moved branch or rebuilt tag is a note, "
-        "not a failure. Mirrors change where bytes come from, as for resolve.",
+        "unchanged, apt versions still offered (the recipe is captured again at the server "
+        "commit and the lock's apt snapshot and the repositories each step adds are read). "
+        "A moved branch, rebuilt tag or newer apt version is a note, not a failure. "
+        "Mirrors change where bytes come from, as for resolve.",
     )
     g.add_argument("--deep", action="store_true", help="after the offline checks, ask the sources")
     add_mirror_options(g)
+    add_apt_archive_option(g)
     g.add_argument(
         "--index-url",
         action="append",
@@ -116,6 +119,7 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
         insecure_registries=tuple(args.insecure_registry),
         ca_file=args.ca_file,
         allow_http=args.allow_http,
+        apt_archive=args.apt_archive.rstrip("/"),
         jobs=args.jobs,
     )
 

@@ -94,6 +94,37 @@ class _Dist:
     label: str
 
 
+def read_candidates(
+    requests: Sequence[AptRequest],
+    *,
+    arch: str,
+    base: AptSource,
+    snapshot: str | None,
+    mirrors: Sequence[tuple[str, str]] = (),
+    timeout: float = 60.0,
+    jobs: int = 8,
+    progress: Callable[[str], None] | None = None,
+    retry: RetryPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[tuple[list[debian.PackageEntry], int]]:
+    """For each request: the entries for its packages that the base suites and the
+    request's own repositories list for ``arch`` (each index read, and hash-checked, once),
+    and how many suites that searched."""
+    _check_inputs(requests, arch=arch, base=base, snapshot=snapshot, mirrors=mirrors)
+    base_dists = _base_dists(base, arch)
+    extra = [_extra_dists(r, arch, base.codename) for r in requests]
+    dists = list(dict.fromkeys([*base_dists, *(d for ds in extra for d in ds)]))
+    wanted = {name for r in requests for name, _ in r.packages}
+    fetch = _Fetcher(mirrors=mirrors, timeout=timeout, retry=retry, sleep=sleep)
+    with fetch:
+        found = _read_all(fetch, dists, arch, wanted, jobs, progress)
+    out = []
+    for own in extra:
+        searched = [*base_dists, *own]
+        out.append(([e for d in searched for e in found[d]], len(searched)))
+    return out
+
+
 def resolve_apt(
     requests: Sequence[AptRequest],
     *,
@@ -109,20 +140,22 @@ def resolve_apt(
 ) -> Apt:
     """One pin per (step, package); a package asked for twice in a step keeps the later
     request's version (what apt leaves installed)."""
-    _check_inputs(requests, arch=arch, base=base, snapshot=snapshot, mirrors=mirrors)
-    base_dists = _base_dists(base, arch)
-    extra = [_extra_dists(r, arch, base.codename) for r in requests]
-    dists = list(dict.fromkeys([*base_dists, *(d for ds in extra for d in ds)]))
-    wanted = {name for r in requests for name, _ in r.packages}
-    fetch = _Fetcher(mirrors=mirrors, timeout=timeout, retry=retry, sleep=sleep)
-    with fetch:
-        found = _read_all(fetch, dists, arch, wanted, jobs, progress)
+    candidates = read_candidates(
+        requests,
+        arch=arch,
+        base=base,
+        snapshot=snapshot,
+        mirrors=mirrors,
+        timeout=timeout,
+        jobs=jobs,
+        progress=progress,
+        retry=retry,
+        sleep=sleep,
+    )
     pins: dict[tuple[str, str], AptPin] = {}
-    for request, own in zip(requests, extra, strict=True):
-        searched = [*base_dists, *own]
-        candidates = [e for d in searched for e in found[d]]
+    for request, (entries, searched) in zip(requests, candidates, strict=True):
         for name, want in request.packages:
-            version = select_version(candidates, name, want, request.step, len(searched))
+            version = select_version(entries, name, want, request.step, searched)
             pins[(request.step, name)] = AptPin(step=request.step, name=name, version=version)
             if progress:
                 progress(f"apt {name}{'=' + want if want else ''} → {version} ({request.step})")

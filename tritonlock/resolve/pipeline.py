@@ -504,15 +504,10 @@ def _apt(ctx: _Ctx, floating: FloatingInputs, arch: str, committed: int | None) 
     if not floating.apt:
         return None
     snapshot = ctx.opts.apt_snapshot or _snapshot_for(committed)
-    requests = [
-        aptres.AptRequest(step=a.step, packages=a.packages, repositories=a.repositories)
-        for a in floating.apt
-        if a.manager == "apt-get" or a.manager == "apt"
-    ]
     return aptres.resolve_apt(
-        requests,
+        apt_requests(floating),
         arch=arch,
-        base=aptres.AptSource(url=_archive(ctx.opts.apt_base, arch, snapshot), suites=_suites(ctx)),
+        base=apt_base(ctx.opts.apt_base, arch=arch, release=ctx.inputs.release, snapshot=snapshot),
         snapshot=snapshot,
         mirrors=ctx.opts.url_mirrors,
         jobs=ctx.opts.jobs,
@@ -520,14 +515,28 @@ def _apt(ctx: _Ctx, floating: FloatingInputs, arch: str, committed: int | None) 
     )
 
 
+def apt_requests(floating: FloatingInputs) -> list[aptres.AptRequest]:
+    """The recipe's apt-get/apt installs as resolver requests (also read by `verify --deep`)."""
+    return [
+        aptres.AptRequest(step=a.step, packages=a.packages, repositories=a.repositories)
+        for a in floating.apt
+        if a.manager == "apt-get" or a.manager == "apt"
+    ]
+
+
+def apt_base(root: str, *, arch: str, release: str, snapshot: str) -> aptres.AptSource:
+    """The dated Ubuntu archive a release's apt packages are read from, under ``root``."""
+    return aptres.AptSource(url=_archive(root, arch, snapshot), suites=_suites(release))
+
+
 def _archive(root: str, arch: str, snapshot: str) -> str:
     """Ubuntu keeps amd64 in ``ubuntu`` and arm64 in ``ubuntu-ports``, each snapshotted."""
     return f"{root}/{'ubuntu' if arch == 'amd64' else 'ubuntu-ports'}/{snapshot}"
 
 
-def _suites(ctx: _Ctx) -> tuple[str, ...]:
+def _suites(release: str) -> tuple[str, ...]:
     """Ubuntu 24.04 (noble) from 24.11 on, 22.04 (jammy) before."""
-    codename = "noble" if ctx.inputs.release >= "24.11" else "jammy"
+    codename = "noble" if release >= "24.11" else "jammy"
     return (codename, f"{codename}-updates", f"{codename}-security")
 
 
