@@ -37,12 +37,12 @@ from .emit.recipe import STALE
 from .errors import ResolveError, UsageError
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
 from .resolve import debian, dockerauth
+from .resolve.context import UBUNTU_SNAPSHOTS
 from .resolve.git import norm, pick_ref
 from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
 from .resolve.images import tls_context
 from .resolve.mirrors import rewrite as fetch_url
-from .resolve.pipeline import UBUNTU_SNAPSHOTS
 from .resolve.pyindex import IndexClient, IndexFile
 from .resolve.registry import Registry
 from .resolve.urls import check_url, resolve_urls

@@ -19,7 +19,8 @@ from .emit.recipe import capture
 from .model import Lock
 from .resolve import apt as aptres
 from .resolve import debian
-from .resolve.pipeline import TARGETS, apt_base, apt_requests
+from .resolve.aptplan import apt_base, apt_requests
+from .resolve.context import TARGETS
 from .upstream import floating_inputs
 
 Key = tuple[str, str]  # (step, package)

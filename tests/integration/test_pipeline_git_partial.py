@@ -12,7 +12,7 @@ import pytest
 from tests.fixtures.gitserver import GitServers, git_servers  # noqa: F401
 from tritonlock.model import Inputs, Unresolved
 from tritonlock.resolve import pipeline
-from tritonlock.resolve.pipeline import ResolveOptions
+from tritonlock.resolve.context import Ctx, ResolveOptions
 from tritonlock.resolve.trees import checkout
 from tritonlock.upstream.floating import FloatingInputs, GitUse
 
@@ -66,7 +66,7 @@ def test_partial_git_pins_repos_whose_cmake_fetches_fail(
     core = world.commit("core", {"CMakeLists.txt": UNREACHABLE_FETCH}, branch="r25.04")
     common = world.commit("common", {"CMakeLists.txt": "project(common)\n"}, branch="r25.04")
     mirrors = ((ORG, git_servers.git), (ELSEWHERE, f"{git_servers.git}/nowhere"))
-    ctx = pipeline._Ctx(
+    ctx = Ctx(
         inputs=Inputs(release="25.04", target="x86_64"),
         opts=ResolveOptions(allow_partial=True, git_mirrors=mirrors, cache_dir=tmp_path, jobs=2),
         say=lambda _m: None,
@@ -117,7 +117,7 @@ def test_partial_git_reason_is_the_first_failure_in_cmake_order_every_time(
     )
     reasons = set()
     for run in range(4):
-        ctx = pipeline._Ctx(
+        ctx = Ctx(
             inputs=Inputs(release="25.04", target="x86_64"),
             opts=ResolveOptions(
                 allow_partial=True, git_mirrors=mirrors, cache_dir=tmp_path / str(run), jobs=8

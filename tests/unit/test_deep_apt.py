@@ -14,7 +14,8 @@ from tritonlock.commands.verify import deep_options, register
 from tritonlock.deep import DeepReport, Unavailable, check_apt, plan, run_checks
 from tritonlock.deepapt import AptAnswer
 from tritonlock.model import Apt, AptPin, Inputs, Lock
-from tritonlock.resolve.pipeline import UBUNTU_SNAPSHOTS, apt_base
+from tritonlock.resolve.aptplan import apt_base
+from tritonlock.resolve.context import UBUNTU_SNAPSHOTS
 
 SNAP = "20250415T000000Z"
 CMAKE = "3.28.3-0kitware1ubuntu24.04.1"

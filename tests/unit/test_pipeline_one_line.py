@@ -7,7 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock.resolve.pipeline import WHY_LIMIT, _one_line
+from tritonlock.resolve.context import WHY_LIMIT
+from tritonlock.resolve.context import one_line as _one_line
 
 SCHEMA_REFUSES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # unresolved.why
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tritonlock.model import Inputs
-from tritonlock.resolve.pipeline import ResolveOptions, _Ctx
+from tritonlock.resolve.context import Ctx as _Ctx
+from tritonlock.resolve.context import ResolveOptions
 
 
 def _ctx(**opts: object) -> _Ctx:

@@ -11,9 +11,9 @@ import pytest
 
 from tritonlock.errors import ResolveError, Unreachable
 from tritonlock.model import Index, Inputs, WheelPin
-from tritonlock.resolve import pipeline
-from tritonlock.resolve.pipeline import ResolveOptions, Wheels, wheel_steps
+from tritonlock.resolve.context import Ctx, ResolveOptions, Wheels
 from tritonlock.resolve.wheels import InstallStep
+from tritonlock.resolve.wheelsteps import wheel_steps
 
 STEPS = [
     InstallStep(name=n, image="final", requirements=(f"{n}==1",))
@@ -22,8 +22,8 @@ STEPS = [
 INDEX = Index(name="pypi", url="https://pypi.org/simple")
 
 
-def ctx(tmp_path: Path, *, partial: bool) -> pipeline._Ctx:
-    return pipeline._Ctx(
+def ctx(tmp_path: Path, *, partial: bool) -> Ctx:
+    return Ctx(
         inputs=Inputs(release="25.04", target="igpu"),
         opts=ResolveOptions(allow_partial=partial, cache_dir=tmp_path),
         say=lambda _m: None,

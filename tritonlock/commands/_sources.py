@@ -10,10 +10,10 @@ from pathlib import Path
 
 from ..errors import EXIT_INTERRUPTED, UsageError
 from ..model import Lock
+from ..resolve.context import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
 from ..resolve.git import parse_mirror
 from ..resolve.gitclient import redact
 from ..resolve.imageref import parse_registry_mirror
-from ..resolve.pipeline import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
 from ..resolve.submodules import lock_url, unsafe_url
 from ..resolve.update import PRIMARY_INDEX, indexes_of, organization_of, requirements_of
 from ..resolve.urls import parse_url_mirror

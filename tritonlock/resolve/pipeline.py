@@ -8,128 +8,38 @@ Each resolver failure is an error, or with ``allow_partial`` an ``[[unresolved]]
 
 from __future__ import annotations
 
-import contextlib
-import re
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import rules
-from ..errors import ResolveError, TritonLockError, Unreachable
-from ..model import Apt, GitPin, ImagePin, Index, Inputs, Lock, Unresolved, UrlPin, WheelPin
+from ..errors import ResolveError, TritonLockError
+from ..model import Apt, GitPin, ImagePin, Inputs, Lock, UrlPin
 from ..upstream import FloatingInputs, buildpy_options, capture_recipe, read_release_facts
-from ..upstream.steps import files_needed, plan_pip_steps
-from . import apt as aptres
+from ..upstream.steps import files_needed
 from . import git as gitres
 from . import images as imgres
 from . import urls as urlres
-from . import wheels as whlres
+from .aptplan import apt_pins
+from .context import (
+    TARGETS,
+    Ctx,
+    Progress,
+    ResolveOptions,
+    Wheels,
+    interruptible_pool,
+)
 from .trees import checkout, read_files
+from .wheelsteps import pin_wheels
 
-GITHUB_ORG = "https://github.com/triton-inference-server"
-# target → (image platform, machine, dpkg architecture)
-TARGETS = {
-    "x86_64": ("linux/amd64", "x86_64", "amd64"),
-    "sbsa": ("linux/arm64/v8", "aarch64", "arm64"),
-    "igpu": ("linux/arm64/v8", "aarch64", "arm64"),
-    "cpu": ("linux/amd64", "x86_64", "amd64"),
-}
-UBUNTU_SNAPSHOTS = "https://snapshot.ubuntu.com"
-
-Progress = Callable[[str], None]
 T = TypeVar("T")
-Wheels = tuple[tuple[WheelPin, ...], tuple[Index, ...]]
 
 
 def _quiet(_message: str) -> None:
     return None
-
-
-@contextlib.contextmanager
-def _pool(workers: int) -> Iterator[ThreadPoolExecutor]:
-    """A thread pool that, when the caller fails (Ctrl-C, an error), stops waiting for
-    work still under way (a hung registry) instead of joining it."""
-    pool = ThreadPoolExecutor(max_workers=workers)
-    try:
-        yield pool
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResolveOptions:
-    """Everything `resolve` needs besides the inputs; none of it is recorded in the lock."""
-
-    organization: str = GITHUB_ORG
-    server_ref: str | None = None
-    git_mirrors: tuple[tuple[str, str], ...] = ()
-    registry_mirrors: tuple[tuple[str, str], ...] = ()
-    url_mirrors: tuple[tuple[str, str], ...] = ()
-    indexes: tuple[whlres.IndexSpec, ...] = (
-        whlres.IndexSpec(name="pypi", url="https://pypi.org/simple"),
-    )
-    requirements: tuple[str, ...] = ()
-    constraints: tuple[str, ...] = ()
-    allow_partial: bool = False
-    allow_sdist: bool = False
-    allow_http: bool = False
-    insecure_registries: tuple[str, ...] = ()
-    ca_file: Path | None = None
-    apt_snapshot: str | None = None
-    apt_base: str = UBUNTU_SNAPSHOTS
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tritonlock")
-    jobs: int = 8
-    timeout: float = 120.0
-    previous: Lock | None = None
-    # `update --only`: the server stays at this pin (its recipe decides every other input),
-    # only these kinds are resolved (the others are left empty for the caller to merge),
-    # and these wheels are held at their versions, as constraints of their own step.
-    server: GitPin | None = None
-    kinds: frozenset[str] | None = None
-    hold: tuple[WheelPin, ...] = ()
-
-    def wants(self, *kinds: str) -> bool:
-        return self.kinds is None or any(k in self.kinds for k in kinds)
-
-
-@dataclass
-class _Ctx:
-    inputs: Inputs
-    opts: ResolveOptions
-    say: Progress
-    notes: Progress
-    unresolved: list[Unresolved] = field(default_factory=list)
-
-    def take(self, fut: Future[T], kind: str, what: str, empty: T) -> T:
-        try:
-            return fut.result()
-        except TritonLockError as err:
-            if not self.opts.allow_partial:
-                raise
-            self.unresolve(kind, what, str(err))
-            return empty
-
-    def unresolve(self, kind: str, what: str, why: str) -> None:
-        """Record an ``[[unresolved]]`` entry; mirror locations never reach the lock."""
-        text = why
-        for prefix, target in self.mirrors():
-            text = text.replace(target, f"<mirror of {prefix}>")
-        self.unresolved.append(Unresolved(kind=kind, what=what, why=_one_line(text)))
-        self.say(f"unresolved: {kind} {what}")
-
-    def mirrors(self) -> list[tuple[str, str]]:
-        """Every (what, where) pair of this run's mirrors, longest location first."""
-        o = self.opts
-        pairs = [*o.git_mirrors, *o.url_mirrors, *o.registry_mirrors]
-        if o.apt_base != UBUNTU_SNAPSHOTS:
-            pairs.append((UBUNTU_SNAPSHOTS, o.apt_base))
-        return sorted(pairs, key=lambda p: -len(p[1]))
 
 
 def resolve(
@@ -139,7 +49,7 @@ def resolve(
     notes: Progress | None = None,
 ) -> Lock:
     """A complete lock for ``inputs`` (or a partial one with ``allow_partial``)."""
-    ctx = _Ctx(inputs=inputs, opts=opts, say=progress or _quiet, notes=notes or _quiet)
+    ctx = Ctx(inputs=inputs, opts=opts, say=progress or _quiet, notes=notes or _quiet)
     server = opts.server or _server_pin(ctx)
     with tempfile.TemporaryDirectory(prefix="tritonlock-") as tmp:
         tree = Path(tmp) / "server"
@@ -175,7 +85,7 @@ def _kept_git(opts: ResolveOptions) -> gitres.GitResolution:
     return gitres.GitResolution(pins=opts.previous.git if opts.previous else ())
 
 
-def _server_pin(ctx: _Ctx) -> GitPin:
+def _server_pin(ctx: Ctx) -> GitPin:
     ref = ctx.opts.server_ref or f"r{ctx.inputs.release}"
     ctx.say(f"git: server {ref}")
     result = gitres.resolve_git(
@@ -194,7 +104,7 @@ def _with_server(pins: Sequence[GitPin], server: GitPin) -> tuple[GitPin, ...]:
     return (server, *pins)
 
 
-def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResolution:
+def _git(ctx: Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResolution:
     ref = server.commit if ctx.opts.server else server.ref  # update --only: stay there
     requests = [gitres.GitRequest(name="server", url=server.url, ref=ref)]
     requests += [
@@ -214,7 +124,7 @@ def _git(ctx: _Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResol
 
 
 def _git_partial(
-    ctx: _Ctx,
+    ctx: Ctx,
     requests: Sequence[gitres.GitRequest],
     variables: dict[str, str],
     error: TritonLockError,
@@ -262,7 +172,7 @@ def _merge(whole: gitres.GitResolution, alone: gitres.GitResolution) -> gitres.G
 
 
 def _git_batch(
-    ctx: _Ctx,
+    ctx: Ctx,
     requests: Sequence[gitres.GitRequest],
     variables: dict[str, str],
     *,
@@ -270,7 +180,7 @@ def _git_batch(
     jobs: int | None = None,
     strict: bool = True,
 ) -> gitres.GitResolution:
-    with _pool(1) as pool:  # the main thread waits interruptibly (Ctrl-C)
+    with interruptible_pool(1) as pool:  # the main thread waits interruptibly (Ctrl-C)
         return pool.submit(
             gitres.resolve_git,
             list(requests),
@@ -298,7 +208,7 @@ def cmake_variables(organization: str, ref: str, floating: FloatingInputs) -> di
 
 
 def _step_files(
-    ctx: _Ctx, floating: FloatingInputs, server_tree: Path, pins: Sequence[GitPin]
+    ctx: Ctx, floating: FloatingInputs, server_tree: Path, pins: Sequence[GitPin]
 ) -> dict[str, str]:
     """Texts of the files the pip plan reads (requirements files, in-tree wheels' metadata)."""
     texts: dict[str, str] = {}
@@ -312,7 +222,7 @@ def _step_files(
 
 
 def _rest(
-    ctx: _Ctx,
+    ctx: Ctx,
     lock: Lock,
     git: gitres.GitResolution,
     floating: FloatingInputs,
@@ -327,9 +237,9 @@ def _rest(
     no_images: tuple[ImagePin, ...] = ()
     no_urls: tuple[UrlPin, ...] = ()
     no_apt: Apt | None = None
-    with _pool(4) as pool:
+    with interruptible_pool(4) as pool:
         wheel_f = _maybe(
-            pool, wants("wheel"), empty_wheels, _wheels, ctx, lock, floating, texts, machine
+            pool, wants("wheel"), empty_wheels, pin_wheels, ctx, lock, floating, texts, machine
         )
         image_f = _maybe(pool, wants("image"), no_images, _images, ctx, floating, platform)
         url_f = _maybe(
@@ -343,7 +253,7 @@ def _rest(
             jobs=ctx.opts.jobs,
             progress=ctx.say,
         )
-        apt_f = _maybe(pool, wants("apt"), no_apt, _apt, ctx, floating, arch, committed)
+        apt_f = _maybe(pool, wants("apt"), no_apt, apt_pins, ctx, floating, arch, committed)
         wheels, indexes = ctx.take(wheel_f, "wheel", "python requirements", empty_wheels)
         images = ctx.take(image_f, "image", "base images", no_images)
         urls = ctx.take(url_f, "url", "downloads", no_urls)
@@ -381,108 +291,7 @@ def _plain_url(url: str) -> bool:
     return "$" not in url and url.startswith(("https://", "http://"))
 
 
-def _wheels(
-    ctx: _Ctx, lock: Lock, floating: FloatingInputs, texts: dict[str, str], machine: str
-) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
-    plan = plan_pip_steps(floating.pip, files=texts, public_vllm=True, machine=machine)
-    for what, why in plan.skipped:
-        ctx.notes(f"pip: not resolved: {what}: {why}")
-    steps = [
-        whlres.InstallStep(
-            name=s.name,
-            image=_built_image(s.image, s.found_in),
-            requirements=s.requirements,
-            constraints=(*s.constraints, *ctx.opts.constraints, *_held(ctx.opts.hold, s.name)),
-        )
-        for s in plan.steps
-    ]
-    if ctx.opts.requirements:
-        steps.append(
-            whlres.InstallStep(
-                name="user",
-                image="base",
-                requirements=ctx.opts.requirements,
-                constraints=(*ctx.opts.constraints, *_held(ctx.opts.hold, "user")),
-            )
-        )
-    python = ".".join((lock.release.get("python") or "3.12").split(".")[:2])
-
-    def pin(some: Sequence[whlres.InstallStep]) -> Wheels:
-        return whlres.resolve_wheels(
-            some,
-            python_version=python,
-            machine=machine,
-            indexes=ctx.opts.indexes,
-            allow_sdist=ctx.opts.allow_sdist,
-            cache_dir=ctx.opts.cache_dir / "wheels",
-            jobs=ctx.opts.jobs,
-            progress=ctx.say,
-            glibc=_glibc(ctx.inputs.release),
-        )
-
-    return wheel_steps(ctx, steps, pin)
-
-
-def _held(hold: Sequence[WheelPin], step: str) -> tuple[str, ...]:
-    """``name==version`` of each held wheel of ``step``."""
-    return tuple(f"{w.name}=={w.version}" for w in hold if w.step == step)
-
-
-def wheel_steps(
-    ctx: _Ctx,
-    steps: Sequence[whlres.InstallStep],
-    pin: Callable[[Sequence[whlres.InstallStep]], Wheels],
-) -> Wheels:
-    """All steps pinned. With ``allow_partial``: the first step that does not resolve and
-    the later steps of its image (which build on it) are unresolved by name; the steps
-    before it, and the later steps of other images, are still pinned when they resolve."""
-    try:
-        return pin(steps)
-    except TritonLockError as err:
-        if not ctx.opts.allow_partial:
-            raise
-        error = err
-    if isinstance(error, Unreachable):  # an index is down: no prefix would fare better
-        ctx.unresolve("wheel", _steps_what([s.name for s in steps]), str(error))
-        return ((), ())
-    first = len(steps) - 1
-    while first > 0:  # the longest prefix that resolves ends before the failing step
-        try:
-            wheels = pin(steps[:first])
-            break
-        except TritonLockError as err:
-            error, first = err, first - 1
-    else:
-        wheels = ((), ())
-    failed = steps[first].image
-    others = [s for s in steps[first + 1 :] if s.image != failed]
-    if others:
-        with contextlib.suppress(TritonLockError):
-            wheels = pin([*steps[:first], *others])
-    pinned = {p.step for p in wheels[0]} | {s.name for s in steps[:first]}
-    if not pinned:
-        raise error
-    dropped = [s.name for s in steps if s.name not in pinned]
-    ctx.unresolve("wheel", _steps_what(dropped), str(error))
-    return wheels
-
-
-def _steps_what(names: Sequence[str]) -> str:
-    return f"python requirements of step{'s' if len(names) > 1 else ''} {', '.join(names)}"
-
-
-def _built_image(role: str, found_in: Sequence[str]) -> str:
-    """Steps of Dockerfile.buildbase install into the build image, not the final one."""
-    files = {f.split(":", 1)[0] for f in found_in}
-    return "buildbase" if files == {"Dockerfile.buildbase"} else role
-
-
-def _glibc(release: str) -> tuple[int, int]:
-    """Base images moved from Ubuntu 22.04 (glibc 2.35) to 24.04 (glibc 2.39) at 24.11."""
-    return (2, 39) if release >= "24.11" else (2, 35)
-
-
-def _images(ctx: _Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePin, ...]:
+def _images(ctx: Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePin, ...]:
     wanted = {use.role: use.ref for use in floating.images}
     wanted.update(dict(ctx.inputs.images))
     result = imgres.resolve_images(
@@ -497,67 +306,6 @@ def _images(ctx: _Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePi
     for note in result.notes:
         ctx.notes(f"image: {note}")
     return result.pins
-
-
-def _apt(ctx: _Ctx, floating: FloatingInputs, arch: str, committed: int | None) -> Apt | None:
-    """Apt pins read from a dated snapshot: the one asked for, else the server commit's."""
-    if not floating.apt:
-        return None
-    snapshot = ctx.opts.apt_snapshot or _snapshot_for(committed)
-    return aptres.resolve_apt(
-        apt_requests(floating),
-        arch=arch,
-        base=apt_base(ctx.opts.apt_base, arch=arch, release=ctx.inputs.release, snapshot=snapshot),
-        snapshot=snapshot,
-        mirrors=ctx.opts.url_mirrors,
-        jobs=ctx.opts.jobs,
-        progress=ctx.say,
-    )
-
-
-def apt_requests(floating: FloatingInputs) -> list[aptres.AptRequest]:
-    """The recipe's apt-get/apt installs as resolver requests (also read by `verify --deep`)."""
-    return [
-        aptres.AptRequest(step=a.step, packages=a.packages, repositories=a.repositories)
-        for a in floating.apt
-        if a.manager == "apt-get" or a.manager == "apt"
-    ]
-
-
-def apt_base(root: str, *, arch: str, release: str, snapshot: str) -> aptres.AptSource:
-    """The dated Ubuntu archive a release's apt packages are read from, under ``root``."""
-    return aptres.AptSource(url=_archive(root, arch, snapshot), suites=_suites(release))
-
-
-def _archive(root: str, arch: str, snapshot: str) -> str:
-    """Ubuntu keeps amd64 in ``ubuntu`` and arm64 in ``ubuntu-ports``, each snapshotted."""
-    return f"{root}/{'ubuntu' if arch == 'amd64' else 'ubuntu-ports'}/{snapshot}"
-
-
-def _suites(release: str) -> tuple[str, ...]:
-    """Ubuntu 24.04 (noble) from 24.11 on, 22.04 (jammy) before."""
-    codename = "noble" if release >= "24.11" else "jammy"
-    return (codename, f"{codename}-updates", f"{codename}-security")
-
-
-def _snapshot_for(committed: int | None) -> str:
-    """The archive as it was when the server commit was made (UTC, to the second)."""
-    if committed is None:
-        raise ResolveError("apt: no server commit time to date the snapshot; pass --apt-snapshot")
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(committed))
-
-
-WHY_LIMIT = 480  # the schema allows 500 characters for an unresolved entry's reason
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _one_line(text: str) -> str:
-    """``text`` on one line, without control characters (the schema refuses them), cut
-    visibly (``…``) to at most ``WHY_LIMIT`` characters."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    if len(text) > WHY_LIMIT:
-        return text[: WHY_LIMIT - 1].rstrip() + "\u2026"
-    return text or "unknown error"
 
 
 def _read(path: Path) -> str:

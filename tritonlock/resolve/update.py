@@ -8,7 +8,8 @@ from dataclasses import replace
 from ..errors import UsageError
 from ..merge import held, merge_only
 from ..model import GitPin, Lock
-from .pipeline import Progress, ResolveOptions, check_rules, resolve
+from .context import Progress, ResolveOptions
+from .pipeline import check_rules, resolve
 from .wheels import IndexSpec
 
 PRIMARY_INDEX = "pypi"

@@ -7,7 +7,8 @@ What each kind of requirement becomes:
 * a wheel built in-tree (``/opt/tritonserver/python/tritonserver-*.whl[all]``): not
   resolved (it is a build output) but its declared dependencies, with the extras asked
   for, are: read from ``pyproject.toml`` ``[project]`` or from ``setup()`` in
-  ``setup.py`` (with :mod:`ast`, never executed) — see :data:`tritonlock.upstream.wheelmeta.LOCAL_WHEELS`;
+  ``setup.py`` (with :mod:`ast`, never executed) — see
+  :data:`tritonlock.upstream.wheelmeta.LOCAL_WHEELS`;
 * ``-r``/``-c`` files of a pinned tree: expanded (comments, continuations, nested
   ``-r``/``-c``; ``--hash`` dropped, as the resolver hashes every file itself);
 * anything else (secret files, shell variables, globs, editable or index options) is
