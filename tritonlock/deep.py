@@ -38,7 +38,7 @@ from .errors import ResolveError, UsageError
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
 from .resolve import debian, dockerauth
 from .resolve.context import UBUNTU_SNAPSHOTS
-from .resolve.git import norm, pick_ref
+from .resolve.git import abbreviates, norm, pick_ref
 from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
 from .resolve.images import tls_context
@@ -223,6 +223,8 @@ def check_git_ref(path: str, url: str, ref: str, commit: str, src: Sources) -> O
         now = src.git_ref(url, ref)
     except Unavailable as err:
         return Outcome(notes=(f"{path}: cannot list {ref!r} of {redact(url)}: {err.reason}",))
+    if now is None and abbreviates(ref, commit):
+        return Outcome()  # an abbreviated commit id: check_git_commit checks the commit
     if now is None:
         return Outcome(notes=(f"{path}: {redact(url)} no longer has a branch or tag {ref!r}",))
     if now != commit:

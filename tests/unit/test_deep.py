@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import pytest
@@ -341,3 +341,16 @@ def test_credentials_never_echoed_in_index_url_errors() -> None:
     with pytest.raises(UsageError) as err:
         deep_options(_args(index_url=["https://user:s3cret@x/simple"]))
     assert "s3cret" not in str(err.value)
+
+
+def test_an_abbreviated_commit_ref_is_not_a_missing_branch() -> None:
+    """A CMake ``GIT_TAG 3e9dfa2`` pin has no branch or tag of that name; its commit is
+    what matters, and that is checked on its own."""
+    src = healthy()
+    lock = make_lock()
+    server = replace(lock.git[0], ref=A[:7])
+    lock = replace(lock, git=(server, *lock.git[1:]))
+    src.refs[("https://h/server.git", A[:7])] = None
+    report = check(lock, src)
+    assert report.ok and report.notes == ()
+    assert ("git", "https://h/server.git", A) in src.asked

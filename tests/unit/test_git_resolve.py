@@ -32,6 +32,8 @@ class FakeSource:
     moved: dict[str, str] = field(default_factory=dict)
     listed: list[str] = field(default_factory=list)
     fetched: list[tuple[str, str, str]] = field(default_factory=list)
+    histories: list[tuple[str, str, str]] = field(default_factory=list)
+    expansions: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def repo(self, url: str, refs: Mapping[str, str], trees: Mapping[str, Tree] = {}) -> None:
         url = git.norm(url)
@@ -57,6 +59,18 @@ class FakeSource:
             return self.trees[git.norm(fetch_url)][commit]
         except KeyError:
             raise GitFailed("commit not available") from None
+
+    def cached_commit(self, url: str, abbrev: str) -> str | None:
+        return self.expansions.get((url, abbrev))
+
+    def expand(self, url: str, fetch_url: str, abbrev: str) -> tuple[str, ...]:
+        self.histories.append((url, fetch_url, abbrev))
+        if git.norm(fetch_url) not in self.refs:
+            raise GitFailed("unreachable")
+        found = tuple(sorted(c for c in self.trees[git.norm(fetch_url)] if c.startswith(abbrev)))
+        if len(found) == 1:
+            self.expansions[(url, abbrev)] = found[0]
+        return found
 
 
 def run(src: FakeSource, *reqs: GitRequest, **kw: object) -> git.GitResolution:

@@ -22,6 +22,12 @@ be evaluated, and every declaration under a ``tests/``, ``test/``, ``examples/``
 file:line: those belong to the dependency's own optional builds, not to what Triton's
 build fetches.
 
+A ref of 7 to 39 lowercase hex digits that the remote does not list as a branch or
+tag is an abbreviated commit id, as CMake's ``GIT_TAG`` allows: it is expanded from
+the commits of the remote's branches and tags (fetched without trees or blobs, and
+only for such refs), and pinned like a full commit id, with the abbreviation as its
+ref. An abbreviation that names no commit, or several, is an error.
+
 Remote answers are taken in submission order, so the first failure reported is the
 same on every run. With ``strict=False`` a failure does not stop the run: the pins that
 could be made are returned with :attr:`GitResolution.failures`, one per repo whose own
@@ -46,6 +52,7 @@ from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
+_ABBREV = re.compile(r"^[0-9a-f]{7,39}$")
 _REF = re.compile(r"^(?!.*\.\.)(?!.*//)(?!.*\.lock$)(?!.*/$)[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$")
 
 
@@ -74,6 +81,13 @@ class GitSource(Protocol):
     def cached_tree(self, url: str, commit: str) -> Tree | None: ...
 
     def read_tree(self, url: str, fetch_url: str, commit: str, want: str) -> Tree: ...
+
+    def cached_commit(self, url: str, abbrev: str) -> str | None: ...
+
+    def expand(self, url: str, fetch_url: str, abbrev: str) -> tuple[str, ...]:
+        """The commits ``abbrev`` may name: one when it is unique (see
+        :func:`tritonlock.resolve.gitclient.commit_candidates`)."""
+        ...
 
 
 def parse_mirror(spec: str) -> tuple[str, str]:
@@ -114,6 +128,16 @@ def pick_ref(ref: str, listing: Sequence[tuple[str, str]]) -> tuple[str, str] | 
         if name in refs:
             return name, refs.get(f"{name}^{{}}", refs[name])
     return None
+
+
+def is_abbreviation(ref: str) -> bool:
+    """True for a ref that may be an abbreviated commit id (7 to 39 lowercase hex digits)."""
+    return bool(_ABBREV.match(ref))
+
+
+def abbreviates(ref: str, commit: str) -> bool:
+    """True when ``ref`` is an abbreviation of the full commit id ``commit``."""
+    return is_abbreviation(ref) and bool(_HEX40.match(commit)) and commit.startswith(ref)
 
 
 # -- planning (pure) ------------------------------------------------------
@@ -556,9 +580,40 @@ class _Run:
 
         self.submit(
             call,
-            lambda listing: self._answer(key, pick_ref(ask.ref, listing)),  # type: ignore[arg-type]
+            lambda listing: self._listed(ask, key, listing, failed),  # type: ignore[arg-type]
             failed,
         )
+
+    def _listed(
+        self,
+        ask: Ask,
+        key: tuple[str, str],
+        listing: Sequence[tuple[str, str]],
+        failed: _Failed,
+    ) -> None:
+        found = pick_ref(ask.ref, listing)
+        if found is None and is_abbreviation(ask.ref):
+            self._expand(ask, key, failed)
+            return
+        self._answer(key, found)
+
+    def _expand(self, ask: Ask, key: tuple[str, str], failed: _Failed) -> None:
+        """Expand an abbreviated commit id that the remote lists as no branch or tag."""
+        cached = self.source.cached_commit(ask.url, ask.ref)
+        if cached is not None and abbreviates(ask.ref, cached):
+            self._answer(key, ("", cached))
+            return
+        src = fetch_url(ask.url, self.mirrors)
+        self.progress(f"fetch history {ask.name} to expand {ask.ref}")
+
+        def call() -> object:
+            try:
+                commits = self.source.expand(ask.url, src, ask.ref)
+            except GitFailed as err:
+                raise _expand_fail(ask, src, err.reason) from None
+            return expanded(ask, commits)
+
+        self.submit(call, lambda commit: self._answer(key, ("", str(commit))), failed)
 
     def _answer(self, key: tuple[str, str], found: tuple[str, str] | None) -> None:
         self.refs[key] = found
@@ -690,6 +745,36 @@ class _Run:
 def _fail(ask: Ask, src: str, reason: str) -> ResolveError:
     via = f" via mirror {redact(src)}" if src != ask.url else ""
     return ResolveError(f"{ask.name}: cannot list {ask.ref!r} of {redact(ask.url)}{via}: {reason}")
+
+
+def _where(ask: Ask) -> str:
+    return ", ".join(render_origins([ask.origin], {}))
+
+
+def expanded(ask: Ask, commits: Sequence[str]) -> str:
+    """The one commit ``ask.ref`` abbreviates among ``commits``, or a ResolveError."""
+    where = _where(ask)
+    if len(commits) == 1 and abbreviates(ask.ref, commits[0]):
+        return commits[0]
+    advice = f"use the full 40-hex commit in {where}"
+    if len(commits) > 1:
+        some = ", ".join(c[:12] for c in commits[:3]) + (", ..." if len(commits) > 3 else "")
+        raise ResolveError(
+            f"{ask.name}: the abbreviated commit {ask.ref!r} of {redact(ask.url)} is ambiguous: "
+            f"{len(commits)} objects start with it ({some}) (asked in {where}); {advice}"
+        )
+    raise ResolveError(
+        f"{ask.name}: {redact(ask.url)} has no branch or tag {ask.ref!r}, and no commit of "
+        f"its branches and tags starts with it (asked in {where}); check the ref, or {advice}"
+    )
+
+
+def _expand_fail(ask: Ask, src: str, reason: str) -> ResolveError:
+    via = f" via mirror {redact(src)}" if src != ask.url else ""
+    return ResolveError(
+        f"{ask.name}: cannot fetch the history of {redact(ask.url)}{via} to expand the "
+        f"abbreviated commit {ask.ref!r} (asked in {_where(ask)}): {reason}"
+    )
 
 
 def _tree_fail(label: str, url: str, src: str, commit: str, want: str, reason: str) -> ResolveError:

@@ -7,6 +7,11 @@ shallow, blob-less, sparse fetch of one commit: only ``.gitmodules``,
 ``CMakeLists*.txt`` and ``*.cmake`` blobs cross the wire. :class:`TreeCache`
 keeps what was read per (canonical URL, commit), so a second resolve of the same
 inputs fetches no tree.
+
+An abbreviated commit id (CMake accepts ``GIT_TAG 3e9dfa2``) is expanded by
+:func:`commit_candidates` from the commits of every branch and tag, fetched without
+trees or blobs (``--filter=tree:0``), as ``git clone`` and ``git checkout`` would
+find it; a unique expansion is cached per (canonical URL, abbreviation) too.
 """
 
 from __future__ import annotations
@@ -279,11 +284,61 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
         shutil.rmtree(work, ignore_errors=True)
 
 
+def commit_candidates(
+    fetch_url: str, abbrev: str, *, scratch: Path, timeout: float
+) -> tuple[str, ...]:
+    """The commits of ``fetch_url``'s branches and tags that ``abbrev`` may name.
+
+    One id when ``abbrev`` names exactly one commit, none when it names no commit, and
+    every object it abbreviates when it is ambiguous. Only commits and tag objects are
+    fetched (``--filter=tree:0``), into a scratch repository that is removed afterwards.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="history-", dir=scratch))
+    try:
+        run_git(["init", "-q", "--bare", str(work)], timeout=timeout)
+        run_git(["remote", "add", "origin", "--", fetch_url], cwd=work, timeout=timeout)
+        heads, tags = "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"
+        run_git(
+            ["fetch", "-q", "--filter=tree:0", "--no-tags", "origin", heads, tags],
+            cwd=work,
+            timeout=timeout,
+        )
+        try:
+            spec = f"{abbrev}^{{commit}}"
+            out = run_git(["rev-parse", "--verify", "--quiet", spec], cwd=work, timeout=timeout)
+            return (out.strip(),)
+        except GitFailed:
+            pass
+        listed = run_git(["rev-parse", f"--disambiguate={abbrev}"], cwd=work, timeout=timeout)
+        found = sorted(set(listed.split()))
+        return tuple(found) if len(found) > 1 else ()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 class TreeCache:
-    """Trees already read, one JSON file per (canonical URL, commit)."""
+    """Trees already read, one JSON file per (canonical URL, commit); and the commits
+    abbreviations were expanded to, one file per (canonical URL, abbreviation)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def _commit_path(self, url: str, abbrev: str) -> Path:
+        key = hashlib.sha256(f"abbrev\n{url}\n{abbrev}".encode()).hexdigest()
+        return self.root / "abbrev" / key[:2] / key
+
+    def get_commit(self, url: str, abbrev: str) -> str | None:
+        """The commit ``abbrev`` was expanded to, or None."""
+        try:
+            commit = self._commit_path(url, abbrev).read_text("utf-8").strip()
+        except (OSError, ValueError):
+            return None
+        ok = re.fullmatch(r"[0-9a-f]{40}", commit) and commit.startswith(abbrev)
+        return commit if ok else None
+
+    def put_commit(self, url: str, abbrev: str, commit: str) -> None:
+        atomic_write_text(self._commit_path(url, abbrev), commit + "\n")
 
     def _path(self, url: str, commit: str) -> Path:
         key = hashlib.sha256(f"{url}\n{commit}".encode()).hexdigest()
@@ -319,3 +374,12 @@ class SubprocessGit:
         tree = fetch_tree(fetch_url, commit, want, scratch=self.scratch, timeout=self.timeout)
         self.cache.put(url, tree)
         return tree
+
+    def cached_commit(self, url: str, abbrev: str) -> str | None:
+        return self.cache.get_commit(url, abbrev)
+
+    def expand(self, url: str, fetch_url: str, abbrev: str) -> tuple[str, ...]:
+        found = commit_candidates(fetch_url, abbrev, scratch=self.scratch, timeout=self.timeout)
+        if len(found) == 1:
+            self.cache.put_commit(url, abbrev, found[0])
+        return found
