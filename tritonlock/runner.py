@@ -22,10 +22,23 @@ if TYPE_CHECKING:
 
 Builder = Literal["buildx", "buildah"]
 BUILDERS: tuple[Builder, ...] = ("buildx", "buildah")
+Network = Literal["default", "host"]
+NETWORKS: tuple[Network, ...] = ("default", "host")
 POLICY_FILE = "source-policy.json"
 SOURCES_TARGET = "tritonlock-sources"
 COMPILE_TARGET = "tritonlock-compile"
-OFFLINE = ("unshare", "--net", "--")
+# Runs its arguments in a new, empty network namespace. Root can ``unshare --net`` directly;
+# anyone else first enters buildah's rootless user namespace (uid 0 there, mapped from
+# /etc/subuid and /etc/subgid, where the inner buildah still uses that user's storage and
+# registries). ``buildah unshare`` itself is not an option for real root: 1.28 re-executes
+# itself without end there.
+OFFLINE = (
+    "sh",
+    "-c",
+    'if [ "$(id -u)" = 0 ]; then exec unshare --net -- "$@"; fi; '
+    'exec buildah unshare -- unshare --net -- "$@"',
+    "tritonlock-offline",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +51,9 @@ class Plan:
     secrets: tuple[SecretSpec, ...] = ()
     dockerfile: str = "Dockerfile"
     context: str = "."
+    # "host": the builder's own RUNs (sources, wheels, final) share the build machine's
+    # network, e.g. to reach a git/pip mirror on its loopback. The compile stays offline.
+    network: Network = "default"
 
 
 Step = tuple[dict[str, str], list[str]]
@@ -53,8 +69,9 @@ def commands(builder: Builder, plan: Plan) -> list[Step]:
     buildx runs once (the Dockerfile carries ``RUN --network=none``). buildah 1.28 has no
     per-RUN network flag, so it builds the sources stage, then the compile stage offline
     (reusing the cached sources layers), then the image (reusing the cached compile layers).
-    The compile build runs in a new, empty network namespace (``unshare --net``) as well as
-    with ``--network=none``: buildah's chroot isolation ignores ``--network``.
+    The compile build runs in a new, empty network namespace (:data:`OFFLINE`: ``unshare
+    --net``, inside ``buildah unshare`` when not root) as well as with ``--network=none``:
+    buildah's chroot isolation ignores ``--network``.
     """
     common = [
         "--file",
@@ -67,16 +84,23 @@ def commands(builder: Builder, plan: Plan) -> list[Step]:
     ]
     if builder == "buildx":
         env = {"EXPERIMENTAL_BUILDKIT_SOURCE_POLICY": POLICY_FILE}
-        argv = ["docker", "buildx", "build", *common, "--tag", plan.tag, "--load", plan.context]
+        argv = ["docker", "buildx", "build", *common, *_network(plan), "--tag", plan.tag]
+        argv += ["--load", plan.context]
         return [(env, argv)]
     if builder == "buildah":
         bud = ["buildah", "bud", *common, "--layers", "--timestamp", str(plan.source_date_epoch)]
         return [
-            ({}, [*bud, "--target", SOURCES_TARGET, plan.context]),
+            ({}, [*bud, *_network(plan), "--target", SOURCES_TARGET, plan.context]),
             ({}, [*OFFLINE, *bud, "--network=none", "--target", COMPILE_TARGET, plan.context]),
-            ({}, [*bud, "--tag", plan.tag, plan.context]),
+            ({}, [*bud, *_network(plan), "--tag", plan.tag, plan.context]),
         ]
     raise ValueError(f"unknown builder {builder!r}")
+
+
+def _network(plan: Plan) -> list[str]:
+    """``--network host`` when asked: buildx's RUNs otherwise get the daemon's default network;
+    buildah's chroot isolation uses the host's anyway, its other isolations do not."""
+    return ["--network", "host"] if plan.network == "host" else []
 
 
 def _secrets(secrets: Sequence[SecretSpec]) -> list[str]:
@@ -113,4 +137,12 @@ def execute(steps: Sequence[Step], cwd: Path) -> None:
         except OSError as err:
             raise UsageError(f"cannot run {argv[0]}: {err.strerror}; is it installed?") from None
         if code != 0:
-            raise BuildFailed(f"{shlex.join(argv[:3])} … exited with status {code}")
+            raise BuildFailed(f"{_shown(argv)} … exited with status {code}")
+
+
+def _shown(argv: Sequence[str]) -> str:
+    """The builder invocation in a message: its first words, after the offline wrapper."""
+    n = len(OFFLINE)
+    if tuple(argv[:n]) == OFFLINE:
+        return shlex.join(argv[n : n + 2]) + " (offline compile)"
+    return shlex.join(argv[:3])

@@ -6,13 +6,8 @@ git checkouts, and every byte of its layers, config and history.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
-import os
 import subprocess
-import sys
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,24 +21,15 @@ from tests.fixtures.buildworld import (
     BuildWorld,
     build_world_fixture,  # noqa: F401
 )
+from tests.integration._image import blobs as _blobs
+from tests.integration._image import cli, secrets
+from tests.integration._image import layer_files as _layer_files
 from tritonlock import lockfile
 from tritonlock.model import Lock
 
 pytestmark = pytest.mark.integration
 
 TAG = "tritonlock/tritonserver:25.04-cpu"
-
-
-def cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tritonlock", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 @dataclass
@@ -55,22 +41,6 @@ class Built:
     rootfs: Path
     archive: Path
     args: list[str]
-
-
-def secrets(world: BuildWorld, base: Path) -> list[str]:
-    """A git-config routing GitHub to the world (with a header token) and a pip.conf whose
-    index URL carries a password: both only ever mounted as build secrets."""
-    git_config = base / "git-config"
-    git_config.write_text(
-        f'[url "{world.git.git}/"]\n\tinsteadOf = {ORG}/\n'
-        f"[http]\n\textraHeader = X-Token: {GIT_TOKEN}\n"
-    )
-    host = world.pypi_url.removeprefix("http://")
-    (base / "pip.conf").write_text(f"[global]\nindex-url = http://ci:{PIP_TOKEN}@{host}\n")
-    return [
-        "--secret", f"id=git-config,src={git_config}",
-        "--secret", f"id=pip-conf,src={base / 'pip.conf'}",
-    ]  # fmt: skip
 
 
 @pytest.fixture(scope="module", name="built")
@@ -144,24 +114,6 @@ def test_every_git_checkout_is_at_its_pin(built: Built) -> None:
             check=True,
         ).stdout.strip()
         assert head in pinned, f"{repo}: {head} is not pinned"
-
-
-def _blobs(archive: Path) -> Iterator[tuple[str, bytes]]:
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            f = tar.extractfile(member)
-            if f is not None:
-                yield member.name, f.read()
-
-
-def _layer_files(blob: bytes) -> Iterator[tuple[str, bytes]]:
-    data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
-    with tarfile.open(fileobj=io.BytesIO(data)) as layer:
-        for member in layer.getmembers():
-            yield member.name, member.linkname.encode()
-            f = layer.extractfile(member) if member.isfile() else None
-            if f is not None:
-                yield member.name, f.read()
 
 
 def test_no_secret_in_any_layer_config_or_history(built: Built, build_world: BuildWorld) -> None:

@@ -15,7 +15,7 @@ from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Lock
 from ..resolve.git import parse_mirror
-from ..runner import BUILDERS, Builder
+from ..runner import BUILDERS, NETWORKS, Builder, Network
 from ..verify import verify
 
 HELP = "emit a hermetic build (Dockerfile, hashed requirements, bake file, policy, build.sh)"
@@ -68,6 +68,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "`docker buildx` works, else buildah)",
     )
     p.add_argument(
+        "--network",
+        choices=NETWORKS,
+        default="default",
+        help="network of the builder's own RUNs (sources, wheels, final image): `host` when "
+        "a git or pip mirror the build uses is on the build machine's loopback (127.0.0.1), "
+        "or the docker daemon has no bridge network; the compile step stays offline either "
+        "way (default: %(default)s)",
+    )
+    p.add_argument(
         "--run",
         action="store_true",
         help="run the emitted build after writing it (buildah 1.28 builds the compile stage "
@@ -100,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         print("FAILED: nothing was written; the recipe does not match the lock", file=sys.stderr)
         return EXIT_NEGATIVE
     builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
-    files = assemble(checked, recipes, secrets, builder)
+    files = assemble(checked, recipes, secrets, builder, args.network)
     out = Path(args.output)
     write(out, files)
     hashes = ", ".join(lock.content_hash or "" for lock in checked)
@@ -108,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         for lock in checked:
             folder = out if len(checked) == 1 else out / _subfolder(lock)
-            runner.execute(runner.commands(builder, plan(lock, secrets)), folder.resolve())
+            steps = runner.commands(builder, plan(lock, secrets, args.network))
+            runner.execute(steps, folder.resolve())
         print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
     return EXIT_OK
 
@@ -142,22 +152,26 @@ def verified(paths: list[str]) -> list[Lock] | None:
 
 
 def assemble(
-    locks: list[Lock], recipes: list[dict[str, str]], secrets: list[SecretSpec], builder: str
+    locks: list[Lock],
+    recipes: list[dict[str, str]],
+    secrets: list[SecretSpec],
+    builder: str,
+    network: Network = "default",
 ) -> dict[str, bytes]:
     """One lock: its files at the top. Several: one subfolder each and a bake matrix on top."""
     b: Builder = "buildah" if builder == "buildah" else "buildx"
     if len(locks) == 1:
-        return emit(locks[0], recipes[0], secrets=secrets, builder=b)
+        return emit(locks[0], recipes[0], secrets=secrets, builder=b, network=network)
     files: dict[str, bytes] = {}
     entries = []
     for lock, recipe in zip(locks, recipes, strict=True):
         sub = _subfolder(lock)
         if any(k.startswith(sub + "/") for k in files):
             raise UsageError(f"two locks for release {lock.inputs.release} target {sub}")
-        for rel, data in emit(lock, recipe, secrets=secrets, builder=b).items():
+        for rel, data in emit(lock, recipe, secrets=secrets, builder=b, network=network).items():
             files[f"{sub}/{rel}"] = data
         name = bake_mod.target_name(lock.inputs.release, lock.inputs.target)
-        entries.append(bake_mod.Entry(name=name, context=sub, plan=plan(lock, secrets)))
+        entries.append(bake_mod.Entry(name=name, context=sub, plan=plan(lock, secrets, network)))
     files["docker-bake.hcl"] = bake_mod.render(entries)
     return dict(sorted(files.items()))
 

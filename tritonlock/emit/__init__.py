@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from .. import __version__
 from ..errors import TritonLockError, UsageError
 from ..model import GitPin, Lock
-from ..runner import Builder, Plan
+from ..runner import Builder, Network, Plan
 from ..upstream import floating_inputs
 from ..upstream.steps import step_names
 from . import bake, policy, script
@@ -75,7 +75,7 @@ def server_pin(lock: Lock) -> GitPin:
     raise EmitError("git: the lock has no pin named 'server'; re-resolve the lock")
 
 
-def plan(lock: Lock, secrets: Sequence[SecretSpec] = ()) -> Plan:
+def plan(lock: Lock, secrets: Sequence[SecretSpec] = (), network: Network = "default") -> Plan:
     """The builder plan of a lock: platform, SOURCE_DATE_EPOCH and tag, all from the lock."""
     server = server_pin(lock)
     if server.committed is None:
@@ -89,6 +89,7 @@ def plan(lock: Lock, secrets: Sequence[SecretSpec] = ()) -> Plan:
         source_date_epoch=server.committed,
         tag=tag,
         secrets=tuple(secrets),
+        network=network,
     )
 
 
@@ -98,13 +99,14 @@ def emit(
     *,
     secrets: Sequence[SecretSpec] = (),
     builder: Builder = "buildx",
+    network: Network = "default",
 ) -> dict[str, bytes]:
     """Every file of the build folder for ``lock``; the same inputs give the same bytes."""
     check_backends(lock)
     missing = [n for n in RECIPE_FILES if n not in recipe_files]
     if missing:
         raise EmitError(f"recipe: {', '.join(missing)} missing; regenerate the recipe")
-    p = plan(lock, secrets)
+    p = plan(lock, secrets, network)
     dialect = DIALECTS[builder]
     steps = pip_step_names(recipe_files)
     bb = Translator(

@@ -1,0 +1,78 @@
+"""Helpers shared by the end-to-end build tests: the CLI, the build secrets, image archives."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.fixtures.buildworld import GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
+
+TOKENS = (GIT_TOKEN.encode(), PIP_TOKEN.encode())
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tritonlock", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def secrets(world: BuildWorld, base: Path) -> list[str]:
+    """A git-config routing GitHub to the world (with a header token) and a pip.conf whose
+    index URL carries a password: both only ever mounted as build secrets."""
+    git_config = base / "git-config"
+    git_config.write_text(
+        f'[url "{world.git.git}/"]\n\tinsteadOf = {ORG}/\n'
+        f"[http]\n\textraHeader = X-Token: {GIT_TOKEN}\n"
+    )
+    host = world.pypi_url.removeprefix("http://")
+    (base / "pip.conf").write_text(f"[global]\nindex-url = http://ci:{PIP_TOKEN}@{host}\n")
+    return [
+        "--secret", f"id=git-config,src={git_config}",
+        "--secret", f"id=pip-conf,src={base / 'pip.conf'}",
+    ]  # fmt: skip
+
+
+def blobs(archive: Path) -> Iterator[tuple[str, bytes]]:
+    """Every file of an image archive (OCI layout, or ``docker save``'s), by name."""
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            f = tar.extractfile(member)
+            if f is not None:
+                yield member.name, f.read()
+
+
+def layer_files(blob: bytes) -> Iterator[tuple[str, bytes]]:
+    """Every file of a layer (gzip or plain tar) and every link target, by name."""
+    data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+    with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+        for member in layer.getmembers():
+            yield member.name, member.linkname.encode()
+            f = layer.extractfile(member) if member.isfile() else None
+            if f is not None:
+                yield member.name, f.read()
+
+
+def checkout_heads(rootfs: Path) -> dict[Path, str]:
+    """Every git checkout under ``rootfs`` and the commit its HEAD is at."""
+    out = {}
+    for dot_git in rootfs.rglob(".git"):
+        if dot_git.is_dir():
+            out[dot_git.parent] = subprocess.run(
+                ["git", "-c", "safe.directory=*", "-C", str(dot_git.parent), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+    return out

@@ -1,0 +1,247 @@
+"""End-to-end: ``tritonlock resolve`` then ``tritonlock build --run --builder buildx --network
+host`` against the world on 127.0.0.1 (registry, git daemon, PyPI), building for real with
+``docker buildx`` 0.13 on a private dockerd 26.1 (BuildKit v0.13, docker driver, vfs). The
+daemon has no bridge, so the build uses the host network; the compile RUNs ask for none.
+Results are checked in the built image: its files, its git checkouts, its labels and every
+byte of its layers, config and history (``docker save``, ``docker history``, ``inspect``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.buildworld import ORG, BuildWorld, build_world_fixture  # noqa: F401
+from tests.fixtures.dockerd import buildx_docker_fixture  # noqa: F401
+from tests.integration._image import TOKENS, blobs, checkout_heads, cli, layer_files, secrets
+from tritonlock import lockfile
+from tritonlock.emit.dockerfile import Translator
+from tritonlock.model import Lock, UrlPin
+
+pytestmark = pytest.mark.integration
+
+TAG = "tritonlock/tritonserver:25.04-cpu"
+
+
+@dataclass
+class Built:
+    lock: Lock
+    out: Path
+    build: subprocess.CompletedProcess[str]
+    rootfs: Path
+    archive: Path
+    env: dict[str, str]
+
+    def lock_epoch(self) -> int:
+        return next(p.committed or 0 for p in self.lock.git if p.name == "server")
+
+    def docker(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        proc = subprocess.run(
+            ["docker", *args],
+            cwd=cwd,
+            env={**os.environ, **self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert proc.returncode == 0, f"docker {' '.join(args)}: {proc.stderr}"
+        return proc.stdout
+
+
+def _resolve(world: BuildWorld, base: Path) -> Path:
+    lock_path = base / "triton.lock"
+    resolved = cli(
+        "resolve", "25.04", "--target", "cpu", "--image", f"base,{world.base_ref}",
+        "--git-mirror", f"{ORG}={world.git.git}",
+        "--insecure-registry", world.registry,
+        "--index-url", world.pypi_url, "--allow-http",
+        "--cache-dir", str(base / "cache"), "-o", str(lock_path),
+        cwd=base, env={},
+    )  # fmt: skip
+    assert resolved.returncode == 0, resolved.stderr
+    return lock_path
+
+
+@pytest.fixture(scope="module", name="built")
+def built_fixture(
+    build_world: BuildWorld, buildx_docker: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    base = tmp_path_factory.mktemp("buildx-e2e")
+    lock_path = _resolve(build_world, base)
+    done = cli(
+        "build", "--lock", str(lock_path), "-o", str(base / "out"), "--run",
+        "--builder", "buildx", "--network", "host",
+        "--git-mirror", f"{ORG}={build_world.git.git}",
+        *secrets(build_world, base),
+        cwd=base, env={**buildx_docker, "BUILDKIT_PROGRESS": "plain"},
+    )  # fmt: skip
+    (base / "build.log").write_text(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-6000:]
+    built = Built(
+        lockfile.load(lock_path), base / "out", done, base / "rootfs", base / "image.tar",
+        buildx_docker,
+    )  # fmt: skip
+    built.docker("save", "--output", str(built.archive), TAG)
+    container = built.docker("create", TAG, "/bin/true").strip()
+    try:
+        built.docker("export", "--output", str(base / "rootfs.tar"), container)
+    finally:
+        built.docker("rm", container)
+    built.rootfs.mkdir()
+    subprocess.run(["tar", "-xf", str(base / "rootfs.tar"), "-C", str(built.rootfs)], check=True)
+    yield built
+
+
+def test_build_sh_holds_exactly_what_ran(built: Built) -> None:
+    *_, last = (built.out / "build.sh").read_text().splitlines()
+    words = shlex.split(last)
+    assert words[:2] == ["EXPERIMENTAL_BUILDKIT_SOURCE_POLICY=source-policy.json", "exec"]
+    ran = [shlex.split(line[2:]) for line in built.build.stderr.splitlines() if line[:2] == "+ "]
+    assert ran == [words[2:]]
+    assert words[2:5] == ["docker", "buildx", "build"]
+    assert words[words.index("--network") + 1] == "host"
+
+
+def test_compile_ran_offline_on_the_pinned_sources(built: Built) -> None:
+    install = built.rootfs / "opt" / "tritonserver"
+    assert (install / "network").read_text().strip() == "offline"
+    core = next(p for p in built.lock.git if p.name == "core")
+    assert (install / "core.commit").read_text().strip() == core.commit
+    assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
+    assert (install / "packaging").read_text().strip() == "24.1"
+
+
+def test_final_image_has_the_pinned_wheels(built: Built) -> None:
+    found = {p.name for p in (built.rootfs / "usr" / "local" / "lib").rglob("*.dist-info")}
+    assert {"attrs-24.2.0.dist-info", "tomli-2.0.1.dist-info"} <= found
+
+
+def test_every_git_checkout_is_at_its_pin(built: Built) -> None:
+    pinned = {p.commit for p in built.lock.git}
+    heads = checkout_heads(built.rootfs)
+    assert heads, "the image holds no git checkout"
+    for repo, head in heads.items():
+        assert head in pinned, f"{repo}: {head} is not pinned"
+
+
+def test_image_carries_the_locks_labels_and_time(built: Built) -> None:
+    image = json.loads(built.docker("inspect", TAG))[0]
+    created = datetime.fromtimestamp(built.lock_epoch(), tz=UTC)
+    assert datetime.fromisoformat(image["Created"]) == created  # SOURCE_DATE_EPOCH
+    labels = image["Config"]["Labels"]
+    assert labels["io.tritonlock.content-hash"] == built.lock.content_hash
+    assert labels["io.tritonlock.release"] == "25.04"
+    assert labels["io.tritonlock.target"] == "cpu"
+    server = next(p for p in built.lock.git if p.name == "server")
+    assert labels["org.opencontainers.image.revision"] == server.commit
+
+
+def test_no_secret_in_any_layer_config_or_history(built: Built) -> None:
+    files = dict(blobs(built.archive))
+    index = json.loads(files["index.json"])
+    manifest = json.loads(files["blobs/" + index["manifests"][0]["digest"].replace(":", "/")])
+    config = files["blobs/" + manifest["config"]["digest"].replace(":", "/")]
+    assert json.loads(config)["history"], "the image has no history"
+    layers = [files["blobs/" + d["digest"].replace(":", "/")] for d in manifest["layers"]]
+    assert len(layers) >= 2
+    for name, data in files.items():
+        assert not any(t in data for t in TOKENS), name
+    for n, layer in enumerate(layers):
+        for name, data in layer_files(layer):
+            assert not any(t in data for t in TOKENS), f"layer {n}: {name}"
+    history = built.docker("history", "--no-trunc", TAG)
+    inspect = built.docker("inspect", TAG)
+    output = built.build.stdout + built.build.stderr
+    for text in (history, inspect, output):
+        assert not any(t.decode() in text for t in TOKENS)
+    assert "--require-hashes" in history
+
+
+def test_bake_file_is_read_by_buildx_as_build_sh_builds(built: Built) -> None:
+    """``bake --print`` gives build.sh's options. buildx 0.13 drops a target's ``network``
+    (HCL support came in 0.17), so the bake file is not built here; its header says so."""
+    words = shlex.split((built.out / "build.sh").read_text().splitlines()[-1])
+    printed = json.loads(built.docker("buildx", "bake", "--print", cwd=built.out))
+    (target,) = printed["target"].values()
+    assert target["tags"] == _pairs(words, "--tag") == [TAG]
+    assert target["platforms"] == _pairs(words, "--platform")
+    assert target["secret"] == _pairs(words, "--secret")
+    build_args = dict(a.split("=", 1) for a in _pairs(words, "--build-arg"))
+    assert target["args"] == build_args == {"SOURCE_DATE_EPOCH": str(built.lock_epoch())}
+    assert "buildx >= 0.17" in (built.out / "docker-bake.hcl").read_text()
+
+
+def _pairs(words: list[str], flag: str) -> list[str]:
+    return [words[i + 1] for i, w in enumerate(words) if w == flag]
+
+
+def _download(built: Built, world: BuildWorld, ctx: Path, sha256: str) -> tuple[int, str, str]:
+    """The emitter's translation of ``wget URL`` (``ADD --checksum`` + ``cp``), built for real;
+    the URL is a wheel on the world's index. Returns (exit status, build output, file name)."""
+    wheel = next(w for w in built.lock.wheel if w.name == "attrs").files[0]
+    url = world.pypi_url.removesuffix("simple/") + f"packages/{wheel.name}"
+    lock = dataclasses.replace(built.lock, url=(UrlPin(url=url, sha256=sha256, size=wheel.size),))
+    recipe = f"FROM {world.base_ref}\nRUN wget -q -O /opt/{wheel.name} {url}\n"
+    body = Translator(lock, "Dockerfile", "final", allow_git=True).run(recipe).body
+    assert any(line.startswith(f"ADD --checksum={sha256} ") for line in body)
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("\n".join(body) + "\n")
+    proc = subprocess.run(
+        ["docker", "buildx", "build", "--network", "host", "--progress", "plain",
+         "--tag", "tritonlock-test/download:1", "--load", str(ctx)],
+        env={**os.environ, **built.env}, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    return proc.returncode, proc.stderr, wheel.name
+
+
+def test_add_checksum_downloads_are_checked_by_buildkit(
+    built: Built, build_world: BuildWorld, tmp_path: Path
+) -> None:
+    wheel = next(w for w in built.lock.wheel if w.name == "attrs").files[0]
+    code, log, name = _download(built, build_world, tmp_path / "good", wheel.sha256)
+    assert code == 0, log[-3000:]
+    container = built.docker("create", "tritonlock-test/download:1", "/bin/true").strip()
+    try:
+        copied = tmp_path / name
+        built.docker("cp", f"{container}:/opt/{name}", str(copied))
+    finally:
+        built.docker("rm", container)
+    assert "sha256:" + hashlib.sha256(copied.read_bytes()).hexdigest() == wheel.sha256
+    hexdigits = wheel.sha256.removeprefix("sha256:")
+    wrong = "sha256:" + ("0" if hexdigits[0] != "0" else "1") + hexdigits[1:]
+    code, log, _ = _download(built, build_world, tmp_path / "bad", wrong)
+    assert code != 0
+    assert f"digest mismatch {wheel.sha256}: {wrong}" in log, log[-3000:]
+
+
+def test_source_policy_is_applied_by_the_docker_driver(
+    built: Built, build_world: BuildWorld, tmp_path: Path
+) -> None:
+    """The emitted image rule, with its pin swapped for a digest no registry has, must make a
+    build ``FROM`` the tag fail on that digest: buildx sends the file and BuildKit's selector
+    is spelled as the emitter spells it."""
+    decoy = "sha256:" + "0" * 64
+    rules = json.loads((built.out / "source-policy.json").read_text())["rules"]
+    (rule,) = [r for r in rules if r["selector"]["identifier"].startswith("docker-image://")]
+    assert rule["selector"]["identifier"] == f"docker-image://{build_world.base_ref}"
+    pinned = rule["updates"]["identifier"]
+    assert pinned == f"docker-image://{build_world.base_ref}@{built.lock.image[0].digest}"
+    rule["updates"]["identifier"] = pinned.rsplit("@", 1)[0] + "@" + decoy
+    (tmp_path / "policy.json").write_text(json.dumps({"rules": [rule]}))
+    (tmp_path / "Dockerfile").write_text(f"FROM {build_world.base_ref}\nLABEL x=1\n")
+    argv = ["docker", "buildx", "build", "--progress", "plain", str(tmp_path)]
+    env = {**os.environ, **built.env, "EXPERIMENTAL_BUILDKIT_SOURCE_POLICY": "policy.json"}
+    proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert decoy in proc.stderr, proc.stderr[-3000:]
