@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tests.fixtures.buildworld import GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
@@ -26,6 +27,21 @@ def cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProce
         timeout=900,
         check=False,
     )
+
+
+def resolve_lock(world: BuildWorld, base: Path) -> Path:
+    """``tritonlock resolve`` of the world's 25.04 cpu build into ``base/triton.lock``."""
+    lock_path = base / "triton.lock"
+    resolved = cli(
+        "resolve", "25.04", "--target", "cpu", "--image", f"base,{world.base_ref}",
+        "--git-mirror", f"{ORG}={world.git.git}",
+        "--insecure-registry", world.registry,
+        "--index-url", world.pypi_url, "--allow-http",
+        "--cache-dir", str(base / "cache"), "-o", str(lock_path),
+        cwd=base, env={},
+    )  # fmt: skip
+    assert resolved.returncode == 0, resolved.stderr
+    return lock_path
 
 
 def secrets(world: BuildWorld, base: Path) -> list[str]:
@@ -62,6 +78,23 @@ def layer_files(blob: bytes) -> Iterator[tuple[str, bytes]]:
             f = layer.extractfile(member) if member.isfile() else None
             if f is not None:
                 yield member.name, f.read()
+
+
+def assert_archive_free_of(archive: Path, tokens: Sequence[bytes] = TOKENS) -> None:
+    """An image archive (OCI layout: ``buildah push oci-archive:`` or ``docker save``) that
+    has a history and two or more layers, with no token in any blob or any layer's file."""
+    files = dict(blobs(archive))
+    index = json.loads(files["index.json"])
+    manifest = json.loads(files["blobs/" + index["manifests"][0]["digest"].replace(":", "/")])
+    config = files["blobs/" + manifest["config"]["digest"].replace(":", "/")]
+    assert json.loads(config)["history"], "the image has no history"
+    layers = [files["blobs/" + d["digest"].replace(":", "/")] for d in manifest["layers"]]
+    assert len(layers) >= 2
+    for name, data in files.items():
+        assert not any(t in data for t in tokens), name
+    for n, layer in enumerate(layers):
+        for name, data in layer_files(layer):
+            assert not any(t in data for t in tokens), f"layer {n}: {name}"
 
 
 def checkout_heads(rootfs: Path) -> dict[Path, str]:

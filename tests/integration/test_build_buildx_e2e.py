@@ -23,7 +23,14 @@ import pytest
 
 from tests.fixtures.buildworld import ORG, BuildWorld, build_world_fixture  # noqa: F401
 from tests.fixtures.dockerd import buildx_docker_fixture  # noqa: F401
-from tests.integration._image import TOKENS, blobs, checkout_heads, cli, layer_files, secrets
+from tests.integration._image import (
+    TOKENS,
+    assert_archive_free_of,
+    checkout_heads,
+    cli,
+    resolve_lock,
+    secrets,
+)
 from tritonlock import lockfile
 from tritonlock.emit.dockerfile import Translator
 from tritonlock.model import Lock, UrlPin
@@ -59,26 +66,12 @@ class Built:
         return proc.stdout
 
 
-def _resolve(world: BuildWorld, base: Path) -> Path:
-    lock_path = base / "triton.lock"
-    resolved = cli(
-        "resolve", "25.04", "--target", "cpu", "--image", f"base,{world.base_ref}",
-        "--git-mirror", f"{ORG}={world.git.git}",
-        "--insecure-registry", world.registry,
-        "--index-url", world.pypi_url, "--allow-http",
-        "--cache-dir", str(base / "cache"), "-o", str(lock_path),
-        cwd=base, env={},
-    )  # fmt: skip
-    assert resolved.returncode == 0, resolved.stderr
-    return lock_path
-
-
 @pytest.fixture(scope="module", name="built")
 def built_fixture(
     build_world: BuildWorld, buildx_docker: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     base = tmp_path_factory.mktemp("buildx-e2e")
-    lock_path = _resolve(build_world, base)
+    lock_path = resolve_lock(build_world, base)
     done = cli(
         "build", "--lock", str(lock_path), "-o", str(base / "out"), "--run",
         "--builder", "buildx", "--network", "host",
@@ -148,18 +141,7 @@ def test_image_carries_the_locks_labels_and_time(built: Built) -> None:
 
 
 def test_no_secret_in_any_layer_config_or_history(built: Built) -> None:
-    files = dict(blobs(built.archive))
-    index = json.loads(files["index.json"])
-    manifest = json.loads(files["blobs/" + index["manifests"][0]["digest"].replace(":", "/")])
-    config = files["blobs/" + manifest["config"]["digest"].replace(":", "/")]
-    assert json.loads(config)["history"], "the image has no history"
-    layers = [files["blobs/" + d["digest"].replace(":", "/")] for d in manifest["layers"]]
-    assert len(layers) >= 2
-    for name, data in files.items():
-        assert not any(t in data for t in TOKENS), name
-    for n, layer in enumerate(layers):
-        for name, data in layer_files(layer):
-            assert not any(t in data for t in TOKENS), f"layer {n}: {name}"
+    assert_archive_free_of(built.archive)
     history = built.docker("history", "--no-trunc", TAG)
     inspect = built.docker("inspect", TAG)
     output = built.build.stdout + built.build.stderr

@@ -6,7 +6,6 @@ git checkouts, and every byte of its layers, config and history.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +20,7 @@ from tests.fixtures.buildworld import (
     BuildWorld,
     build_world_fixture,  # noqa: F401
 )
-from tests.integration._image import blobs as _blobs
-from tests.integration._image import cli, secrets
-from tests.integration._image import layer_files as _layer_files
+from tests.integration._image import assert_archive_free_of, cli, resolve_lock, secrets
 from tritonlock import lockfile
 from tritonlock.model import Lock
 
@@ -48,16 +45,7 @@ def built_fixture(
     build_world: BuildWorld, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     base = tmp_path_factory.mktemp("build-e2e")
-    lock_path = base / "triton.lock"
-    resolved = cli(
-        "resolve", "25.04", "--target", "cpu", "--image", f"base,{build_world.base_ref}",
-        "--git-mirror", f"{ORG}={build_world.git.git}",
-        "--insecure-registry", build_world.registry,
-        "--index-url", build_world.pypi_url, "--allow-http",
-        "--cache-dir", str(base / "cache"), "-o", str(lock_path),
-        cwd=base, env={},
-    )  # fmt: skip
-    assert resolved.returncode == 0, resolved.stderr
+    lock_path = resolve_lock(build_world, base)
     args = [
         "build", "--lock", str(lock_path), "-o", str(base / "out"), "--run",
         "--builder", "buildah", "--git-mirror", f"{ORG}={build_world.git.git}",
@@ -118,18 +106,7 @@ def test_every_git_checkout_is_at_its_pin(built: Built) -> None:
 
 def test_no_secret_in_any_layer_config_or_history(built: Built, build_world: BuildWorld) -> None:
     tokens = [GIT_TOKEN.encode(), PIP_TOKEN.encode()]
-    blobs = dict(_blobs(built.archive))
-    index = json.loads(blobs["index.json"])
-    manifest = json.loads(blobs["blobs/" + index["manifests"][0]["digest"].replace(":", "/")])
-    config = blobs["blobs/" + manifest["config"]["digest"].replace(":", "/")]
-    assert json.loads(config)["history"], "the image has no history"
-    layers = [blobs["blobs/" + d["digest"].replace(":", "/")] for d in manifest["layers"]]
-    assert len(layers) >= 2
-    for name, data in blobs.items():
-        assert not any(t in data for t in tokens), name
-    for n, layer in enumerate(layers):
-        for name, data in _layer_files(layer):
-            assert not any(t in data for t in tokens), f"layer {n}: {name}"
+    assert_archive_free_of(built.archive, tokens)
     inspect = build_world.buildah("inspect", TAG)
     assert not any(t.decode() in inspect for t in tokens)
     assert not any(t.decode() in built.build.stdout + built.build.stderr for t in tokens)

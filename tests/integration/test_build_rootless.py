@@ -6,12 +6,8 @@ nothing of root's: the emitted folder and the secret files are its own.
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 import subprocess
-import sys
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +22,7 @@ from tests.fixtures.buildworld import (
     build_world_fixture,  # noqa: F401
 )
 from tests.fixtures.rootless import RootlessUser, rootless_user_fixture  # noqa: F401
+from tests.integration._image import assert_archive_free_of, cli, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock
 
@@ -35,17 +32,6 @@ TAG = "tritonlock/tritonserver:25.04-cpu"
 TOKENS = (GIT_TOKEN.encode(), PIP_TOKEN.encode())
 INSTALL = "/opt/tritonserver"
 SHARED_TMP = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run"))
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tritonlock", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 @dataclass
@@ -89,22 +75,13 @@ def rootless_fixture(
     build_world: BuildWorld, rootless_user: RootlessUser, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Rootless]:
     base = tmp_path_factory.mktemp("build-rootless")
-    lock_path = base / "triton.lock"
-    resolved = cli(
-        "resolve", "25.04", "--target", "cpu", "--image", f"base,{build_world.base_ref}",
-        "--git-mirror", f"{ORG}={build_world.git.git}",
-        "--insecure-registry", build_world.registry,
-        "--index-url", build_world.pypi_url, "--allow-http",
-        "--cache-dir", str(base / "cache"), "-o", str(lock_path),
-        cwd=base,
-    )  # fmt: skip
-    assert resolved.returncode == 0, resolved.stderr
+    lock_path = resolve_lock(build_world, base)
     user = rootless_user
     out = user.work / "out"
     emitted = cli(
         "build", "--lock", str(lock_path), "-o", str(out), "--builder", "buildah",
         "--git-mirror", f"{ORG}={build_world.git.git}", *user_secrets(build_world, user),
-        cwd=base,
+        cwd=base, env={},
     )  # fmt: skip
     assert emitted.returncode == 0, emitted.stderr
     user.give(out)
@@ -142,32 +119,10 @@ def test_compile_ran_offline_on_the_pinned_sources(rootless: Rootless) -> None:
     }
 
 
-def _scan(archive: Path) -> Iterator[tuple[str, bytes]]:
-    """Every blob of an OCI archive, and each layer's uncompressed tar stream (file names,
-    link targets and contents, all in one)."""
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            f = tar.extractfile(member)
-            if f is None:
-                continue
-            data = f.read()
-            yield member.name, data
-            if data[:2] == b"\x1f\x8b":
-                yield member.name + " (gunzipped)", gzip.decompress(data)
-
-
 def test_no_secret_in_any_layer_config_or_history(rootless: Rootless) -> None:
     archive = rootless.user.work / "image.tar"
     rootless.sh('buildah push "$1" "oci-archive:$2"', TAG, str(archive))
-    blobs = dict(_scan(archive))
-    index = json.loads(blobs["index.json"])
-    manifest = json.loads(blobs["blobs/" + index["manifests"][0]["digest"].replace(":", "/")])
-    config = json.loads(blobs["blobs/" + manifest["config"]["digest"].replace(":", "/")])
-    assert config["history"], "the image has no history"
-    layers = [d["mediaType"] for d in manifest["layers"]]
-    assert len(layers) >= 2 and all(t.endswith(("tar", "tar+gzip")) for t in layers), layers
-    for name, data in blobs.items():
-        assert not any(t in data for t in TOKENS), name
+    assert_archive_free_of(archive, TOKENS)
     inspect = rootless.sh('buildah inspect "$1"', TAG)
     assert not any(t.decode() in inspect for t in TOKENS)
     assert not any(t.decode() in rootless.build.stdout + rootless.build.stderr for t in TOKENS)

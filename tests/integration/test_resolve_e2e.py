@@ -9,6 +9,7 @@ tritonlock's own code.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -308,12 +309,15 @@ def test_sigint_leaves_the_lock_intact(
     before = out.read_bytes()
     hole = world.git.blackhole  # accepts connections, never answers: the resolve hangs there
     cmd = resolve_cmd(world, "x86_64", out, tmp_path / "cache", registry=hole)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tritonlock", *cmd],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
     )
     try:
         assert proc.stderr is not None
@@ -332,6 +336,7 @@ def test_sigint_leaves_the_lock_intact(
     assert "Traceback" not in rest and "interrupted; nothing was written" in rest
     assert out.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".triton.lock")]
+    assert not list(scratch.iterdir())  # no temporary file of the run is left behind
 
 
 def diff_changes(old: Path, new: Path, cwd: Path) -> list[dict[str, object]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -224,15 +226,22 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
 def interruptible(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Ctrl-C ends the process at once with 130 (the lock, written atomically or not at all,
     is left as it was). Resolvers' worker threads may still wait on a hung server, and the
-    interpreter would join them at exit, so the process exits without that join."""
+    interpreter would join them at exit, so the process exits without that join. Every
+    temporary file of the run lives in one scratch folder, removed however the run ends."""
 
     def wrapped(args: argparse.Namespace) -> int:
+        scratch = tempfile.mkdtemp(prefix="tritonlock-run-")
+        before, tempfile.tempdir = tempfile.tempdir, scratch
         try:
             return run(args)
         except KeyboardInterrupt:
             print("tritonlock: interrupted; nothing was written", file=sys.stderr)
             sys.stdout.flush()
             sys.stderr.flush()
+            shutil.rmtree(scratch, ignore_errors=True)
             os._exit(EXIT_INTERRUPTED)
+        finally:
+            tempfile.tempdir = before
+            shutil.rmtree(scratch, ignore_errors=True)
 
     return wrapped
