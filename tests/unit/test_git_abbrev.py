@@ -14,7 +14,7 @@ from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal
 from tritonlock.model import Inputs, Lock
-from tritonlock.resolve import git
+from tritonlock.resolve import git, gitplan
 from tritonlock.resolve.gitclient import GitFailed, Tree
 from tritonlock.schema import problems
 
@@ -158,7 +158,7 @@ def test_history_fetch_failure_is_one_line_naming_repo_and_place() -> None:
 
 
 def test_expanded_refuses_a_commit_the_abbreviation_does_not_name() -> None:
-    ask = git.Ask.top_level("dep", DEP, "3e9dfa2", ["inputs"])
+    ask = gitplan.Ask.top_level("dep", DEP, "3e9dfa2", ["inputs"])
     assert git.expanded(ask, [FULL]) == FULL
     with pytest.raises(ResolveError, match="no commit of its branches and tags starts with it"):
         git.expanded(ask, ["f" * 40])

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run, sha
 from tritonlock import deep
-from tritonlock.errors import ResolveError
-from tritonlock.resolve import git
+from tritonlock.errors import ResolveError, SourceError
+from tritonlock.resolve import git, gitplan
 from tritonlock.resolve.gitclient import GitFailed, Tree
 
 PYBIND = "https://github.com/pybind/pybind11.git"
@@ -77,10 +77,10 @@ def test_unknown_variable_in_a_triton_or_top_level_repo_is_an_error(url: str) ->
 
 
 def test_first_party_is_the_triton_organization() -> None:
-    assert git.first_party(f"{ORG}/core.git")
-    assert git.first_party("http://127.0.0.1:9/triton-inference-server/core")
-    assert not git.first_party("https://github.com/pybind/pybind11.git")
-    assert not git.first_party("https://github.com/triton-inference-server-fork/core")
+    assert gitplan.first_party(f"{ORG}/core.git")
+    assert gitplan.first_party("http://127.0.0.1:9/triton-inference-server/core")
+    assert not gitplan.first_party("https://github.com/pybind/pybind11.git")
+    assert not gitplan.first_party("https://github.com/triton-inference-server-fork/core")
 
 
 # -- repeatable failure order ------------------------------------------------
@@ -214,7 +214,7 @@ def test_a_triton_repo_file_that_is_not_cmake_is_an_error() -> None:
     src = FakeSource()
     tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("x.cmake", "_ prose\n"),))
     src.repo(f"{ORG}/core", {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
-    with pytest.raises(git.SourceError, match=r"x.cmake: cannot read CMake"):
+    with pytest.raises(SourceError, match=r"x.cmake: cannot read CMake"):
         run(src, req("core"))
 
 

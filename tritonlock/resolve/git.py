@@ -5,7 +5,9 @@ reads each pinned tree with the least transfer that works
 (:mod:`tritonlock.resolve.gitclient`), follows gitlinks recursively
 (:mod:`tritonlock.resolve.submodules`) and the ``ExternalProject_Add`` /
 ``FetchContent_Declare`` calls of every pinned repo's CMake files
-(:mod:`tritonlock.cmake`). Remotes are asked concurrently (``jobs`` at a time).
+(:mod:`tritonlock.cmake`). Remotes are asked concurrently (``jobs`` at a time). What
+was asked, what was found and the final pins are planned in :mod:`tritonlock.resolve.gitplan`
+(pure); this module does the asking.
 
 Mirrors (``--git-mirror PREFIX=MIRROR``) rewrite where bytes come from, like
 git's ``insteadOf`` (longest prefix wins); the lock records the canonical URL.
@@ -44,33 +46,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tritonlock import cmake
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
-from tritonlock.model import GitPin, Submodule
+from tritonlock.model import GitPin
 from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree, redact
+from tritonlock.resolve.gitplan import (
+    REF,
+    Ask,
+    GitRequest,
+    GitResolution,
+    Node,
+    Origin,
+    add,
+    cmake_asks,
+    complete,
+    finish,
+    norm,
+    render_origins,
+)
 from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
 
+__all__ = [
+    "GitRequest",
+    "GitResolution",
+    "GitSource",
+    "abbreviates",
+    "check_request",
+    "expanded",
+    "fetch_url",
+    "is_abbreviation",
+    "norm",
+    "parse_mirror",
+    "pick_ref",
+    "resolve_git",
+]
+
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _ABBREV = re.compile(r"^[0-9a-f]{7,39}$")
-_REF = re.compile(r"^(?!.*\.\.)(?!.*//)(?!.*\.lock$)(?!.*/$)[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GitRequest:
-    """A repository to pin: name, canonical URL and ref (branch, tag, pull/N/head, commit)."""
-
-    name: str
-    url: str
-    ref: str
-    found_in: tuple[str, ...] = ("inputs",)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GitResolution:
-    pins: tuple[GitPin, ...] = ()
-    url_requests: tuple[tuple[str, str], ...] = ()  # (url, found_in) of unhashed downloads
-    failures: tuple[tuple[str, str], ...] = ()  # (what, why), only with strict=False
 
 
 class GitSource(Protocol):
@@ -109,7 +121,7 @@ def check_request(req: GitRequest) -> None:
         raise UsageError(f"{req.name}: URL {redact(req.url)!r} {why}")
     if not lock_url(req.url):
         raise UsageError(f"{req.name}: URL {redact(req.url)!r} is not an https/http/git/file URL")
-    if not _REF.match(req.ref):
+    if not REF.match(req.ref):
         raise UsageError(f"{req.name}: ref {req.ref!r} is not a valid branch, tag or commit")
 
 
@@ -138,356 +150,6 @@ def is_abbreviation(ref: str) -> bool:
 def abbreviates(ref: str, commit: str) -> bool:
     """True when ``ref`` is an abbreviation of the full commit id ``commit``."""
     return is_abbreviation(ref) and bool(_HEX40.match(commit)) and commit.startswith(ref)
-
-
-# -- planning (pure) ------------------------------------------------------
-
-
-def norm(url: str) -> str:
-    """The identity of a repository URL: scheme and host lowercased, no trailing / or .git."""
-    scheme, sep, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    path = path.rstrip("/").removesuffix(".git").rstrip("/")
-    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a pin was asked for: a caller's label, or a file and line of a pinned repo."""
-
-    text: str | None = None
-    repo: tuple[str, str] | None = None
-    path: str = ""
-    line: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ask:
-    name: str
-    url: str
-    ref: str
-    origins: tuple[Origin, ...]
-    top: bool = False
-    root: int = 0  # the index of the request this ask descends from (orders failures)
-    owner: str = ""  # what a failure of this ask is recorded as (see GitResolution.failures)
-
-    @property
-    def origin(self) -> Origin:
-        return self.origins[0]
-
-    @classmethod
-    def top_level(
-        cls, name: str, url: str, ref: str, found_in: Sequence[str], root: int = 0
-    ) -> Ask:
-        origins = tuple(Origin(text=t) for t in found_in) or (Origin(text="inputs"),)
-        return cls(name=name, url=url, ref=ref, origins=origins, top=True, root=root, owner=name)
-
-
-@dataclass
-class Node:
-    """One (repository, commit) that becomes a pin."""
-
-    key: tuple[str, str]
-    asks: list[Ask] = field(default_factory=list)
-    scanned: bool = False
-
-    @property
-    def top(self) -> bool:
-        return any(a.top for a in self.asks)
-
-    @property
-    def root(self) -> int:
-        return min(a.root for a in self.asks)
-
-    @property
-    def first_party(self) -> bool:
-        """A Triton repo: asked for by the caller, or of the triton-inference-server org."""
-        return self.top or any(first_party(a.url) for a in self.asks)
-
-    def url(self) -> str:
-        tops = sorted(a.url for a in self.asks if a.top)
-        return tops[0] if tops else sorted(a.url for a in self.asks)[0]
-
-    def base_name(self) -> str:
-        tops = sorted(a.name for a in self.asks if a.top)
-        return tops[0] if tops else sorted(a.name for a in self.asks)[0]
-
-    def ref(self) -> str:
-        refs = sorted({a.ref for a in self.asks if a.top}) or sorted(
-            {a.ref for a in self.asks}, key=lambda r: (bool(_HEX40.match(r)), r)
-        )
-        return refs[0]
-
-
-def add(nodes: dict[tuple[str, str], Node], ask: Ask, commit: str) -> Node:
-    key = (norm(ask.url), commit)
-    node = nodes.setdefault(key, Node(key=key))
-    node.asks.append(ask)
-    return node
-
-
-def pin_name(cmake_name: str) -> str:
-    """A pin name from an ExternalProject/FetchContent name: lowercased, no repo- affix."""
-    name = cmake_name.lower()
-    name = name.removeprefix("repo-").removesuffix("-repo").removesuffix("_repo")
-    name = re.sub(r"[^a-z0-9._-]+", "-", name).strip("-._")
-    return name or "dep"
-
-
-def first_party(url: str) -> bool:
-    """True for a repository of the ``triton-inference-server`` organization."""
-    path = norm(url).partition("://")[2].partition("/")[2]
-    return "triton-inference-server" in path.lower().split("/")
-
-
-_OPTIONAL_DIRS = frozenset(
-    {"tests", "test", "testing", "examples", "example", "samples", "sample", "docs", "doc"}
-    | {"benchmarks", "benchmark"}
-)
-
-
-def optional_part(path: str) -> bool:
-    """True for a CMake file under a folder of tests, examples, samples, docs or benchmarks."""
-    return any(part.lower() in _OPTIONAL_DIRS for part in path.split("/")[:-1])
-
-
-def _scan_order(path: str) -> tuple[int, str, int]:
-    folder, _, base = path.rpartition("/")
-    return (path.count("/"), folder, 0 if base == "CMakeLists.txt" else 1)
-
-
-def _scopes(
-    tree: Tree, variables: Mapping[str, str], skipped: list[str] | None = None
-) -> list[tuple[str, cmake.Scan]]:
-    """Each CMake file scanned with the scope of its nearest parent CMakeLists.txt.
-
-    A file that cannot be read is an error, or, when ``skipped`` is given (a third-party
-    dependency), noted there and left out.
-    """
-    ends: dict[str, Mapping[str, str]] = {}
-    out: list[tuple[str, cmake.Scan]] = []
-    for path, text in sorted(tree.cmake_files, key=lambda f: _scan_order(f[0])):
-        folder = path.rpartition("/")[0]
-        scope: Mapping[str, str] = variables
-        probe = folder
-        while True:
-            if probe in ends and not (probe == folder and path.endswith("CMakeLists.txt")):
-                scope = ends[probe]
-                break
-            if not probe:
-                break
-            probe = probe.rpartition("/")[0]
-        try:
-            result = cmake.scan(text, scope)
-        except cmake.CMakeSyntaxError as err:
-            if skipped is None:
-                raise SourceError(f"{path}: cannot read CMake ({err})") from None
-            skipped.append(f"{path} (a third-party dependency's file that is not CMake: {err})")
-            continue
-        if path.rpartition("/")[2] == "CMakeLists.txt":
-            ends[folder] = result.scope
-        out.append((path, result))
-    return out
-
-
-@dataclass
-class CMakeFound:
-    """What the CMake files of one pinned repo fetch, skip, and fail on (in CMake order)."""
-
-    asks: list[Ask] = field(default_factory=list)
-    urls: list[tuple[str, Origin]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    problems: list[SourceError | ResolveError] = field(default_factory=list)
-
-
-def cmake_asks(node: Node, tree: Tree, variables: Mapping[str, str]) -> CMakeFound:
-    """Git repos and unhashed URLs the CMake files of ``tree`` fetch (module docstring)."""
-    out = CMakeFound()
-    owner = f"{node.base_name()}: what its CMake files fetch"
-    unreadable: list[str] | None = None if node.first_party else []
-    for path, result in _scopes(tree, variables, unreadable):
-        for f in result.fetches:
-            where = f"{node.base_name()}:{path}:{f.line}"
-            if f.kind == "url" and f.hashed:
-                continue
-            skip = _skip_reason(node, path, f)
-            if skip:
-                out.skipped.append(f"{where} ({skip})")
-                continue
-            if f.missing:
-                out.problems.append(
-                    ResolveError(
-                        f"{where}: {f.name} uses ${{{f.missing[0]}}}, which is not set; "
-                        "pass it in the CMake variables"
-                    )
-                )
-                continue
-            origin = Origin(repo=node.key, path=path, line=f.line)
-            if f.kind == "url":
-                out.urls.append((f.url, origin))
-                continue
-            why = unsafe_url(f.url)
-            if why or not lock_url(f.url):
-                why = why or "is not an https/http/git/file URL"
-                out.problems.append(
-                    SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}")
-                )
-                continue
-            ref = f.tag or "HEAD"
-            if not _REF.match(ref):
-                out.problems.append(
-                    SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref")
-                )
-                continue
-            out.asks.append(
-                Ask(
-                    name=pin_name(f.name),
-                    url=f.url,
-                    ref=ref,
-                    origins=(origin,),
-                    root=node.root,
-                    owner=owner,
-                )
-            )
-    out.skipped += [f"{node.base_name()}:{u}" for u in unreadable or ()]
-    return out
-
-
-def _skip_reason(node: Node, path: str, f: cmake.Fetch) -> str | None:
-    """Why a declaration is not followed, or None (see the module docstring)."""
-    if f.missing and f.template:
-        return "a declaration in a function or macro: its arguments are only known when CMake runs"
-    if node.first_party:
-        return None
-    if optional_part(path):
-        return "a third-party dependency's tests, examples, docs or benchmarks: not built"
-    if f.missing:
-        return f"a third-party dependency's CMake uses ${{{f.missing[0]}}}, which is not set"
-    return None
-
-
-def render_origins(origins: Sequence[Origin], names: Mapping[tuple[str, str], str]) -> list[str]:
-    """``found_in`` strings: callers' labels first, then file:line places, sorted."""
-    labels = [o.text for o in origins if o.text is not None]
-    places = sorted(
-        {
-            f"{names.get(o.repo, o.repo[0].rsplit('/', 1)[-1])}:{o.path}:{o.line}"
-            for o in origins
-            if o.repo is not None
-        }
-    )
-    return list(dict.fromkeys([*labels, *places]))
-
-
-def _check_conflicts(nodes: Mapping[tuple[str, str], Node]) -> None:
-    by_url: dict[str, list[Node]] = {}
-    for node in nodes.values():
-        by_url.setdefault(node.key[0], []).append(node)
-    for group in by_url.values():
-        if len(group) < 2 or not any(n.top for n in group):
-            continue
-        stray = sorted((n for n in group if not n.top), key=lambda n: n.key)
-        if stray:
-            top = next(n for n in sorted(group, key=lambda n: n.key) if n.top)
-            other = stray[0]
-            there = render_origins([a.origin for a in other.asks], {})[0]
-            raise ResolveError(
-                f"{top.base_name()}: {top.url()} resolves to {top.key[1][:12]} for the inputs "
-                f"({top.ref()}) but to {other.key[1][:12]} at {there} ({other.ref()}); pass "
-                "matching CMake variables (e.g. TRITON_*_REPO_TAG)"
-            )
-
-
-def _names(nodes: Mapping[tuple[str, str], Node]) -> dict[tuple[str, str], str]:
-    groups: dict[str, list[Node]] = {}
-    for node in nodes.values():
-        groups.setdefault(node.base_name(), []).append(node)
-    names: dict[tuple[str, str], str] = {}
-    taken: set[str] = set()
-    for base, group in sorted(groups.items()):
-        group.sort(key=lambda n: (not n.top, bool(_HEX40.match(n.ref())), n.ref(), n.url(), n.key))
-        for i, node in enumerate(group):
-            name = base if i == 0 else f"{base}-{re.sub(r'[^A-Za-z0-9._-]+', '-', node.ref())[:40]}"
-            n = 2
-            candidate = name
-            while candidate in taken:
-                candidate = f"{name}-{n}"
-                n += 1
-            taken.add(candidate)
-            names[node.key] = candidate
-    return names
-
-
-def _flatten(
-    trees: Mapping[tuple[str, str], Tree],
-    key: tuple[str, str],
-    url: str,
-    prefix: str,
-    ancestry: tuple[str, ...],
-) -> list[Submodule]:
-    out: list[Submodule] = []
-    for link in links(trees[key], url):
-        sub = (norm(link.url), link.commit)
-        path = f"{prefix}{link.path}"
-        if sub[0] in ancestry:
-            raise SourceError(f"{redact(url)}: submodule cycle at {path} ({redact(link.url)})")
-        if sub not in trees:
-            raise ResolveError(f"{redact(url)}: submodule {path} was not read")
-        out.append(Submodule(path=path, url=link.url, commit=link.commit))
-        out.extend(_flatten(trees, sub, link.url, f"{path}/", (*ancestry, sub[0])))
-    return out
-
-
-def complete(
-    nodes: Mapping[tuple[str, str], Node], trees: Mapping[tuple[str, str], Tree]
-) -> dict[tuple[str, str], Node]:
-    """The nodes whose tree and every (recursive) submodule tree were read."""
-
-    def read(key: tuple[str, str], url: str, seen: frozenset[tuple[str, str]]) -> bool:
-        if key not in trees:
-            return False
-        if key in seen:
-            return True
-        try:
-            subs = links(trees[key], url)
-        except SubmoduleProblem:
-            return False
-        return all(read((norm(s.url), s.commit), s.url, seen | {key}) for s in subs)
-
-    return {k: n for k, n in nodes.items() if read(k, n.url(), frozenset())}
-
-
-def finish(
-    nodes: Mapping[tuple[str, str], Node],
-    trees: Mapping[tuple[str, str], Tree],
-    urls: Sequence[tuple[str, Origin]],
-    failures: Sequence[tuple[str, str]] = (),
-) -> GitResolution:
-    """The pins and URL requests of a finished run, in canonical order."""
-    _check_conflicts(nodes)
-    names = _names(nodes)
-    pins = []
-    for key, node in nodes.items():
-        origins = [o for a in node.asks for o in a.origins]
-        pins.append(
-            GitPin(
-                name=names[key],
-                url=node.url(),
-                ref=node.ref(),
-                commit=key[1],
-                found_in=tuple(render_origins(origins, names)),
-                committed=trees[key].committed,
-                submodules=tuple(
-                    sorted(_flatten(trees, key, node.url(), "", (key[0],)), key=lambda s: s.path)
-                ),
-            )
-        )
-    requests = sorted({(u, render_origins([o], names)[0]) for u, o in urls})
-    return GitResolution(
-        pins=tuple(sorted(pins, key=GitPin.sort_key)),
-        url_requests=tuple(requests),
-        failures=tuple(failures),
-    )
 
 
 Owner = tuple[int, str]  # (root, what): where a failure is recorded
