@@ -8,9 +8,8 @@ commits, a tag rebuilt in the registry, an apt package with a newer matching ver
 only a note.
 
 :func:`plan` turns a lock into checks (pure); :func:`run_checks` runs them concurrently
-against a :class:`Sources`; :class:`LiveSources` is the real one (git subprocesses,
-PEP 691/503 indexes, the OCI distribution API, HTTP downloads, apt archives), reusing the
-resolvers' clients. Nothing is cached between runs: a cached answer would prove nothing.
+against a :class:`Sources`; :class:`tritonlock.deeplive.LiveSources` is the real one, and
+:func:`tritonlock.deeplive.verify_deep` runs a lock's checks against it.
 Apt pins are checked against the recipe captured again at the server commit (see
 :mod:`tritonlock.deepapt`): the lock's snapshot for Ubuntu, the third-party repositories
 its steps add (not snapshotted) for the rest.
@@ -18,34 +17,23 @@ its steps add (not snapshotted) for the rest.
 
 from __future__ import annotations
 
-import shutil
-import ssl
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
-import httpx
-
-from .deepapt import AptAnswer, AptSources, read_apt
-from .emit.errors import EmitError
+from .deepapt import AptAnswer
 from .emit.recipe import STALE
-from .errors import ResolveError, UsageError
+from .errors import UsageError
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
-from .resolve import debian, dockerauth
+from .resolve import debian
 from .resolve.context import UBUNTU_SNAPSHOTS
-from .resolve.git import abbreviates, norm, pick_ref
-from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
-from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
-from .resolve.images import tls_context
-from .resolve.mirrors import rewrite as fetch_url
-from .resolve.pyindex import IndexClient, IndexFile
-from .resolve.registry import Registry
-from .resolve.urls import check_url, resolve_urls
+from .resolve.git import abbreviates, norm
+from .resolve.gitclient import redact
+from .resolve.imageref import parse_image_ref
+from .resolve.urls import check_url
 
 _HEX40_LEN = 40
 _SHOWN = 5  # versions named in an apt problem
@@ -418,153 +406,3 @@ class DeepOptions:
     apt_archive: str = UBUNTU_SNAPSHOTS
     jobs: int = 8
     timeout: float = 120.0
-
-
-def verify_deep(
-    lock: Lock, options: DeepOptions, *, progress: Callable[[str], None] | None = None
-) -> DeepReport:
-    """Check every pin of ``lock`` against its source (see the module docstring)."""
-    checks = plan(lock, index_urls=dict(options.index_urls), allow_http=options.allow_http)
-    with LiveSources(lock, options, progress) as src:
-        return run_checks(checks, src, jobs=options.jobs, progress=progress)
-
-
-# -- the real sources -------------------------------------------------------------------
-
-
-@dataclass
-class LiveSources:
-    """The real :class:`Sources`: a scratch folder and HTTP clients for one run."""
-
-    lock: Lock
-    options: DeepOptions
-    progress: Callable[[str], None] | None = None
-    _scratch: Path = field(init=False)
-    _http: httpx.Client = field(init=False)
-    _registry_http: httpx.Client = field(init=False)
-    _indexes: dict[str, IndexClient] = field(init=False)
-    _registry: Registry = field(init=False)
-
-    def __enter__(self) -> LiveSources:
-        opts = self.options
-        self._scratch = Path(tempfile.mkdtemp(prefix="tritonlock-deep-"))
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(opts.timeout, connect=15.0),
-            follow_redirects=True,
-            verify=ssl.create_default_context(),
-        )
-        self._registry_http = httpx.Client(verify=tls_context(opts.ca_file), timeout=opts.timeout)
-        self._registry = Registry(
-            self._registry_http,
-            credentials=lambda host: dockerauth.lookup(host),
-            insecure=frozenset(opts.insecure_registries),
-        )
-        urls = {i.name: i.url for i in self.lock.index if i.url} | dict(opts.index_urls)
-        cache = self._scratch / "cache"
-        self._indexes = {
-            name: IndexClient(name, url, cache_dir=cache, http=self._http)
-            for name, url in urls.items()
-        }
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        err: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._http.close()
-        self._registry_http.close()
-        shutil.rmtree(self._scratch, ignore_errors=True)
-
-    def _via(self, url: str, src: str) -> str:
-        return f" (via mirror {redact(src)})" if src != url else ""
-
-    def git_commit(self, url: str, commit: str) -> None:
-        src = fetch_url(url, self.options.git_mirrors)
-        work = Path(tempfile.mkdtemp(prefix="fetch-", dir=self._scratch))
-        t = self.options.timeout
-        try:
-            run_git(["init", "-q", "--bare", str(work)], timeout=t)
-            run_git(["remote", "add", "origin", "--", src], cwd=work, timeout=t)
-            run_git(
-                ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", commit],
-                cwd=work,
-                timeout=t,
-            )
-            got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=t).strip()
-        except GitFailed as err:
-            raise Unavailable(err.reason + self._via(url, src)) from None
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        if got != commit:
-            raise Unavailable(f"the remote answered {got[:12]}{self._via(url, src)}")
-
-    def git_ref(self, url: str, ref: str) -> str | None:
-        src = fetch_url(url, self.options.git_mirrors)
-        try:
-            listing = ls_remote(src, [ref], timeout=self.options.timeout)
-        except GitFailed as err:
-            raise Unavailable(err.reason + self._via(url, src)) from None
-        found = pick_ref(ref, listing)
-        return found[1] if found else None
-
-    def index_files(
-        self, index: str, project: str, wanted: frozenset[str]
-    ) -> Mapping[str, Listed] | None:
-        client = self._indexes[index]
-        try:
-            files = client.project(project)
-            if files is None:
-                return None
-            return {
-                f.filename: Listed(*_facts(client, f), yanked=f.yanked)
-                for f in files
-                if f.filename in wanted
-            }
-        except ResolveError as err:
-            raise Unavailable(str(err)) from None
-
-    def manifest(self, ref: str, reference: str) -> str:
-        parsed = parse_image_ref(ref)
-        mirrors = {normalize_registry(k): v.lower() for k, v in self.options.registry_mirrors}
-        host, repo = apply_mirror(parsed, mirrors)
-        try:
-            return self._registry.manifest(host, repo, reference, what=f"{host}/{repo}").digest
-        except ResolveError as err:
-            raise Unavailable(str(err)) from None
-
-    def download(self, url: str) -> tuple[str, int]:
-        opts = self.options
-        try:
-            (pin,) = resolve_urls(
-                [(url, "verify")],
-                allow_http=opts.allow_http,
-                mirrors=opts.url_mirrors,
-                jobs=1,
-                timeout=opts.timeout,
-            )
-        except ResolveError as err:
-            raise Unavailable(str(err)) from None
-        return pin.sha256, pin.size
-
-    def apt(self, lock: Lock) -> AptAnswer:
-        opts = self.options
-        where = AptSources(
-            archive=opts.apt_archive,
-            git_mirrors=opts.git_mirrors,
-            url_mirrors=opts.url_mirrors,
-            jobs=opts.jobs,
-            timeout=opts.timeout,
-        )
-        try:
-            return read_apt(lock, where, self.progress)
-        except (ResolveError, EmitError) as err:
-            raise Unavailable(str(err)) from None
-
-
-def _facts(client: IndexClient, f: IndexFile) -> tuple[str, int | None]:
-    """A listed file's sha256 and size: as listed, else streamed (no cache survives a run)."""
-    if f.sha256:
-        return f.sha256, f.size
-    return client.facts(f)

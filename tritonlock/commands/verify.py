@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..deep import DeepOptions, DeepReport, verify_deep
+from ..deep import DeepOptions, DeepReport
+from ..deeplive import verify_deep
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..resolve.pyindex import redact
 from ..resolve.wheels import NAME_RE
