@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run, sha
-from tritonlock import deep
+from tritonlock import deeplive
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.resolve import git, gitplan
 from tritonlock.resolve.gitclient import GitFailed, Tree
@@ -181,7 +181,7 @@ def test_mirror_prefix_matches_on_path_boundaries() -> None:
 
 
 def test_deep_check_uses_the_same_matcher() -> None:
-    assert vars(deep)["fetch_url"] is git.fetch_url
+    assert vars(deeplive)["fetch_url"] is git.fetch_url
 
 
 segment = st.from_regex(r"[a-z0-9-]{1,6}", fullmatch=True)
