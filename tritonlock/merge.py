@@ -77,7 +77,14 @@ def _check_named(old: Lock, new: Lock, kind: str, names: set[str]) -> None:
     fresh = {_key(kind, e) for e in getattr(new, kind)}
     for name in sorted(names - fresh):
         if name not in {_key(kind, e) for e in getattr(old, kind)}:
-            raise UsageError(f"--only {kind}:{name}: no such entry in the lock")
+            pending = [u.what for u in old.unresolved if u.kind == kind]
+            hint = (
+                f" (it lists {pending[0]!r} as unresolved: run `tritonlock update` "
+                "without --only to resolve that)"
+                if pending
+                else ""
+            )
+            raise UsageError(f"--only {kind}:{name}: no such entry in the lock{hint}")
         why = next((u.why for u in new.unresolved if u.kind == kind), None)
         raise ResolveError(
             f"--only {kind}:{name}: not resolved again"

@@ -140,3 +140,14 @@ def test_the_users_own_requirements_are_remembered_as_asked() -> None:
         )
     )
     assert requirements_of(old) == ("requests<3",)
+
+
+def test_a_name_missing_from_a_partial_lock_points_to_a_full_update() -> None:
+    why = "vllm==0.8.1 has no file for cp312 aarch64"
+    pending = Unresolved(kind="wheel", what="python requirements of step final-vllm", why=why)
+    old = lock((wheel("numpy", "1.26.4"),), unresolved=(pending,))
+    with pytest.raises(UsageError) as err:
+        merge_only(old, old, [("wheel", "vllm")])
+    text = str(err.value)
+    assert "no such entry" in text and "'python requirements of step final-vllm'" in text
+    assert "without --only" in text and "\n" not in text
