@@ -63,17 +63,17 @@ def read_apt(
         return AptAnswer(installs=_installs(requests))
     arch = TARGETS[lock.inputs.target][2]
     base = apt_base(where.archive, arch=arch, release=lock.inputs.release, snapshot=snapshot)
-    offered = offered_versions(
+    candidates = aptres.read_candidates(
         requests,
         arch=arch,
         base=base,
         snapshot=snapshot,
         mirrors=where.url_mirrors,
-        jobs=where.jobs,
         timeout=where.timeout,
+        jobs=where.jobs,
         progress=progress,
     )
-    return AptAnswer(installs=_installs(requests), offered=offered)
+    return AptAnswer(installs=_installs(requests), offered=offered_versions(requests, candidates))
 
 
 def _installs(requests: Sequence[aptres.AptRequest]) -> dict[Key, str | None]:
@@ -83,28 +83,11 @@ def _installs(requests: Sequence[aptres.AptRequest]) -> dict[Key, str | None]:
 
 def offered_versions(
     requests: Sequence[aptres.AptRequest],
-    *,
-    arch: str,
-    base: aptres.AptSource,
-    snapshot: str,
-    mirrors: Sequence[tuple[str, str]],
-    jobs: int,
-    timeout: float,
-    progress: Callable[[str], None] | None,
+    candidates: Sequence[tuple[Sequence[debian.PackageEntry], int]],
 ) -> dict[Key, tuple[str, ...]]:
-    """Every version of each requested package that the base suites and the request's own
-    repositories offer for ``arch``, read (and hash-checked) exactly as ``resolve_apt``
-    reads them."""
-    candidates = aptres.read_candidates(
-        requests,
-        arch=arch,
-        base=base,
-        snapshot=snapshot,
-        mirrors=mirrors,
-        timeout=timeout,
-        jobs=jobs,
-        progress=progress,
-    )
+    """Every version of each requested package among what the base suites and the
+    request's own repositories list (:func:`tritonlock.resolve.apt.read_candidates`, which
+    reads and hash-checks them exactly as ``resolve_apt`` does), oldest first."""
     offered: dict[Key, tuple[str, ...]] = {}
     for request, (entries, _) in zip(requests, candidates, strict=True):
         for name, _want in request.packages:

@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from tritonlock.commands.verify import deep_options, register
 from tritonlock.deep import DeepReport, Unavailable, check_apt, plan, run_checks
-from tritonlock.deepapt import AptAnswer
+from tritonlock.deepapt import AptAnswer, offered_versions
 from tritonlock.model import Apt, AptPin, Inputs, Lock
+from tritonlock.resolve.apt import AptRequest
 from tritonlock.resolve.aptplan import apt_base
 from tritonlock.resolve.context import UBUNTU_SNAPSHOTS
+from tritonlock.resolve.debian import PackageEntry
 
 SNAP = "20250415T000000Z"
 CMAKE = "3.28.3-0kitware1ubuntu24.04.1"
@@ -215,3 +217,22 @@ def test_exactly_the_pins_whose_version_is_gone_fail(gone: list[bool]) -> None:
     failed = [int(p.split("]")[0].removeprefix("apt.packages[")) for p in report.problems]
     assert failed == [i for i, g in enumerate(gone) if g]
     assert report.ok == (not any(gone))
+
+
+def test_offered_versions_are_per_step_deduplicated_and_oldest_first() -> None:
+    def e(name: str, version: str) -> PackageEntry:
+        return PackageEntry(name=name, version=version, architecture="amd64")
+
+    requests = [
+        AptRequest(step="buildbase", packages=(("cmake", "3.28.3*"),)),
+        AptRequest(step="final", packages=(("cmake", None), ("curl", None))),
+    ]
+    candidates = [
+        ([e("cmake", "3.28.3-1"), e("cmake", "3.28.10-1"), e("cmake", "3.28.3-1")], 4),
+        ([e("cmake", "3.28.3-1"), e("wget", "1.21")], 3),
+    ]
+    assert offered_versions(requests, candidates) == {
+        ("buildbase", "cmake"): ("3.28.3-1", "3.28.10-1"),
+        ("final", "cmake"): ("3.28.3-1",),
+        ("final", "curl"): (),
+    }
