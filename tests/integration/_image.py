@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tests.fixtures.buildworld import GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
+from tritonlock.model import Lock
 
 TOKENS = (GIT_TOKEN.encode(), PIP_TOKEN.encode())
 
@@ -95,6 +96,24 @@ def assert_archive_free_of(archive: Path, tokens: Sequence[bytes] = TOKENS) -> N
     for n, layer in enumerate(layers):
         for name, data in layer_files(layer):
             assert not any(t in data for t in tokens), f"layer {n}: {name}"
+
+
+def assert_built_from_the_lock(rootfs: Path, lock: Lock) -> None:
+    """The world's compile ran offline on the pinned core, the pinned wheels are in the
+    final image, and every git checkout in it is at a pinned commit."""
+    install = rootfs / "opt" / "tritonserver"
+    assert (install / "network").read_text().strip() == "offline"
+    core = next(p for p in lock.git if p.name == "core")
+    assert (install / "core.commit").read_text().strip() == core.commit
+    assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
+    assert (install / "packaging").read_text().strip() == "24.1"
+    found = {p.name for p in (rootfs / "usr" / "local" / "lib").rglob("*.dist-info")}
+    assert {"attrs-24.2.0.dist-info", "tomli-2.0.1.dist-info"} <= found
+    pinned = {p.commit for p in lock.git}
+    heads = checkout_heads(rootfs)
+    assert heads, "the image holds no git checkout"
+    for repo, head in heads.items():
+        assert head in pinned, f"{repo}: {head} is not pinned"
 
 
 def checkout_heads(rootfs: Path) -> dict[Path, str]:

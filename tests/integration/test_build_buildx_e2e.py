@@ -26,7 +26,7 @@ from tests.fixtures.dockerd import buildx_docker_fixture  # noqa: F401
 from tests.integration._image import (
     TOKENS,
     assert_archive_free_of,
-    checkout_heads,
+    assert_built_from_the_lock,
     cli,
     resolve_lock,
     secrets,
@@ -106,26 +106,9 @@ def test_build_sh_holds_exactly_what_ran(built: Built) -> None:
     assert words[words.index("--network") + 1] == "host"
 
 
-def test_compile_ran_offline_on_the_pinned_sources(built: Built) -> None:
-    install = built.rootfs / "opt" / "tritonserver"
-    assert (install / "network").read_text().strip() == "offline"
-    core = next(p for p in built.lock.git if p.name == "core")
-    assert (install / "core.commit").read_text().strip() == core.commit
-    assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
-    assert (install / "packaging").read_text().strip() == "24.1"
-
-
-def test_final_image_has_the_pinned_wheels(built: Built) -> None:
-    found = {p.name for p in (built.rootfs / "usr" / "local" / "lib").rglob("*.dist-info")}
-    assert {"attrs-24.2.0.dist-info", "tomli-2.0.1.dist-info"} <= found
-
-
-def test_every_git_checkout_is_at_its_pin(built: Built) -> None:
-    pinned = {p.commit for p in built.lock.git}
-    heads = checkout_heads(built.rootfs)
-    assert heads, "the image holds no git checkout"
-    for repo, head in heads.items():
-        assert head in pinned, f"{repo}: {head} is not pinned"
+def test_image_is_built_from_the_lock(built: Built) -> None:
+    """Compile offline on the pinned sources, pinned wheels, every checkout at its pin."""
+    assert_built_from_the_lock(built.rootfs, built.lock)
 
 
 def test_image_carries_the_locks_labels_and_time(built: Built) -> None:

@@ -20,7 +20,13 @@ from tests.fixtures.buildworld import (
     BuildWorld,
     build_world_fixture,  # noqa: F401
 )
-from tests.integration._image import assert_archive_free_of, cli, resolve_lock, secrets
+from tests.integration._image import (
+    assert_archive_free_of,
+    assert_built_from_the_lock,
+    cli,
+    resolve_lock,
+    secrets,
+)
 from tritonlock import lockfile
 from tritonlock.model import Lock
 
@@ -74,34 +80,9 @@ def test_resolved_lock_names_steps_as_the_planner(built: Built) -> None:
     assert "--require-hashes" in dockerfile
 
 
-def test_compile_ran_offline_on_the_pinned_sources(built: Built) -> None:
-    install = built.rootfs / "opt" / "tritonserver"
-    assert (install / "network").read_text().strip() == "offline"
-    core = next(p for p in built.lock.git if p.name == "core")
-    assert (install / "core.commit").read_text().strip() == core.commit
-    assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
-    assert (install / "packaging").read_text().strip() == "24.1"
-
-
-def test_final_image_has_the_pinned_wheels(built: Built) -> None:
-    site = built.rootfs / "usr" / "local" / "lib"
-    found = {p.name for p in site.rglob("*.dist-info")}
-    assert "attrs-24.2.0.dist-info" in found
-    assert "tomli-2.0.1.dist-info" in found
-
-
-def test_every_git_checkout_is_at_its_pin(built: Built) -> None:
-    pinned = {p.commit for p in built.lock.git}
-    checkouts = [p.parent for p in built.rootfs.rglob(".git") if p.is_dir()]
-    assert checkouts, "the image holds no git checkout"
-    for repo in checkouts:
-        head = subprocess.run(
-            ["git", "-c", "safe.directory=*", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        assert head in pinned, f"{repo}: {head} is not pinned"
+def test_image_is_built_from_the_lock(built: Built) -> None:
+    """Compile offline on the pinned sources, pinned wheels, every checkout at its pin."""
+    assert_built_from_the_lock(built.rootfs, built.lock)
 
 
 def test_no_secret_in_any_layer_config_or_history(built: Built, build_world: BuildWorld) -> None:
