@@ -100,11 +100,19 @@ def build(w: GitWorld) -> dict[str, str]:
     rev["third_party"] = w.commit(
         f"{t}/third_party", {"CMakeLists.txt": THIRD_PARTY}, branch="r25.04"
     )
-    rev["common"] = w.commit(f"{t}/common", {"src/test/CMakeLists.txt": GTEST}, branch="r25.04")
+    common = {
+        "CMakeLists.txt": "add_subdirectory(src)\n",  # reached as in upstream's common
+        "src/CMakeLists.txt": "add_subdirectory(test)\n",
+        "src/test/CMakeLists.txt": GTEST,
+    }
+    rev["common"] = w.commit(f"{t}/common", common, branch="r25.04")
     w.commit(f"{t}/common", {"x": "main\n"})
     rev["core"] = w.commit(
         f"{t}/core",
-        {"CMakeLists.txt": HEADER + fetch("third_party"), "src/CMakeLists.txt": fetch("common")},
+        {
+            "CMakeLists.txt": HEADER + fetch("third_party") + "add_subdirectory(src)\n",
+            "src/CMakeLists.txt": fetch("common"),
+        },
         branch="r25.04",
     )
     w.commit(f"{t}/core", {"x": "main\n"})
@@ -118,7 +126,10 @@ def build(w: GitWorld) -> dict[str, str]:
     rev["server"] = w.commit(
         f"{t}/server",
         {
-            "CMakeLists.txt": HEADER + fetch("core") + fetch("third_party"),
+            "CMakeLists.txt": HEADER
+            + fetch("core")
+            + fetch("third_party")
+            + "add_subdirectory(src)\n",
             "src/CMakeLists.txt": fetch("common") + fetch("core") + fetch("backend"),
         },
         branch="r25.04",
@@ -378,7 +389,8 @@ def test_partial_keeps_reachable_deps_and_skips_third_party_tests(
     world: World, tmp_path: Path
 ) -> None:
     """A Triton repo whose CMake fetches one reachable third-party repo (whose own test
-    CMake pins a repo this world lacks) and one unreachable repo."""
+    CMake, not reached, pins a repo this world lacks; whose top-level CMake, reached, uses
+    a variable nobody sets) and one unreachable repo."""
     w = world.w
     pyb = w.commit(
         "pyb/pyb",
@@ -399,8 +411,10 @@ def test_partial_keeps_reachable_deps_and_skips_third_party_tests(
         resolve_git(requests("pcore"), **args)  # type: ignore[arg-type]
     res = resolve_git(requests("pcore"), strict=False, **args)  # type: ignore[arg-type]
     assert {p.name: p.commit for p in res.pins} == {"pcore": core, "pyb": pyb}
-    ((what, why),) = res.failures
+    (what, why), (what2, why2) = res.failures
     assert what == "pcore: what its CMake files fetch"
     assert why.startswith("gone: cannot list 'v1' of https://github.com/nowhere/gone.git")
+    # Reached but undecidable: unresolved, no longer skipped (issue 12, defect 2).
+    assert what2 == "pyb: what its CMake files fetch" and "${PYB_UNSET}" in why2
     skips = sorted(m.split(" (")[0] for m in said if m.startswith("skip "))
-    assert skips == ["skip pyb:CMakeLists.txt:1", "skip pyb:tests/CMakeLists.txt:3"]
+    assert skips == ["skip pyb:tests/CMakeLists.txt:3"]

@@ -183,12 +183,35 @@ def test_variables_expand_verbatim_inside_quotes(value: str) -> None:
     assert f.url == value
 
 
-def test_declarations_in_functions_are_templates() -> None:
+def test_function_bodies_are_read_only_where_called_with_the_arguments_bound() -> None:
     text = """function(get_dep name tag)
   FetchContent_Declare(${name} GIT_REPOSITORY https://h/${name}.git GIT_TAG ${tag})
 endfunction()
+function(never_called name)
+  FetchContent_Declare(${name} GIT_REPOSITORY https://h/${name}.git)
+endfunction()
 FetchContent_Declare(top GIT_REPOSITORY https://h/top.git GIT_TAG v1)
+get_dep(one v2)
+get_dep(two ${NOT_SET})
 """
-    inner, top = cmake.fetches(text)
-    assert inner.template and inner.missing == ("name", "tag")
-    assert not top.template and top.missing == ()
+    got = [(f.name, f.url, f.tag, f.missing, f.line) for f in cmake.fetches(text)]
+    assert got == [
+        ("top", "https://h/top.git", "v1", (), 7),
+        ("one", "https://h/one.git", "v2", (), 2),
+        ("two", "https://h/two.git", "", ("NOT_SET",), 2),
+    ]
+
+
+def test_unknown_function_parameter_propagates_through_set() -> None:
+    # Issue 12, defect 1: pybind11's FindCatch builds the URL inside a function.
+    text = (
+        "function(f version)\nset(url https://h/v${version}/c.hpp)\n"
+        "file(DOWNLOAD ${url} d)\nendfunction()\n"
+    )
+    assert cmake.fetches(text) == []  # never called: not reached
+    (f,) = cmake.fetches(text + "f(${CATCH_VERSION})\n")
+    assert f.missing == ("CATCH_VERSION",) and f.line == 3
+    (f,) = cmake.fetches(text + "f(2.13.9)\n")
+    assert (f.url, f.missing) == ("https://h/v2.13.9/c.hpp", ())
+    (f,) = cmake.fetches("set(url https://h/v${version}/c.hpp)\nfile(DOWNLOAD ${url} d)\n")
+    assert f.missing == ("version",)

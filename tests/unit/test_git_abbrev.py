@@ -51,7 +51,8 @@ def world(
     top = Tree(commit="a" * 40, committed=1, cmake_files=(cm("CMakeLists.txt", _server(dep_tag)),))
     src.repo(f"{ORG}/server", {"refs/heads/r25.04": "a" * 40}, {"a" * 40: top})
     leaf = f"FetchContent_Declare(leaf GIT_REPOSITORY {LEAF} GIT_TAG v1)\n"
-    dep = Tree(commit=FULL, committed=1, cmake_files=(cm("cmake/deps.cmake", leaf),))
+    files = (cm("CMakeLists.txt", "include(cmake/deps.cmake)\n"), cm("cmake/deps.cmake", leaf))
+    dep = Tree(commit=FULL, committed=1, cmake_files=files)
     trees = {FULL: dep} | ({TWIN: Tree(commit=TWIN, committed=1)} if twin else {})
     src.repo(DEP, {"refs/heads/main": "d" * 40, **refs}, trees)
     src.repo(LEAF, {"refs/tags/v1": LEAF_TIP})

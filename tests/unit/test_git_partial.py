@@ -51,26 +51,30 @@ def test_third_party_tests_dir_is_skipped_and_said() -> None:
 
 
 def test_third_party_list_get_tag_outside_tests_is_followed() -> None:
-    src = core_world(cm("cmake/deps.cmake", DEP_TESTS))
+    top = cm("CMakeLists.txt", "include(cmake/deps.cmake)\n")
+    src = core_world(top, cm("cmake/deps.cmake", DEP_TESTS))
     res = run(src, req("core"))
     assert {p.name: p.commit for p in res.pins}["eigen"] == sha(31)
 
 
-def test_third_party_unknown_variable_is_skipped_with_file_and_line() -> None:
+def test_third_party_unknown_variable_where_reached_is_unresolved_with_file_and_line() -> None:
+    # Reached, but its URL cannot be known: not skipped any more (issue 12, defect 2).
     text = "\nFetchContent_Declare(x GIT_REPOSITORY https://h.example/${NOT_SET}.git)\n"
     src = core_world(cm("CMakeLists.txt", text))
-    said: list[str] = []
-    res = run(src, req("core"), progress=said.append)
+    with pytest.raises(ResolveError, match=r"pybind11:CMakeLists.txt:2: x uses \$\{NOT_SET\}"):
+        run(src, req("core"))
+    res = run(src, req("core"), strict=False)
     assert sorted(p.name for p in res.pins) == ["core", "pybind11"]
-    (msg,) = [m for m in said if m.startswith("skip ")]
-    assert msg.startswith("skip pybind11:CMakeLists.txt:2 (") and "NOT_SET" in msg
+    ((what, why),) = res.failures
+    assert what == "pybind11: what its CMake files fetch" and "NOT_SET" in why
 
 
 @pytest.mark.parametrize("url", [f"{ORG}/core", "https://example.org/fork/core"])
 def test_unknown_variable_in_a_triton_or_top_level_repo_is_an_error(url: str) -> None:
     src = FakeSource()
     text = "FetchContent_Declare(d GIT_REPOSITORY https://h.example/${NOT_SET}.git)\n"
-    tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("tests/CMakeLists.txt", text),))
+    files = (cm("CMakeLists.txt", "add_subdirectory(tests)\n"), cm("tests/CMakeLists.txt", text))
+    tree = Tree(commit=sha(2), committed=2, cmake_files=files)
     src.repo(url, {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
     with pytest.raises(ResolveError, match=r"core:tests/CMakeLists.txt:1: d uses \$\{NOT_SET\}"):
         run(src, req("core", url=url))
@@ -200,19 +204,26 @@ def test_a_prefix_never_cuts_a_path_segment(prefix: list[str], path: list[str]) 
 
 
 def test_third_party_file_that_is_not_cmake_is_skipped_and_said() -> None:
-    """curl ships docs/INSTALL.cmake (prose); a dependency's unreadable file is skipped."""
+    """curl ships docs/INSTALL.cmake (prose): never reached, so never read; a dependency's
+    unreadable file that is reached is skipped and said."""
     prose = "_ how to install\n  run cmake\n"
     follow = f"FetchContent_Declare(eigen GIT_REPOSITORY {EIGEN} GIT_TAG master)\n"
     src = core_world(cm("docs/INSTALL.cmake", prose), cm("CMakeLists.txt", follow))
     said: list[str] = []
     res = run(src, req("core"), progress=said.append)
     assert {p.name for p in res.pins} == {"core", "pybind11", "eigen"}
-    assert any(m.startswith("skip pybind11:docs/INSTALL.cmake (") for m in said), said
+    assert not any("INSTALL.cmake" in m for m in said), said
+    reached = cm("CMakeLists.txt", follow + "include(docs/INSTALL.cmake)\n")
+    src = core_world(cm("docs/INSTALL.cmake", prose), reached)
+    res = run(src, req("core"), progress=said.append)
+    assert {p.name for p in res.pins} == {"core", "pybind11", "eigen"}
+    assert any(m.startswith("skip pybind11:docs/INSTALL.cmake: cannot read") for m in said), said
 
 
 def test_a_triton_repo_file_that_is_not_cmake_is_an_error() -> None:
     src = FakeSource()
-    tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("x.cmake", "_ prose\n"),))
+    files = (cm("CMakeLists.txt", "include(x.cmake)\n"), cm("x.cmake", "_ prose\n"))
+    tree = Tree(commit=sha(2), committed=2, cmake_files=files)
     src.repo(f"{ORG}/core", {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
     with pytest.raises(SourceError, match=r"x.cmake: cannot read CMake"):
         run(src, req("core"))

@@ -273,6 +273,7 @@ def test_missing_cmake_variable_names_file_and_line() -> None:
         commit=sha(1),
         committed=1,
         cmake_files=(
+            cm("CMakeLists.txt", "add_subdirectory(src)"),
             cm(
                 "src/CMakeLists.txt",
                 "\nFetchContent_Declare(repo-common GIT_REPOSITORY ${ORG}/common.git)",
@@ -290,7 +291,8 @@ def test_subdirectory_inherits_parent_scope() -> None:
     files = (
         cm(
             "CMakeLists.txt",
-            'set(TRITON_REPO_ORGANIZATION "https://github.com/triton-inference-server")',
+            'set(TRITON_REPO_ORGANIZATION "https://github.com/triton-inference-server")\n'
+            "add_subdirectory(src)",
         ),
         cm(
             "src/CMakeLists.txt",

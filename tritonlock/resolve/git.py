@@ -59,9 +59,11 @@ from tritonlock.resolve.gitplan import (
     add,
     cmake_asks,
     complete,
+    configuration,
     finish,
     norm,
     render_origins,
+    tree_files,
 )
 from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
@@ -180,6 +182,8 @@ class _Run:
     tree_owners: dict[tuple[str, str], list[Owner]] = field(default_factory=dict)
     tree_errors: dict[tuple[str, str], TritonLockError] = field(default_factory=dict)
     urls: list[tuple[str, Origin]] = field(default_factory=list)
+    fixed: list[tuple[str, str, Origin]] = field(default_factory=list)
+    pending: list[Node] = field(default_factory=list)
     failed: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     def submit(
@@ -330,7 +334,7 @@ class _Run:
             if key in self.tree_errors:
                 self.record(owners, self.tree_errors[key])
             elif node is not None and key in self.trees:
-                self._cmake(node, self.trees[key])
+                self._queue(node)
             return
         self.tree_keys.add(key)
         cached = self.source.cached_tree(url, commit)
@@ -371,21 +375,45 @@ class _Run:
             )
         node = self.nodes.get(key)
         if node is not None:
-            self._cmake(node, tree)
+            self._queue(node)
+        else:
+            self._scan_ready()
 
-    def _cmake(self, node: Node, tree: Tree) -> None:
-        if not self.follow_cmake or node.scanned:
+    def _queue(self, node: Node) -> None:
+        if self.follow_cmake and not node.scanned and node not in self.pending:
+            self.pending.append(node)
+        self._scan_ready()
+
+    def _scan_ready(self) -> None:
+        """Scan each waiting node whose tree and submodule trees have all been read (a
+        submodule's CMake files are part of its superproject's build)."""
+        while True:
+            ready = [
+                (n, files)
+                for n in self.pending
+                if (files := tree_files(self.trees, n.key, n.url())) is not None
+            ]
+            if not ready:
+                return
+            for node, files in ready:
+                self.pending.remove(node)
+                self._cmake(node, files)
+
+    def _cmake(self, node: Node, files: Mapping[str, str]) -> None:
+        if node.scanned:
             return
         node.scanned = True
         owner = (node.root, f"{node.base_name()}: what its CMake files fetch")
+        variables, unknown, inherits = configuration(node, self.variables)
         try:
-            found = cmake_asks(node, tree, self.variables)
+            found = cmake_asks(node, files, variables, unknown, inherits)
         except TritonLockError as err:
             self.record([owner], err)
             return
         for problem in found.problems:
             self.record([owner], problem)
         self.urls.extend(found.urls)
+        self.fixed.extend(found.fixed)
         for what in found.skipped:
             self.progress(f"skip {what}")
         for ask in found.asks:
@@ -484,12 +512,17 @@ def resolve_git(
         )
         try:
             for i, req in enumerate(requests):
-                run.ask(Ask.top_level(req.name, req.url, req.ref, req.found_in, root=i))
+                run.ask(
+                    Ask.top_level(
+                        req.name, req.url, req.ref, req.found_in, root=i, variables=req.variables
+                    )
+                )
             run.drain()
         except BaseException:
             for fut in run.waiting:
                 fut.cancel()
             raise
     if strict:
-        return finish(run.nodes, run.trees, run.urls)
-    return finish(complete(run.nodes, run.trees), run.trees, run.urls, run.failures())
+        return finish(run.nodes, run.trees, run.urls, fixed=run.fixed)
+    kept = complete(run.nodes, run.trees)
+    return finish(kept, run.trees, run.urls, run.failures(), fixed=run.fixed)

@@ -27,12 +27,16 @@ class GitRequest:
     url: str
     ref: str
     found_in: tuple[str, ...] = ("inputs",)
+    # The -D variables the recipe configures this repo with (None: not configured by it).
+    variables: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GitResolution:
     pins: tuple[GitPin, ...] = ()
-    url_requests: tuple[tuple[str, str], ...] = ()  # (url, found_in) of unhashed downloads
+    url_requests: tuple[tuple[str, str], ...] = ()  # (url, found_in) of downloads to hash
+    # (url, sha256 hex, found_in) of downloads whose SHA256 upstream declares (fixed-output)
+    fixed: tuple[tuple[str, str, str], ...] = ()
     failures: tuple[tuple[str, str], ...] = ()  # (what, why), only with strict=False
 
 
@@ -66,6 +70,12 @@ class Ask:
     top: bool = False
     root: int = 0  # the index of the request this ask descends from (orders failures)
     owner: str = ""  # what a failure of this ask is recorded as (see GitResolution.failures)
+    # What the asked repo is configured with (see cmake.Fetch.defines); ``configured``:
+    # these are the recipe's own -D flags for it.
+    defines: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
+    inherits: bool = False
+    configured: bool = False
 
     @property
     def origin(self) -> Origin:
@@ -73,10 +83,26 @@ class Ask:
 
     @classmethod
     def top_level(
-        cls, name: str, url: str, ref: str, found_in: Sequence[str], root: int = 0
+        cls,
+        name: str,
+        url: str,
+        ref: str,
+        found_in: Sequence[str],
+        root: int = 0,
+        variables: Sequence[tuple[str, str]] | None = None,
     ) -> Ask:
         origins = tuple(Origin(text=t) for t in found_in) or (Origin(text="inputs"),)
-        return cls(name=name, url=url, ref=ref, origins=origins, top=True, root=root, owner=name)
+        return cls(
+            name=name,
+            url=url,
+            ref=ref,
+            origins=origins,
+            top=True,
+            root=root,
+            owner=name,
+            defines=tuple(variables or ()),
+            configured=variables is not None,
+        )
 
 
 @dataclass
@@ -136,54 +162,52 @@ def first_party(url: str) -> bool:
     return "triton-inference-server" in path.lower().split("/")
 
 
-_OPTIONAL_DIRS = frozenset(
-    {"tests", "test", "testing", "examples", "example", "samples", "sample", "docs", "doc"}
-    | {"benchmarks", "benchmark"}
-)
+def configuration(
+    node: Node, base: Mapping[str, str]
+) -> tuple[dict[str, str], tuple[str, ...], bool]:
+    """The variables a node's CMake is configured with, which of them are unknown, and
+    whether it is added to another project's build (FetchContent).
+
+    A repo the recipe configures itself gets the recipe's ``-D`` flags (over ``base``);
+    another top-level repo gets ``base``; a dependency gets what the first place that
+    asks for it passes (an ExternalProject's ``-D`` arguments, or a FetchContent
+    declaration's scope)."""
+    tops = sorted((a for a in node.asks if a.top), key=lambda a: (not a.configured, a.root))
+    if tops:
+        return {**base, **dict(tops[0].defines)}, (), False
+    first = min(node.asks, key=lambda a: a.root)
+    if not first.inherits:
+        return dict(first.defines), first.unknown, False
+    # The declaring project's own paths mean nothing in the dependency's tree.
+    keep = {k: v for k, v in first.defines if cmake.SRC not in v and cmake.BIN not in v}
+    dropped = tuple(k for k, _ in first.defines if k not in keep)
+    return keep, (*first.unknown, *dropped), True
 
 
-def optional_part(path: str) -> bool:
-    """True for a CMake file under a folder of tests, examples, samples, docs or benchmarks."""
-    return any(part.lower() in _OPTIONAL_DIRS for part in path.split("/")[:-1])
-
-
-def _scan_order(path: str) -> tuple[int, str, int]:
-    folder, _, base = path.rpartition("/")
-    return (path.count("/"), folder, 0 if base == "CMakeLists.txt" else 1)
-
-
-def _scopes(
-    tree: Tree, variables: Mapping[str, str], skipped: list[str] | None = None
-) -> list[tuple[str, cmake.Scan]]:
-    """Each CMake file scanned with the scope of its nearest parent CMakeLists.txt.
-
-    A file that cannot be read is an error, or, when ``skipped`` is given (a third-party
-    dependency), noted there and left out.
-    """
-    ends: dict[str, Mapping[str, str]] = {}
-    out: list[tuple[str, cmake.Scan]] = []
-    for path, text in sorted(tree.cmake_files, key=lambda f: _scan_order(f[0])):
-        folder = path.rpartition("/")[0]
-        scope: Mapping[str, str] = variables
-        probe = folder
-        while True:
-            if probe in ends and not (probe == folder and path.endswith("CMakeLists.txt")):
-                scope = ends[probe]
-                break
-            if not probe:
-                break
-            probe = probe.rpartition("/")[0]
-        try:
-            result = cmake.scan(text, scope)
-        except cmake.CMakeSyntaxError as err:
-            if skipped is None:
-                raise SourceError(f"{path}: cannot read CMake ({err})") from None
-            skipped.append(f"{path} (a third-party dependency's file that is not CMake: {err})")
+def tree_files(
+    trees: Mapping[tuple[str, str], Tree],
+    key: tuple[str, str],
+    url: str,
+    seen: frozenset[str] = frozenset(),
+) -> dict[str, str] | None:
+    """The CMake files of a tree and of its submodules (at their paths); None while a
+    submodule tree is not read (or cannot be)."""
+    if key not in trees:
+        return None
+    files = dict(trees[key].cmake_files)
+    try:
+        subs = links(trees[key], url)
+    except SubmoduleProblem:
+        return None
+    for link in subs:
+        sub = (norm(link.url), link.commit)
+        if sub[0] in seen:
             continue
-        if path.rpartition("/")[2] == "CMakeLists.txt":
-            ends[folder] = result.scope
-        out.append((path, result))
-    return out
+        inner = tree_files(trees, sub, link.url, seen | {key[0]})
+        if inner is None:
+            return None
+        files.update({f"{link.path}/{p}": t for p, t in inner.items()})
+    return files
 
 
 @dataclass
@@ -192,74 +216,94 @@ class CMakeFound:
 
     asks: list[Ask] = field(default_factory=list)
     urls: list[tuple[str, Origin]] = field(default_factory=list)
+    fixed: list[tuple[str, str, Origin]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     problems: list[SourceError | ResolveError] = field(default_factory=list)
 
 
-def cmake_asks(node: Node, tree: Tree, variables: Mapping[str, str]) -> CMakeFound:
-    """Git repos and unhashed URLs the CMake files of ``tree`` fetch (module docstring)."""
+def _is_download(url: str) -> bool:
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) is not None and not url.startswith(
+        "file://"
+    )
+
+
+def cmake_asks(
+    node: Node,
+    files: Mapping[str, str],
+    variables: Mapping[str, str],
+    unknown: Sequence[str] = (),
+    inherits: bool = False,
+) -> CMakeFound:
+    """Git repos and URLs that configuring ``files`` (a tree with its submodules) reaches
+    for ``variables``; declarations it does not reach are listed as skipped."""
     out = CMakeFound()
-    owner = f"{node.base_name()}: what its CMake files fetch"
-    unreadable: list[str] | None = None if node.first_party else []
-    for path, result in _scopes(tree, variables, unreadable):
-        for f in result.fetches:
-            where = f"{node.base_name()}:{path}:{f.line}"
-            if f.kind == "url" and f.hashed:
-                continue
-            skip = _skip_reason(node, path, f)
-            if skip:
-                out.skipped.append(f"{where} ({skip})")
-                continue
-            if f.missing:
-                out.problems.append(
-                    ResolveError(
-                        f"{where}: {f.name} uses ${{{f.missing[0]}}}, which is not set; "
-                        "pass it in the CMake variables"
-                    )
-                )
-                continue
-            origin = Origin(repo=node.key, path=path, line=f.line)
-            if f.kind == "url":
-                out.urls.append((f.url, origin))
-                continue
-            why = unsafe_url(f.url)
-            if why or not lock_url(f.url):
-                why = why or "is not an https/http/git/file URL"
-                out.problems.append(
-                    SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}")
-                )
-                continue
-            ref = f.tag or "HEAD"
-            if not REF.match(ref):
-                out.problems.append(
-                    SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref")
-                )
-                continue
-            out.asks.append(
-                Ask(
-                    name=pin_name(f.name),
-                    url=f.url,
-                    ref=ref,
-                    origins=(origin,),
-                    root=node.root,
-                    owner=owner,
+    name = node.base_name()
+    project = cmake.configure(files, variables, unknown=unknown, inherits=inherits)
+    for problem in project.problems:
+        if node.first_party and "cannot read CMake" in problem:
+            out.problems.append(SourceError(problem))
+        else:
+            out.skipped.append(f"{name}:{problem}")
+    reached: set[tuple[str, int]] = set()
+    for f in project.fetches:
+        reached.add((f.path, f.line))
+        where = f"{name}:{f.path}:{f.line}"
+        if f.kind == "url" and not f.missing and not _is_download(f.url):
+            out.skipped.append(f"{where} ({f.url} is a file of the tree, not a download)")
+            continue
+        if f.missing:
+            out.problems.append(
+                ResolveError(
+                    f"{where}: {f.name} uses ${{{f.missing[0]}}}, which is not set; "
+                    "pass it in the CMake variables"
                 )
             )
-    out.skipped += [f"{node.base_name()}:{u}" for u in unreadable or ()]
+            continue
+        origin = Origin(repo=node.key, path=f.path, line=f.line)
+        if f.kind == "url":
+            if f.sha256 is not None:
+                out.fixed.append((f.url, f.sha256, origin))
+            else:
+                out.urls.append((f.url, origin))
+            continue
+        why = unsafe_url(f.url)
+        if why or not lock_url(f.url):
+            why = why or "is not an https/http/git/file URL"
+            out.problems.append(SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}"))
+            continue
+        ref = f.tag or "HEAD"
+        if not REF.match(ref):
+            out.problems.append(
+                SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref")
+            )
+            continue
+        out.asks.append(
+            Ask(
+                name=pin_name(f.name),
+                url=f.url,
+                ref=ref,
+                origins=(origin,),
+                root=node.root,
+                owner=f"{name}: what its CMake files fetch",
+                defines=f.defines,
+                unknown=f.unknown,
+                inherits=f.inherits,
+            )
+        )
+    out.skipped += [
+        f"{name}:{path}:{line} (not reached when CMake configures {name} for the recipe)"
+        for path in sorted(files)
+        for line in _lines(files[path])
+        if (path, line) not in reached
+    ]
     return out
 
 
-def _skip_reason(node: Node, path: str, f: cmake.Fetch) -> str | None:
-    """Why a declaration is not followed, or None (see the module docstring)."""
-    if f.missing and f.template:
-        return "a declaration in a function or macro: its arguments are only known when CMake runs"
-    if node.first_party:
-        return None
-    if optional_part(path):
-        return "a third-party dependency's tests, examples, docs or benchmarks: not built"
-    if f.missing:
-        return f"a third-party dependency's CMake uses ${{{f.missing[0]}}}, which is not set"
-    return None
+def _lines(text: str) -> list[int]:
+    try:
+        return cmake.declarations(text)
+    except cmake.CMakeSyntaxError:
+        return []
 
 
 def render_origins(origins: Sequence[Origin], names: Mapping[tuple[str, str], str]) -> list[str]:
@@ -337,7 +381,9 @@ def _flatten(
 def complete(
     nodes: Mapping[tuple[str, str], Node], trees: Mapping[tuple[str, str], Tree]
 ) -> dict[tuple[str, str], Node]:
-    """The nodes whose tree and every (recursive) submodule tree were read."""
+    """The nodes whose tree and every (recursive) submodule tree were read, and that are
+    asked for by the inputs or by another such node: a dependency left out takes what
+    only it asked for with it."""
 
     def read(key: tuple[str, str], url: str, seen: frozenset[tuple[str, str]]) -> bool:
         if key not in trees:
@@ -350,7 +396,16 @@ def complete(
             return False
         return all(read((norm(s.url), s.commit), s.url, seen | {key}) for s in subs)
 
-    return {k: n for k, n in nodes.items() if read(k, n.url(), frozenset())}
+    kept = {k: n for k, n in nodes.items() if read(k, n.url(), frozenset())}
+    while True:
+        asked = {
+            k: n
+            for k, n in kept.items()
+            if any(o.repo is None or o.repo in kept for a in n.asks for o in a.origins)
+        }
+        if len(asked) == len(kept):
+            return asked
+        kept = asked
 
 
 def finish(
@@ -358,8 +413,10 @@ def finish(
     trees: Mapping[tuple[str, str], Tree],
     urls: Sequence[tuple[str, Origin]],
     failures: Sequence[tuple[str, str]] = (),
+    fixed: Sequence[tuple[str, str, Origin]] = (),
 ) -> GitResolution:
-    """The pins and URL requests of a finished run, in canonical order."""
+    """The pins and URL requests of a finished run, in canonical order; downloads asked
+    for by a repo that is not among ``nodes`` are left out with it."""
     _check_conflicts(nodes)
     names = _names(nodes)
     pins = []
@@ -378,9 +435,11 @@ def finish(
                 ),
             )
         )
-    requests = sorted({(u, render_origins([o], names)[0]) for u, o in urls})
+    requests = sorted({(u, render_origins([o], names)[0]) for u, o in urls if o.repo in nodes})
+    hashed = sorted({(u, h, render_origins([o], names)[0]) for u, h, o in fixed if o.repo in nodes})
     return GitResolution(
         pins=tuple(sorted(pins, key=GitPin.sort_key)),
         url_requests=tuple(requests),
+        fixed=tuple(hashed),
         failures=tuple(failures),
     )

@@ -1,0 +1,240 @@
+"""What configuring a tree reaches: if() conditions (true/false/unknown), options and -D
+flags, add_subdirectory/include/find_package, functions bound to their call's arguments.
+Every snippet is written for these tests, after constructs seen in upstream projects."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tritonlock import cmake
+from tritonlock.cmake.conditions import evaluate
+from tritonlock.cmake.lexer import commands
+from tritonlock.cmake.values import Scope, values
+
+
+def cond(text: str, scope: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> object:
+    (cmd,) = commands(f"if({text})")
+    s = Scope.of(scope or {}, unknown)
+    return evaluate(values(cmd.args, s), s)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("ON", True),
+        ("off", False),
+        ("Y", True),
+        ("IGNORE", False),
+        ("FOO-NOTFOUND", False),
+        ("0", False),
+        ("2", True),
+        ('"ON"', True),
+        ('"some text"', False),
+        ("NOT OFF", True),
+        ("ON AND OFF", False),
+        ("ON OR OFF", True),
+        ("NOT (ON AND OFF) AND YES", True),
+        ("A", True),
+        ("B", False),
+        ("NOT A", False),
+        ("DEFINED A", True),
+        ("WIN32", False),
+        ("NOT WIN32 AND UNIX", True),
+        ("V STREQUAL 1.2.3", True),
+        ('V VERSION_LESS "1.10"', True),
+        ("V VERSION_GREATER_EQUAL 1.2.3.0", True),
+        ("3 LESS 10", True),
+        ("10 GREATER_EQUAL 10", True),
+        ("B EQUAL 1", False),
+        ('"abc" MATCHES "^a.c$"', True),
+        ('"L_ITEM" IN_LIST L', True),
+        ("${A}", True),
+        ("${B} OR ${A}", True),
+    ],
+)
+def test_conditions_decided(text: str, want: bool) -> None:
+    scope = {"A": "ON", "B": "OFF", "V": "1.2.3", "L": "x;L_ITEM", "UNIX": "1"}
+    assert cond(text, scope) is want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NOT_SET",
+        "NOT NOT_SET",
+        "DEFINED NOT_SET",
+        "EXISTS /some/path",
+        "TARGET foo",
+        "${NOT_SET}",
+        "${NOT_SET} MATCHES rhel",
+        "U STREQUAL x",
+        "U AND ON",
+        "CMAKE_VERSION VERSION_LESS 3.18",
+    ],
+)
+def test_conditions_that_cannot_be_decided(text: str) -> None:
+    assert cond(text, {"A": "ON"}, unknown=("U",)) is None
+
+
+def test_three_valued_logic_short_cuts_as_cmake_would() -> None:
+    assert cond("NOT_SET AND OFF") is False
+    assert cond("NOT_SET OR ON") is True
+    assert cond("NOT_SET OR OFF") is None
+
+
+@given(st.sampled_from(["ON", "OFF", "UNSET"]), st.sampled_from(["ON", "OFF", "UNSET"]))
+def test_and_or_not_agree_with_kleene_logic(a: str, b: str) -> None:
+    scope = {k: v for k, v in (("A", a), ("B", b)) if v != "UNSET"}
+
+    def val(x: str) -> bool | None:
+        return None if x == "UNSET" else x == "ON"
+
+    va, vb = val(a), val(b)
+    want_and = False if False in (va, vb) else (None if None in (va, vb) else True)
+    want_or = True if True in (va, vb) else (None if None in (va, vb) else False)
+    assert cond("A AND B", scope) is want_and
+    assert cond("A OR B", scope) is want_or
+    assert cond("NOT (A AND B)", scope) is (None if want_and is None else not want_and)
+
+
+def reach(files: dict[str, str], **variables: str) -> list[tuple[str, str, int]]:
+    project = cmake.configure(files, variables)
+    return [(f.url, f.path, f.line) for f in project.fetches]
+
+
+TESTS_GATED = {
+    "CMakeLists.txt": (
+        "project(dep)\n"
+        "if(CMAKE_SOURCE_DIR STREQUAL PROJECT_SOURCE_DIR)\n"
+        "  set(DEP_MASTER_PROJECT ON)\nelse()\n  set(DEP_MASTER_PROJECT OFF)\nendif()\n"
+        'option(DEP_TEST "Build tests" ${DEP_MASTER_PROJECT})\n'
+        "list(APPEND CMAKE_MODULE_PATH ${CMAKE_CURRENT_LIST_DIR}/tools)\n"
+        "if(DEP_TEST)\n  add_subdirectory(tests)\nendif()\n"
+    ),
+    "tests/CMakeLists.txt": "find_package(Unit 1.2.3)\n",
+    "tools/FindUnit.cmake": (
+        "function(get_unit version)\n"
+        "  set(url https://h.example/releases/download/v${version}/unit.hpp)\n"
+        "  file(DOWNLOAD ${url} ${CMAKE_CURRENT_BINARY_DIR}/unit.hpp)\n"
+        "endfunction()\n"
+        "get_unit(${Unit_FIND_VERSION})\n"
+    ),
+}
+
+
+def test_a_dependencys_tests_are_reached_only_when_it_is_the_top_project() -> None:
+    """pybind11's shape: tests (and the Catch download in FindCatch) only as a master
+    project; as a FetchContent dependency of another project they are not configured."""
+    url = "https://h.example/releases/download/v1.2.3/unit.hpp"
+    assert reach(TESTS_GATED) == [(url, "tools/FindUnit.cmake", 3)]
+    assert cmake.configure(TESTS_GATED, {}, inherits=True).fetches == ()
+    assert reach(TESTS_GATED, DEP_TEST="OFF") == []
+
+
+def test_recipe_flags_choose_the_branch() -> None:
+    files = {
+        "CMakeLists.txt": (
+            'option(TRITON_ENABLE_GPU "gpu" ON)\n'
+            "if(${TRITON_ENABLE_GPU})\n"
+            "  FetchContent_Declare(gpu URL https://h.example/gpu.zip)\n"
+            "elseif(TRITON_ENABLE_MALI_GPU)\n"
+            "  FetchContent_Declare(mali URL https://h.example/mali.zip)\n"
+            "else()\n"
+            "  FetchContent_Declare(cpu URL https://h.example/cpu.zip)\n"
+            "endif()\n"
+        )
+    }
+    names = lambda **kw: [u.rsplit("/", 1)[1] for u, _, _ in reach(files, **kw)]  # noqa: E731
+    assert names() == ["gpu.zip"]
+    assert names(TRITON_ENABLE_GPU="OFF", TRITON_ENABLE_MALI_GPU="ON") == ["mali.zip"]
+    assert names(TRITON_ENABLE_GPU="OFF", TRITON_ENABLE_MALI_GPU="OFF") == ["cpu.zip"]
+    # Undecidable: the branch and every one after it may be reached.
+    assert names(TRITON_ENABLE_GPU="OFF") == ["mali.zip", "cpu.zip"]
+
+
+def test_tests_enabled_only_with_build_testing() -> None:
+    files = {
+        "CMakeLists.txt": "include(CTest)\nadd_subdirectory(src)\n",
+        "src/CMakeLists.txt": "if(BUILD_TESTING)\n  add_subdirectory(test)\nendif()\n",
+        "src/test/CMakeLists.txt": "FetchContent_Declare(gtest URL https://h.example/gt.zip)\n",
+    }
+    assert reach(files) == [("https://h.example/gt.zip", "src/test/CMakeLists.txt", 1)]
+    assert reach(files, BUILD_TESTING="OFF") == []
+
+
+def test_unreached_files_and_uncalled_functions_are_not_read() -> None:
+    files = {
+        "CMakeLists.txt": "include(cmake/used.cmake)\n",
+        "cmake/used.cmake": "macro(dep n)\n  FetchContent_Declare(${n} URL https://h/${n})\nendmacro()\n",
+        "cmake/unused.cmake": "FetchContent_Declare(x URL https://h/x)\n",
+        "docs/CMakeLists.txt": "not cmake at all\n",
+    }
+    project = cmake.configure(files, {})
+    assert project.fetches == () and project.problems == ()
+    assert project.files == ("CMakeLists.txt", "cmake/used.cmake")
+
+
+def test_function_arguments_argn_and_parse_arguments() -> None:
+    text = """
+function(dep name)
+  cmake_parse_arguments(DEP "SHALLOW" "TAG" "PATCHES" ${ARGN})
+  FetchContent_Declare(${name} GIT_REPOSITORY https://h/${ARGV0}.git GIT_TAG ${DEP_TAG})
+  set(LAST ${name} PARENT_SCOPE)
+endfunction()
+dep(alpha TAG v1 SHALLOW PATCHES a b)
+dep(beta TAG v2)
+FetchContent_Declare(after GIT_REPOSITORY https://h/after.git GIT_TAG ${LAST})
+"""
+    got = [(f.name, f.url, f.tag) for f in cmake.fetches(text)]
+    assert got == [
+        ("alpha", "https://h/alpha.git", "v1"),
+        ("beta", "https://h/beta.git", "v2"),
+        ("after", "https://h/after.git", "beta"),
+    ]
+
+
+def test_foreach_and_return() -> None:
+    text = """
+foreach(n IN ITEMS a b)
+  FetchContent_Declare(${n} URL https://h/${n}.zip)
+endforeach()
+return()
+FetchContent_Declare(late URL https://h/late.zip)
+"""
+    assert [f.url for f in cmake.fetches(text)] == ["https://h/a.zip", "https://h/b.zip"]
+
+
+def test_external_project_args_configure_the_dependency() -> None:
+    text = """
+ExternalProject_Add(dep GIT_REPOSITORY https://h/dep.git GIT_TAG v1
+  CMAKE_ARGS -DDEP_BUILD_TESTS:BOOL=OFF -DDEP_PREFIX=${NOT_SET} "-DDEP_X=1")
+FetchContent_Declare(inner GIT_REPOSITORY https://h/inner.git GIT_TAG v1)
+"""
+    ext, inner = cmake.fetches(text, {"FLAG": "ON"})
+    assert (dict(ext.defines), ext.unknown, ext.inherits) == (
+        {"DEP_BUILD_TESTS": "OFF", "DEP_X": "1"},
+        ("DEP_PREFIX",),
+        False,
+    )
+    assert inner.inherits and dict(inner.defines)["FLAG"] == "ON"
+
+
+def test_hash_of_a_download_is_read() -> None:
+    sha = "ab" * 32
+    text = f"""
+ExternalProject_Add(boost URL https://h/b.tgz URL_HASH SHA256={sha.upper()})
+FetchContent_Declare(md URL https://h/m.tgz URL_MD5 {"c" * 32})
+file(DOWNLOAD https://h/f.txt f.txt EXPECTED_HASH SHA256=${{NOT_SET}})
+"""
+    boost, md, f = cmake.fetches(text)
+    assert (boost.sha256, boost.hashed) == (sha, True)
+    assert (md.sha256, md.digest, md.hashed) == (None, "MD5=" + "c" * 32, True)
+    assert (f.sha256, f.hashed) == (None, True)
+
+
+def test_unbalanced_blocks_are_a_problem_of_that_file() -> None:
+    files = {"CMakeLists.txt": "include(a.cmake)\n", "a.cmake": "if(X)\n"}
+    project = cmake.configure(files, {})
+    assert project.problems == ("a.cmake: cannot read CMake (line 1: if() is not closed)",)

@@ -1,0 +1,117 @@
+"""Variable scopes and argument expansion (pure).
+
+A :class:`Scope` knows a variable's value, or that its value is *unknown* (it was built
+from variables that are not known: ``set(url https://h/v${version}/x)`` with no
+``version`` makes ``url`` unknown, remembering ``version``). Expanding an unknown or
+undefined variable never silently gives an empty string: the names go to ``missing``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .lexer import Arg
+
+_VAR = re.compile(r"\$(ENV|CACHE)?\{([A-Za-z0-9_./+-]*)\}")
+
+
+@dataclass
+class Scope:
+    """Variables with known values, and variables whose value is unknown (with the names
+    of the unknowns they were built from)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, values: Mapping[str, str], unknown: Iterable[str] = ()) -> Scope:
+        scope = cls(dict(values))
+        for name in unknown:
+            scope.forget(name)
+        return scope
+
+    def copy(self) -> Scope:
+        return Scope(dict(self.values), dict(self.unknown))
+
+    def defined(self, name: str) -> bool:
+        return name in self.values or name in self.unknown
+
+    def put(self, name: str, value: str, missing: Iterable[str] = ()) -> None:
+        why = tuple(dict.fromkeys(missing))
+        if why:
+            self.values.pop(name, None)
+            self.unknown[name] = why
+        else:
+            self.unknown.pop(name, None)
+            self.values[name] = value
+
+    def forget(self, name: str, because: Iterable[str] = ()) -> None:
+        """``name`` is set, to a value this reader cannot know."""
+        self.values.pop(name, None)
+        self.unknown[name] = tuple(because) or (name,)
+
+    def drop(self, name: str) -> None:
+        self.values.pop(name, None)
+        self.unknown.pop(name, None)
+
+
+def expand(text: str, scope: Scope | Mapping[str, str], missing: list[str]) -> str:
+    """Expand ``${VAR}`` (nested, innermost first); unknown names go to ``missing``."""
+    if not isinstance(scope, Scope):
+        scope = Scope(dict(scope))
+    known = scope
+
+    def sub(m: re.Match[str]) -> str:
+        kind, name = m.group(1), m.group(2)
+        if kind != "ENV" and name in known.values:
+            return known.values[name]
+        if kind != "ENV" and name in known.unknown:
+            missing.extend(known.unknown[name])
+        else:
+            missing.append(f"$ENV{{{name}}}" if kind == "ENV" else name)
+        return ""
+
+    for _ in range(64):
+        new = _VAR.sub(sub, text)
+        if new == text:
+            return new
+        text = new
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One expanded argument: its text, whether it was quoted, the unknowns it met."""
+
+    text: str
+    quoted: bool = False
+    missing: tuple[str, ...] = ()
+
+
+def values(args: Iterable[Arg], scope: Scope | Mapping[str, str]) -> list[Value]:
+    """Expanded arguments; unquoted ones split into list elements as CMake does."""
+    out: list[Value] = []
+    for a in args:
+        missing: list[str] = []
+        if a.kind == "bracket":
+            out.append(Value(a.text, True))
+        elif a.kind == "quoted":
+            out.append(Value(expand(a.text, scope, missing), True, tuple(missing)))
+        else:
+            value = expand(a.text, scope, missing)
+            parts = [v.replace("\\;", ";") for v in re.split(r"(?<!\\);", value) if v]
+            out.extend(Value(v, False, tuple(missing)) for v in parts)
+            if not parts and missing:
+                out.append(Value("", False, tuple(missing)))
+    return out
+
+
+def items(value: str) -> list[str]:
+    """A CMake list's elements as stored (``\\;`` kept), empty elements dropped."""
+    return [v for v in re.split(r"(?<!\\);", value) if v]
+
+
+def missing_of(vals: Iterable[Value]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m for v in vals for m in v.missing))
