@@ -9,7 +9,7 @@ Each resolver failure is an error, or with ``allow_partial`` an ``[[unresolved]]
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +24,7 @@ from . import git as gitres
 from . import images as imgres
 from . import urls as urlres
 from .aptplan import apt_pins
+from .cmakeflags import configures
 from .context import (
     TARGETS,
     Ctx,
@@ -61,11 +62,12 @@ def resolve(
             upstream_release=inputs.release,
         )
         ctx.say("recipe: build.py --dryrun " + " ".join(buildpy_options(inputs)))
-        recipe, floating, _generated = capture_recipe(
+        recipe, floating, generated = capture_recipe(
             tree, inputs, timeout=opts.timeout, commit=server.commit
         )
         lock = Lock(inputs=inputs, release=facts, recipe=recipe)
-        git = _git(ctx, server, floating) if opts.wants("git", "url") else _kept_git(opts)
+        flags = configures(generated.get("cmake_build", ""))
+        git = _git(ctx, server, floating, flags) if opts.wants("git", "url") else _kept_git(opts)
         texts = _step_files(ctx, floating, tree, git.pins) if opts.wants("wheel") else {}
     lock = _rest(ctx, lock, replace(git, pins=_with_server(git.pins, server)), floating, texts)
     if opts.kinds is None:
@@ -104,11 +106,27 @@ def _with_server(pins: Sequence[GitPin], server: GitPin) -> tuple[GitPin, ...]:
     return (server, *pins)
 
 
-def _git(ctx: Ctx, server: GitPin, floating: FloatingInputs) -> gitres.GitResolution:
+def _git(
+    ctx: Ctx,
+    server: GitPin,
+    floating: FloatingInputs,
+    flags: Mapping[str, Mapping[str, str]] | None = None,
+) -> gitres.GitResolution:
+    """Pin every git input; each repo that ``cmake_build`` configures is read with the
+    ``-D`` flags it passes (``flags``: repo name → definitions)."""
+    flags = flags or {}
+
+    def given(name: str) -> tuple[tuple[str, str], ...] | None:
+        return tuple(sorted(flags[name].items())) if name in flags else None
+
     ref = server.commit if ctx.opts.server else server.ref  # update --only: stay there
-    requests = [gitres.GitRequest(name="server", url=server.url, ref=ref)]
+    requests = [
+        gitres.GitRequest(name="server", url=server.url, ref=ref, variables=given("server"))
+    ]
     requests += [
-        gitres.GitRequest(name=u.name, url=u.url, ref=u.ref, found_in=u.found_in)
+        gitres.GitRequest(
+            name=u.name, url=u.url, ref=u.ref, found_in=u.found_in, variables=given(u.name)
+        )
         for u in floating.git
     ]
     variables = cmake_variables(ctx.opts.organization, server.ref, floating)

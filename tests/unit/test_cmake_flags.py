@@ -1,0 +1,51 @@
+"""cmake_build's -D flags reach the CMake of the repo they configure."""
+
+from __future__ import annotations
+
+from tests.unit.test_git_resolve import ORG, FakeSource, cm, run, sha
+from tritonlock.resolve.cmakeflags import configures
+from tritonlock.resolve.git import GitRequest
+from tritonlock.resolve.gitclient import Tree
+
+SCRIPT = f"""#!/usr/bin/env bash
+mkdir -p /tmp/tritonbuild/tritonserver/build
+cmake "-DTRT_VERSION=${{TRT_VERSION}}" "-DTRITON_ENABLE_GPU:BOOL=ON" @CORE@ /workspace
+cmake --build . -j8
+if [[ ! -e python ]]; then
+  git clone --recursive --single-branch --depth=1 -b r25.04 {ORG}/python_backend.git python;
+fi
+cmake "-DTRITON_ENABLE_GPU:BOOL=OFF" "-DBUILD_TESTING:BOOL=OFF" ..
+""".replace("@CORE@", '"-DTRITON_CORE_REPO_TAG:STRING=r25.04"')
+
+
+def test_each_configure_belongs_to_the_repo_cloned_before_it() -> None:
+    got = configures(SCRIPT)
+    assert got == {
+        "server": {"TRITON_ENABLE_GPU": "ON", "TRITON_CORE_REPO_TAG": "r25.04"},
+        "python_backend": {"TRITON_ENABLE_GPU": "OFF", "BUILD_TESTING": "OFF"},
+    }
+
+
+GATED = """option(TRITON_ENABLE_GPU "gpu" ON)
+if(TRITON_ENABLE_GPU)
+  FetchContent_Declare(gpu-dep GIT_REPOSITORY https://h.example/gpu.git GIT_TAG v1)
+endif()
+"""
+
+
+def test_the_recipes_flags_decide_what_a_repo_fetches() -> None:
+    src = FakeSource()
+    tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("CMakeLists.txt", GATED),))
+    src.repo(f"{ORG}/python_backend", {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
+    src.repo("https://h.example/gpu.git", {"refs/tags/v1": sha(3)})
+    url = f"{ORG}/python_backend"
+    off = GitRequest(
+        name="python_backend", url=url, ref="r25.04", variables=(("TRITON_ENABLE_GPU", "OFF"),)
+    )
+    said: list[str] = []
+    assert [p.name for p in run(src, off, progress=said.append).pins] == ["python_backend"]
+    assert "skip python_backend:CMakeLists.txt:3 (not reached when CMake configures" in "\n".join(
+        said
+    )
+    on = GitRequest(name="python_backend", url=url, ref="r25.04")
+    assert sorted(p.name for p in run(src, on).pins) == ["gpu-dep", "python_backend"]

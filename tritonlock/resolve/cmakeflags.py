@@ -1,0 +1,33 @@
+"""The ``-D`` flags upstream's ``cmake_build`` configures each repo with (pure).
+
+``cmake_build`` clones a repo (``git clone … ORG/NAME.git DIR``) and then runs ``cmake``
+in it; a ``cmake`` before any clone configures the server itself. Each repo is named as
+the resolver names it: ``server``, or the clone URL's last segment (``python_backend``).
+A definition whose value refers to the environment (``-DTRT_VERSION=${TRT_VERSION}``) is
+left out: its value is unknown here.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..upstream import commands, shell
+
+
+def configures(script: str) -> dict[str, dict[str, str]]:
+    """Repo name → the ``-D`` definitions of its ``cmake`` configure run (merged)."""
+    out: dict[str, dict[str, str]] = {}
+    current = "server"
+    for line in script.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        for cmd in shell.split(line):
+            clone = commands.git_clone(cmd)
+            if clone is not None:
+                current = os.path.basename(clone[0].rstrip("/")).removesuffix(".git") or current
+                continue
+            defines = commands.cmake_defines(cmd)
+            if defines:
+                known = {k: v for k, v in defines.items() if "$" not in v}
+                out.setdefault(current, {}).update(known)
+    return out
