@@ -296,13 +296,14 @@ def check_download(path: str, pin: UrlPin, src: Sources) -> Outcome:
     except Unavailable as err:
         return Outcome(problems=(f"{path}.url: {err.reason}",))
     if sha != pin.sha256:
+        had = "as upstream declares" if pin.fixed_output else f"({pin.size} bytes)"
         return Outcome(
             problems=(
                 f"{path}.sha256: {pin.url} now hashes to {sha} ({size} bytes); the lock has "
-                f"{pin.sha256} ({pin.size} bytes)",
+                f"{pin.sha256} {had}",
             )
         )
-    if size != pin.size:
+    if pin.size is not None and size != pin.size:
         return Outcome(
             problems=(f"{path}.size: {pin.url} is now {size} bytes; the lock has {pin.size}",)
         )

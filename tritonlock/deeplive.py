@@ -157,7 +157,7 @@ class LiveSources:
             )
         except ResolveError as err:
             raise Unavailable(str(err)) from None
-        return pin.sha256, pin.size
+        return pin.sha256, pin.size or 0  # a fetched pin always has its size
 
     def apt(self, lock: Lock) -> AptAnswer:
         opts = self.options

@@ -277,19 +277,32 @@ class ImagePin:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UrlPin:
+    """A download. ``fixed_output``: upstream declares its SHA256 (``URL_HASH``), which
+    the lock records without fetching the bytes when locking, as a fixed-output input;
+    such a pin has no ``size``."""
+
     url: str
     sha256: str
-    size: int
+    size: int | None = None
     found_in: tuple[str, ...] = ()
+    fixed_output: bool = False
 
     @classmethod
     def from_dict(cls, d: Data) -> UrlPin:
         return cls(
-            url=d["url"], sha256=d["sha256"], size=d["size"], found_in=tuple(d.get("found-in", ()))
+            url=d["url"],
+            sha256=d["sha256"],
+            size=d.get("size"),
+            found_in=tuple(d.get("found-in", ())),
+            fixed_output=bool(d.get("fixed-output", False)),
         )
 
     def to_dict(self) -> Data:
-        d: Data = {"url": self.url, "sha256": self.sha256, "size": self.size}
+        d: Data = {"url": self.url, "sha256": self.sha256}
+        if self.size is not None:
+            d["size"] = self.size
+        if self.fixed_output:
+            d["fixed-output"] = True
         _opt(d, "found-in", self.found_in)
         return d
 

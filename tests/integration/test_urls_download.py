@@ -182,3 +182,52 @@ def test_a_server_dripping_bytes_is_a_stall_not_a_wait(proxy: FaultProxy) -> Non
     msg = _error(proxy, timeout=0.5, retry=RetryPolicy(attempts=2, base_delay=0.01))
     assert "stalled (under 64 KiB in 0.5 s) (gave up after 2 attempts)" in msg
     assert proxy.hits("/files/") == 2
+
+
+def test_with_allow_partial_only_the_failing_url_is_unresolved(file_world: FileWorld) -> None:
+    """Issue 12, defect 4: one URL that 404s on a real server is named by itself."""
+    from tritonlock.resolve.context import Ctx, ResolveOptions
+    from tritonlock.resolve.pipeline import _urls
+
+    good = [f"{file_world.http}/files/{n}" for n in sorted(FILES)]
+    gone = f"{file_world.http}/files/no-such-file.tgz"
+    opts = ResolveOptions(allow_partial=True, allow_http=True)
+    ctx = Ctx(inputs=Inputs(release="25.04", target="cpu"), opts=opts, say=print, notes=print)
+    pins, failures = _urls(ctx, [(u, "build.py") for u in [gone, *good]], ())
+    assert [p.url for p in pins] == good
+    assert [(u, type(e)) for u, e in failures] == [(gone, ResolveError)]
+    assert "server answered 404" in str(failures[0][1])
+    strict = Ctx(inputs=ctx.inputs, opts=ResolveOptions(allow_http=True), say=print, notes=print)
+    with pytest.raises(ResolveError, match="no-such-file"):
+        _urls(strict, [(u, "build.py") for u in [gone, *good]], ())
+
+
+def test_a_declared_sha256_is_a_fixed_output_pin_never_fetched(file_world: FileWorld) -> None:
+    """Issue 12, defect 3: boost's URL_HASH SHA256 is recorded without the 130 MB."""
+    with fault_proxy(file_world.http) as proxy:
+        fixed_url = f"{proxy.url}/files/{BOOST}"
+        other = f"{proxy.url}/files/{sorted(n for n in FILES if n != BOOST)[0]}"
+        declared = "ab" * 32
+        pins = resolve_urls(
+            [(other, "build.py")],
+            fixed=[(fixed_url, declared, "python_backend:CMakeLists.txt:125")],
+            allow_http=True,
+            retry=FAST,
+        )
+        assert proxy.hits(BOOST) == 0
+    by_url = {p.url: p for p in pins}
+    pin = by_url[fixed_url]
+    assert (pin.sha256, pin.size, pin.fixed_output) == (f"sha256:{declared}", None, True)
+    assert pin.found_in == ("python_backend:CMakeLists.txt:125",)
+    assert by_url[other].size is not None and not by_url[other].fixed_output
+    data = seal(Lock(inputs=Inputs(release="25.04", target="cpu"), url=pins)).to_dict()
+    validate_data(data)
+    assert {"url", "sha256", "fixed-output", "found-in"} == set(
+        data["url"][0] if data["url"][0]["url"] == fixed_url else data["url"][1]
+    )
+    with pytest.raises(SourceError, match="declared with SHA256"):
+        resolve_urls(
+            [],
+            fixed=[(fixed_url, "ab" * 32, "a:1"), (fixed_url, "cd" * 32, "b:2")],
+            allow_http=True,
+        )

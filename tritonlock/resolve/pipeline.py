@@ -253,28 +253,20 @@ def _rest(
     wants = ctx.opts.wants
     empty_wheels: Wheels = ((), ())
     no_images: tuple[ImagePin, ...] = ()
-    no_urls: tuple[UrlPin, ...] = ()
+    no_urls: UrlResult = ((), ())
     no_apt: Apt | None = None
     with interruptible_pool(4) as pool:
         wheel_f = _maybe(
             pool, wants("wheel"), empty_wheels, pin_wheels, ctx, lock, floating, texts, machine
         )
         image_f = _maybe(pool, wants("image"), no_images, _images, ctx, floating, platform)
-        url_f = _maybe(
-            pool,
-            wants("url"),
-            no_urls,
-            urlres.resolve_urls,
-            url_reqs,
-            allow_http=ctx.opts.allow_http,
-            mirrors=ctx.opts.url_mirrors,
-            jobs=ctx.opts.jobs,
-            progress=ctx.say,
-        )
+        url_f = _maybe(pool, wants("url"), no_urls, _urls, ctx, url_reqs, git.fixed)
         apt_f = _maybe(pool, wants("apt"), no_apt, apt_pins, ctx, floating, arch, committed)
         wheels, indexes = ctx.take(wheel_f, "wheel", "python requirements", empty_wheels)
         images = ctx.take(image_f, "image", "base images", no_images)
-        urls = ctx.take(url_f, "url", "downloads", no_urls)
+        urls, url_failures = ctx.take(url_f, "url", "downloads", no_urls)
+        for url, err in url_failures:  # each URL that failed, by itself (in URL order)
+            ctx.unresolve("url", url, str(err))
         apt = ctx.take(apt_f, "apt", "apt packages", None)
     return replace(
         lock,
@@ -286,6 +278,27 @@ def _rest(
         apt=apt,
         unresolved=tuple(ctx.unresolved),
     )
+
+
+UrlResult = tuple[tuple[UrlPin, ...], tuple[tuple[str, TritonLockError], ...]]
+
+
+def _urls(
+    ctx: Ctx, requests: Sequence[tuple[str, str]], fixed: Sequence[tuple[str, str, str]]
+) -> UrlResult:
+    """Every download, and each URL that failed (only with ``allow_partial``: else the
+    first failure is raised)."""
+    pins, failures = urlres.resolve_urls_partial(
+        requests,
+        allow_http=ctx.opts.allow_http,
+        mirrors=ctx.opts.url_mirrors,
+        jobs=ctx.opts.jobs,
+        progress=ctx.say,
+        fixed=fixed,
+    )
+    if failures and not ctx.opts.allow_partial:
+        raise failures[0][1]
+    return pins, failures
 
 
 def _maybe(

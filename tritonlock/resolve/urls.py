@@ -1,4 +1,6 @@
 """Files the recipe downloads: fetch each once, stream it through sha256, record its size.
+A download whose SHA256 upstream declares is a fixed-output input: pinned to that hash,
+never fetched when locking (``verify --deep`` and the build check the bytes).
 
 The pin keeps the URL as found, even when the bytes came through a redirect or a
 ``--url-mirror``. Only https, unless ``allow_http`` (local mirrors); redirects obey the
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tritonlock.errors import ResolveError, SourceError, UsageError
+from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.model import UrlPin
 from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
@@ -84,10 +86,45 @@ def resolve_urls(
     progress: Callable[[str], None] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
+    fixed: Sequence[tuple[str, str, str]] = (),
 ) -> tuple[UrlPin, ...]:
-    """One pin per distinct URL (sorted by URL), with every place it was found in."""
+    """One pin per distinct URL (sorted by URL), with every place it was found in; the
+    first failure (in URL order) is raised."""
+    pins, failures = resolve_urls_partial(
+        requests,
+        allow_http=allow_http,
+        mirrors=mirrors,
+        jobs=jobs,
+        timeout=timeout,
+        progress=progress,
+        retry=retry,
+        sleep=sleep,
+        fixed=fixed,
+    )
+    if failures:
+        raise failures[0][1]
+    return pins
+
+
+def resolve_urls_partial(
+    requests: Sequence[tuple[str, str]],
+    *,
+    allow_http: bool = False,
+    mirrors: Sequence[tuple[str, str]] = (),
+    jobs: int = 8,
+    timeout: float = 60.0,
+    progress: Callable[[str], None] | None = None,
+    retry: RetryPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+    fixed: Sequence[tuple[str, str, str]] = (),
+) -> tuple[tuple[UrlPin, ...], tuple[tuple[str, TritonLockError], ...]]:
+    """The pins that could be made, and (URL, error) for each URL that failed, by URL.
+
+    ``fixed`` are (url, sha256 hex, found_in) of downloads whose SHA256 upstream declares:
+    they are pinned to that hash without being fetched (fixed-output), unless the same
+    URL is declared with two different hashes (a failure). Bad options still raise."""
     found: dict[str, set[str]] = {}
-    for url, where in requests:
+    for url, where in [*requests, *((u, w) for u, _, w in fixed)]:
         check_url(url, allow_http=allow_http)
         if not FOUND_IN_PATTERN.match(where):
             raise UsageError(f"found-in {where!r} for {url} is not valid")
@@ -95,32 +132,64 @@ def resolve_urls(
     for prefix, mirror in mirrors:
         if urlsplit(mirror).scheme != "https" and not allow_http:
             raise UsageError(f"--url-mirror {prefix}={mirror} is plain http; allow http for it")
+    declared: dict[str, set[str]] = {}
+    for url, sha, _ in fixed:
+        declared.setdefault(url, set()).add(sha.lower())
+    failures: dict[str, TritonLockError] = {}
+    for url, hashes in declared.items():
+        if len(hashes) > 1 or not re.fullmatch(r"[0-9a-f]{64}", next(iter(hashes))):
+            where = ", ".join(sorted(found[url]))
+            failures[url] = SourceError(
+                f"URL {url}: declared with SHA256 {' and '.join(sorted(hashes))} ({where})"
+            )
+    fetch = [u for u in found if u not in declared]
     with httpx.Client(timeout=timeout, headers={"Accept-Encoding": "identity"}) as http:
 
-        def one(url: str) -> _Facts:
+        def one(url: str) -> _Facts | TritonLockError:
             source = mirrored(url, mirrors)
             what = f"URL {url}" + (f" (via {source})" if source != url else "")
-            facts = with_retries(
-                lambda: _download(http, source, allow_http, what),
-                what=what,
-                policy=retry,
-                sleep=sleep,
-            )
+            try:
+                facts = with_retries(
+                    lambda: _download(http, source, allow_http, what),
+                    what=what,
+                    policy=retry,
+                    sleep=sleep,
+                )
+            except TritonLockError as err:
+                return err
             if progress:
                 progress(f"{url} → sha256:{facts.sha256[:12]}… ({facts.size} bytes)")
             return facts
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = dict(zip(found, pool.map(one, found), strict=True))
-    return tuple(
-        UrlPin(
-            url=url,
-            sha256=f"sha256:{results[url].sha256}",
-            size=results[url].size,
-            found_in=tuple(sorted(found[url])),
-        )
-        for url in sorted(found)
-    )
+            results = dict(zip(fetch, pool.map(one, fetch), strict=True))
+    pins: list[UrlPin] = []
+    for url in sorted(found):
+        got = results.get(url)
+        if url in failures:
+            continue
+        if isinstance(got, TritonLockError):
+            failures[url] = got
+        elif got is None:
+            (sha,) = declared[url]
+            pins.append(
+                UrlPin(
+                    url=url,
+                    sha256=f"sha256:{sha}",
+                    found_in=tuple(sorted(found[url])),
+                    fixed_output=True,
+                )
+            )
+        else:
+            pins.append(
+                UrlPin(
+                    url=url,
+                    sha256=f"sha256:{got.sha256}",
+                    size=got.size,
+                    found_in=tuple(sorted(found[url])),
+                )
+            )
+    return tuple(pins), tuple(sorted(failures.items()))
 
 
 def _download(http: httpx.Client, url: str, allow_http: bool, what: str) -> _Facts:
