@@ -238,3 +238,10 @@ def test_unbalanced_blocks_are_a_problem_of_that_file() -> None:
     files = {"CMakeLists.txt": "include(a.cmake)\n", "a.cmake": "if(X)\n"}
     project = cmake.configure(files, {})
     assert project.problems == ("a.cmake: cannot read CMake (line 1: if() is not closed)",)
+
+
+def test_a_return_under_an_undecided_condition_does_not_end_the_file() -> None:
+    """pybind11's guard: if(DEFINED X) return() endif(), X unknown to the reader."""
+    text = "if(DEFINED GUARD)\n  return()\nendif()\nFetchContent_Declare(a URL https://h/a.zip)\n"
+    assert [f.url for f in cmake.fetches(text)] == ["https://h/a.zip"]
+    assert cmake.fetches(text, {"GUARD": "1"}) == []

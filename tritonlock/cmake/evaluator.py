@@ -14,6 +14,7 @@ unknown. Paths are those of a virtual tree rooted at :data:`SRC`.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,10 @@ class Project:
 
 class _Return(Exception):
     pass
+
+
+class _Exhausted(Exception):
+    """More than MAX_STEPS commands (a loop this reader cannot bound)."""
 
 
 class _Break(Exception):
@@ -124,7 +129,7 @@ class _Eval:
         for node in body:
             self.steps += 1
             if self.steps > MAX_STEPS:
-                raise _Return()
+                raise _Exhausted()
             if isinstance(node, Block):
                 self.block(node, frame)
             else:
@@ -138,9 +143,11 @@ class _Eval:
                 result = True if cond is None else evaluate(values(cond, scope), scope)
                 if result is False:
                     continue
-                self.run(body, frame)
                 if result:
+                    self.run(body, frame)
                     return
+                with contextlib.suppress(_Return, _Break, _Continue):
+                    self.run(body, frame)  # undecided: a return() there may not happen
         elif lname in ("function", "macro"):
             vals = [v.text for v in values(block.head.args, scope)]
             if vals:
@@ -397,7 +404,10 @@ def configure(
     scope.put("CMAKE_CURRENT_BINARY_DIR", BIN)
     ev = _Eval(files)
     if top in files:
-        ev.file(top, _Frame(top, scope, None))
+        try:
+            ev.file(top, _Frame(top, scope, None))
+        except _Exhausted:
+            ev.problems.append(f"{top}: stopped after {MAX_STEPS} commands")
     return Project(
         tuple(ev.fetches),
         tuple(dict.fromkeys(ev.folders)),
