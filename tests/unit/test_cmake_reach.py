@@ -245,3 +245,70 @@ def test_a_return_under_an_undecided_condition_does_not_end_the_file() -> None:
     text = "if(DEFINED GUARD)\n  return()\nendif()\nFetchContent_Declare(a URL https://h/a.zip)\n"
     assert [f.url for f in cmake.fetches(text)] == ["https://h/a.zip"]
     assert cmake.fetches(text, {"GUARD": "1"}) == []
+
+
+def test_environment_the_recipe_does_not_set_is_undefined_in_conditions() -> None:
+    """azure-sdk's vcpkg commit and opentelemetry-cpp's external component, in our words."""
+    text = """set(COMMIT 5312e9f976e89b256954f571433e34f783dd2d12)
+if(DEFINED ENV{SDK_COMMIT})
+  set(COMMIT "$ENV{SDK_COMMIT}")
+endif()
+FetchContent_Declare(tool GIT_REPOSITORY https://h/tool.git GIT_TAG ${COMMIT})
+if(DEFINED $ENV{EXTERNAL_URL})
+  FetchContent_Declare(external GIT_REPOSITORY $ENV{EXTERNAL_URL} GIT_TAG main)
+endif()
+"""
+    (f,) = cmake.fetches(text)
+    assert (f.name, f.tag, f.missing) == ("tool", "5312e9f976e89b256954f571433e34f783dd2d12", ())
+    # In a download itself, the environment is never taken as empty.
+    (g,) = cmake.fetches("FetchContent_Declare(e GIT_REPOSITORY $ENV{EXTERNAL_URL})\n")
+    assert g.missing == ("$ENV{EXTERNAL_URL}",)
+
+
+def test_a_package_whose_dir_is_given_is_found_and_its_download_fallback_not_reached() -> None:
+    """opentelemetry-cpp downloads nlohmann/json at develop unless find_package finds it;
+    Triton's third_party passes -Dnlohmann_json_DIR, so CMake finds it."""
+    files = {
+        "CMakeLists.txt": "project(otel)\ninclude(cmake/json.cmake)\n",
+        "cmake/json.cmake": (
+            "find_package(json_lib QUIET)\n"
+            "if(json_lib_FOUND)\n  message(STATUS found)\n"
+            "elseif(EXISTS ${PROJECT_SOURCE_DIR}/third_party/json/CMakeLists.txt)\n"
+            "  add_subdirectory(${PROJECT_SOURCE_DIR}/third_party/json)\n"
+            "else()\n"
+            "  ExternalProject_Add(json_download GIT_REPOSITORY https://h/json.git\n"
+            "    GIT_TAG develop)\n"
+            "endif()\n"
+        ),
+    }
+    assert reach(files, json_lib_DIR="/opt/json/lib/cmake") == []
+    assert [u for u, _, _ in reach(files)] == ["https://h/json.git"]  # undecided: reached
+    with_sub = {**files, "third_party/json/CMakeLists.txt": "project(json)\n"}
+    project = cmake.configure(with_sub, {})
+    assert project.fetches == () and "third_party/json" in project.folders
+
+
+def test_a_fetchcontent_dependency_sees_the_scope_where_it_is_made_available() -> None:
+    """The server sets TRITON_CORE_HEADERS_ONLY OFF between core's declaration and
+    FetchContent_MakeAvailable: core is configured with OFF."""
+    text = (
+        "FetchContent_Declare(repo-core GIT_REPOSITORY https://h/core.git GIT_TAG r1)\n"
+        "set(HEADERS_ONLY OFF)\nFetchContent_MakeAvailable(repo-core)\n"
+    )
+    (f,) = cmake.fetches(text)
+    assert dict(f.defines)["HEADERS_ONLY"] == "OFF" and f.line == 1
+
+
+def test_an_external_project_of_a_folder_in_the_tree_is_configured_with_its_args() -> None:
+    """The server builds its src/ folder as an ExternalProject with -D cache args."""
+    files = {
+        "CMakeLists.txt": (
+            "ExternalProject_Add(inner SOURCE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/src\n"
+            "  CMAKE_CACHE_ARGS -DENABLE_X:BOOL=${ENABLE_X})\n"
+        ),
+        "src/CMakeLists.txt": (
+            "project(inner)\nif(ENABLE_X)\n  FetchContent_Declare(x URL https://h/x.zip)\nendif()\n"
+        ),
+    }
+    assert reach(files, ENABLE_X="ON") == [("https://h/x.zip", "src/CMakeLists.txt", 3)]
+    assert reach(files, ENABLE_X="OFF") == []

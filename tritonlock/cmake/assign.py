@@ -21,6 +21,7 @@ _GET = frozenset(
 COMMANDS = frozenset(
     {"set", "unset", "option", "cmake_dependent_option", "list", "string", "math"}
     | {"cmake_parse_arguments", "execute_process", "fetchcontent_getproperties"}
+    | {"externalproject_get_property", "cmake_policy", "try_compile", "try_run"}
     | _FIND
     | _GET
 )
@@ -63,6 +64,13 @@ def apply(cmd: Command, scope: Scope, parent: Scope | None) -> None:
         low = vals[0].text.lower()
         for suffix in ("_POPULATED", "_SOURCE_DIR", "_BINARY_DIR"):
             scope.forget(low + suffix)
+    elif lname == "externalproject_get_property":
+        for v in vals[1:]:
+            scope.forget(v.text)
+    elif lname == "cmake_policy" and vals[0].text == "GET" and len(vals) > 2:
+        scope.forget(vals[2].text)
+    elif lname in ("try_compile", "try_run"):
+        scope.forget(vals[0].text)
     elif lname == "math" and len(vals) > 1:
         scope.forget(vals[1].text)
     elif lname in _FIND or lname in _GET:

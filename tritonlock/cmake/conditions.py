@@ -7,12 +7,17 @@ word is a variable name when it is not a constant (CMP0054 NEW: quoted arguments
 never dereferenced); a variable that is not defined is *unknown*, unless it is one of
 the platform variables CMake leaves undefined on Linux (``WIN32``, ``APPLE``, ``MSVC``
 …), because tritonlock does not see every variable CMake itself defines.
+
+The environment is the build's, which the recipe sets: in a condition, an environment
+variable it does not set is undefined (``DEFINED ENV{X}`` is false, ``$ENV{X}`` is
+empty), as CMake sees it there. ``EXISTS`` of a path inside the tree is true when the
+tree has that file or folder (only CMake files and submodules are known), else unknown.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .values import Scope, Value, items
 
@@ -58,10 +63,19 @@ def truth(text: str) -> bool:
     return bool(constant(text))
 
 
+def _known(v: Value) -> Value:
+    """``v`` with the environment variables it met taken as unset (see the docstring)."""
+    rest = tuple(m for m in v.missing if not m.startswith("$ENV{"))
+    return v if rest == v.missing else Value(v.text, v.quoted, rest)
+
+
 class _Parser:
-    def __init__(self, args: Sequence[Value], scope: Scope) -> None:
-        self.args = list(args)
+    def __init__(
+        self, args: Sequence[Value], scope: Scope, exists: Callable[[str], Tri] | None = None
+    ) -> None:
+        self.args = [_known(v) for v in args]
         self.scope = scope
+        self.exists = exists or (lambda _path: None)
         self.pos = 0
 
     def peek(self) -> Value | None:
@@ -110,6 +124,9 @@ class _Parser:
         op = self.keyword("DEFINED", *_UNARY_UNKNOWN)
         if op == "DEFINED":
             return self.defined(self.take())
+        if op in ("EXISTS", "IS_DIRECTORY"):
+            path = self.take()
+            return None if path.missing else self.exists(path.text)
         if op is not None:
             self.take()
             return None
@@ -128,8 +145,12 @@ class _Parser:
         if v.missing:
             return None
         name = v.text
-        if name.startswith(("ENV{", "CACHE{")) and name.endswith("}"):
-            return None
+        if not name:
+            return False
+        if name.startswith("ENV{") and name.endswith("}"):
+            return False  # the recipe sets no environment variable CMake asks about
+        if name.startswith("CACHE{") and name.endswith("}"):
+            name = name[6:-1]
         if self.scope.defined(name):
             return True
         return False if name in ABSENT_ON_LINUX else None
@@ -206,9 +227,12 @@ def compare(a: str | None, op: str, b: str | None, scope: Scope) -> Tri:
     return _cmp(float(a), float(b)) in _ORDER[base]
 
 
-def evaluate(args: Sequence[Value], scope: Scope) -> Tri:
-    """The condition of ``if(args)``: True, False, or None when it cannot be decided."""
-    parser = _Parser(args, scope)
+def evaluate(
+    args: Sequence[Value], scope: Scope, exists: Callable[[str], Tri] | None = None
+) -> Tri:
+    """The condition of ``if(args)``: True, False, or None when it cannot be decided.
+    ``exists`` answers ``EXISTS path`` (None: unknown)."""
+    parser = _Parser(args, scope, exists)
     try:
         result = parser.or_()
     except ValueError:

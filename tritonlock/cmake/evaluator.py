@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from . import assign
 from .blocks import Block, Node, group
 from .conditions import evaluate
-from .fetch import Fetch, declared, file_download
+from .fetch import Fetch, declared, defines_of, file_download, keyword_values
 from .lexer import Arg, CMakeSyntaxError, Command, commands
 from .values import Scope, values
 
@@ -85,11 +85,21 @@ class _Eval:
     parsed: dict[str, tuple[Node, ...] | None] = field(default_factory=dict)
     functions: dict[str, _Function] = field(default_factory=dict)
     fetches: list[Fetch] = field(default_factory=list)
+    content: dict[str, int] = field(default_factory=dict)  # FetchContent name -> fetch index
     folders: list[str] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     steps: int = 0
     depth: int = 0
+
+    def exists(self, path: str) -> bool | None:
+        """True for a file or folder the tree is known to have; else unknown."""
+        where = _in_tree(path, "")
+        if where is None or not path.startswith(SRC):
+            return None
+        if where == "" or where in self.files or any(p.startswith(where + "/") for p in self.files):
+            return True
+        return None
 
     def nodes(self, path: str) -> tuple[Node, ...] | None:
         if path not in self.parsed:
@@ -140,7 +150,7 @@ class _Eval:
         scope = frame.scope
         if lname == "if":
             for cond, body in block.branches:
-                result = True if cond is None else evaluate(values(cond, scope), scope)
+                result = True if cond is None else evaluate(values(cond, scope), scope, self.exists)
                 if result is False:
                     continue
                 if result:
@@ -157,7 +167,7 @@ class _Eval:
         elif lname == "foreach":
             self.foreach(block, frame)
         elif lname == "while":
-            result = evaluate(values(block.head.args, scope), scope)
+            result = evaluate(values(block.head.args, scope), scope, self.exists)
             if result is not False:
                 self.loop_body(block.body, frame)
         else:  # block() ... endblock(): a scope of its own unless PROPAGATE; read it in place
@@ -222,7 +232,15 @@ class _Eval:
         if lname in assign.COMMANDS:
             assign.apply(cmd, scope, frame.parent)
         elif lname in DECLARES:
-            self.found(declared(cmd, scope), frame)
+            found = declared(cmd, scope)
+            if lname == "fetchcontent_declare":
+                for f in found:
+                    self.content[f.name.lower()] = len(self.fetches)
+            elif not found:
+                self.inner_project(cmd, frame)
+            self.found(found, frame)
+        elif lname in ("fetchcontent_makeavailable", "fetchcontent_populate"):
+            self.made_available(cmd, scope)
         elif lname == "file":
             self.found(file_download(cmd, scope), frame)
             assign.file_outputs(cmd, scope)
@@ -245,6 +263,35 @@ class _Eval:
 
     def found(self, fetches: list[Fetch], frame: _Frame) -> None:
         self.fetches.extend(replace(f, path=frame.path) for f in fetches)
+
+    def made_available(self, cmd: Command, scope: Scope) -> None:
+        """A FetchContent dependency is added to the build here: it sees this scope."""
+        for v in values(cmd.args, scope):
+            i = self.content.get(v.text.lower())
+            if i is not None:
+                self.fetches[i] = replace(
+                    self.fetches[i],
+                    defines=tuple(sorted(scope.values.items())),
+                    unknown=tuple(sorted(scope.unknown)),
+                )
+
+    def inner_project(self, cmd: Command, frame: _Frame) -> None:
+        """An ExternalProject whose SOURCE_DIR is a folder of this tree (server's ``src``)
+        is configured at build time as a project of its own, with its ``-D`` arguments."""
+        rest = values(cmd.args, frame.scope)[1:]
+        source = keyword_values(rest, "SOURCE_DIR") or []
+        sub = keyword_values(rest, "SOURCE_SUBDIR") or []
+        if not source or source[0].missing or (sub and sub[0].missing):
+            return
+        folder = _in_tree(posixpath.join(source[0].text, *(s.text for s in sub[:1])), "")
+        if folder is None or not source[0].text.startswith(SRC):
+            return
+        path = posixpath.join(folder, "CMakeLists.txt") if folder else "CMakeLists.txt"
+        if path not in self.files:
+            return
+        defines, unknown = defines_of(rest)
+        scope = fresh_scope(dict(defines), unknown, folder, inherits=False)
+        self.file(path, _Frame(path, scope, None))
 
     def project(self, cmd: Command, scope: Scope, frame: _Frame) -> None:
         vals = [v.text for v in values(cmd.args, scope)]
@@ -310,13 +357,24 @@ class _Eval:
         return None
 
     def find_package(self, cmd: Command, frame: _Frame) -> None:
+        """A ``Find<Name>.cmake`` in the tree is read; a package whose ``<Name>_DIR`` the
+        caller gives is found (the build installs it there first); else ``<Name>_FOUND``
+        is unknown."""
         vals = [v.text for v in values(cmd.args, frame.scope)]
-        if not vals or "CONFIG" in vals or "NO_MODULE" in vals:
-            return
-        path = self.module(f"Find{vals[0]}.cmake", frame.scope)
-        if path is None:
+        if not vals:
             return
         scope = frame.scope
+        given = scope.values.get(f"{vals[0]}_DIR", "")
+        if given and not given.upper().endswith("NOTFOUND"):
+            scope.put(f"{vals[0]}_FOUND", "TRUE")
+            return
+        path = (
+            None
+            if "CONFIG" in vals or "NO_MODULE" in vals
+            else self.module(f"Find{vals[0]}.cmake", scope)
+        )
+        if path is None:
+            return
         scope.put("CMAKE_FIND_PACKAGE_NAME", vals[0])
         if len(vals) > 1 and vals[1][:1].isdigit():
             scope.put(f"{vals[0]}_FIND_VERSION", vals[1])
@@ -385,6 +443,20 @@ def _in_tree(path: str, base: str) -> str | None:
     return None if rel.startswith("../") or rel == ".." else rel
 
 
+def fresh_scope(
+    variables: Mapping[str, str], unknown: Iterable[str], folder: str, *, inherits: bool
+) -> Scope:
+    """The scope CMake starts a project in ``folder`` of the tree with."""
+    scope = Scope.of({**LINUX, **variables}, unknown)
+    here = _abs(folder)
+    there = posixpath.join(BIN, folder) if folder else BIN
+    scope.put("CMAKE_SOURCE_DIR", PARENT if inherits else here)
+    scope.put("CMAKE_BINARY_DIR", BIN if inherits else there)
+    scope.put("CMAKE_CURRENT_SOURCE_DIR", here)
+    scope.put("CMAKE_CURRENT_BINARY_DIR", there)
+    return scope
+
+
 def configure(
     files: Mapping[str, str],
     variables: Mapping[str, str],
@@ -397,11 +469,7 @@ def configure(
     ``variables`` as ``-D`` definitions (``unknown``: definitions whose value is unknown).
     ``inherits``: the tree is a FetchContent dependency, added to another project's build
     (its ``CMAKE_SOURCE_DIR`` is not its own top)."""
-    scope = Scope.of({**LINUX, **variables}, unknown)
-    scope.put("CMAKE_SOURCE_DIR", PARENT if inherits else SRC)
-    scope.put("CMAKE_BINARY_DIR", BIN)
-    scope.put("CMAKE_CURRENT_SOURCE_DIR", SRC)
-    scope.put("CMAKE_CURRENT_BINARY_DIR", BIN)
+    scope = fresh_scope(variables, unknown, "", inherits=inherits)
     ev = _Eval(files)
     if top in files:
         try:
@@ -422,8 +490,11 @@ def declarations(text: str) -> list[int]:
     lines: list[int] = []
     for cmd in commands(text):
         lname = cmd.name.lower()
+        words = {a.text for a in cmd.args if a.kind == "unquoted"}
         first = cmd.args[0].text if cmd.args else ""
-        if lname in DECLARES or (lname == "file" and first == "DOWNLOAD"):
+        if (lname in DECLARES and words & {"GIT_REPOSITORY", "URL"}) or (
+            lname == "file" and first == "DOWNLOAD"
+        ):
             lines.append(cmd.line)
     return lines
 

@@ -86,7 +86,7 @@ def _digest(vals: Values, *, hash_key: str, md5_key: str) -> tuple[bool, str | N
     return False, None
 
 
-def _defines(vals: Values) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+def defines_of(vals: Values) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     known: dict[str, str] = {}
     unknown: list[str] = []
     for key in ("CMAKE_ARGS", "CMAKE_CACHE_ARGS", "CMAKE_CACHE_DEFAULT_ARGS"):
@@ -114,7 +114,7 @@ def declared(cmd: Command, scope: Scope) -> list[Fetch]:
         defines = tuple(sorted(scope.values.items()))
         unknown = tuple(sorted(scope.unknown))
     else:
-        defines, unknown = _defines(rest)
+        defines, unknown = defines_of(rest)
     common = {"name": name, "line": cmd.line, "defines": defines, "unknown": unknown}
     repo = keyword_values(rest, "GIT_REPOSITORY")
     if repo:

@@ -169,19 +169,23 @@ def configuration(
     whether it is added to another project's build (FetchContent).
 
     A repo the recipe configures itself gets the recipe's ``-D`` flags (over ``base``);
-    another top-level repo gets ``base``; a dependency gets what the first place that
-    asks for it passes (an ExternalProject's ``-D`` arguments, or a FetchContent
-    declaration's scope)."""
-    tops = sorted((a for a in node.asks if a.top), key=lambda a: (not a.configured, a.root))
-    if tops:
-        return {**base, **dict(tops[0].defines)}, (), False
-    first = min(node.asks, key=lambda a: a.root)
+    any other repo gets what the first CMake file that asks for it passes (an
+    ExternalProject's ``-D`` arguments, or a FetchContent declaration's scope; over
+    ``base`` for a top-level repo); a top-level repo no CMake asks for gets ``base``."""
+    configured = sorted((a for a in node.asks if a.configured), key=lambda a: a.root)
+    if configured:
+        return {**base, **dict(configured[0].defines)}, (), False
+    asked = [a for a in node.asks if not a.top]
+    if not asked:
+        return dict(base), (), False
+    first = min(asked, key=lambda a: a.root)
+    under = dict(base) if node.top else {}
     if not first.inherits:
-        return dict(first.defines), first.unknown, False
+        return {**under, **dict(first.defines)}, first.unknown, False
     # The declaring project's own paths mean nothing in the dependency's tree.
     keep = {k: v for k, v in first.defines if cmake.SRC not in v and cmake.BIN not in v}
     dropped = tuple(k for k, _ in first.defines if k not in keep)
-    return keep, (*first.unknown, *dropped), True
+    return {**under, **keep}, (*first.unknown, *dropped), True
 
 
 def tree_files(
@@ -254,7 +258,7 @@ def cmake_asks(
         if f.missing:
             out.problems.append(
                 ResolveError(
-                    f"{where}: {f.name} uses ${{{f.missing[0]}}}, which is not set; "
+                    f"{where}: {f.name} uses {_ref(f.missing[0])}, which is not set; "
                     "pass it in the CMake variables"
                 )
             )
@@ -297,6 +301,11 @@ def cmake_asks(
         if (path, line) not in reached
     ]
     return out
+
+
+def _ref(name: str) -> str:
+    """How a variable is written in CMake: ``${NAME}``, or ``$ENV{NAME}`` as reported."""
+    return name if name.startswith("$ENV{") else f"${{{name}}}"
 
 
 def _lines(text: str) -> list[int]:
