@@ -49,3 +49,39 @@ def test_the_recipes_flags_decide_what_a_repo_fetches() -> None:
     )
     on = GitRequest(name="python_backend", url=url, ref="r25.04")
     assert sorted(p.name for p in run(src, on).pins) == ["gpu-dep", "python_backend"]
+
+
+CORE = """option(HEADERS_ONLY "headers" ON)
+if(NOT HEADERS_ONLY)
+  FetchContent_Declare(tp GIT_REPOSITORY https://h.example/tp.git GIT_TAG v1)
+endif()
+"""
+
+
+def test_a_repo_configured_two_ways_is_read_both_ways() -> None:
+    """core is a top-level input, made available by the server with HEADERS_ONLY OFF and
+    by a backend with its default ON: what either reaches is pinned, whichever of the
+    trees arrives first."""
+    src = FakeSource()
+    server = (
+        f"FetchContent_Declare(repo-core GIT_REPOSITORY {ORG}/core.git GIT_TAG r25.04)\n"
+        "set(HEADERS_ONLY OFF)\nFetchContent_MakeAvailable(repo-core)\n"
+    )
+    backend = f"FetchContent_Declare(repo-core GIT_REPOSITORY {ORG}/core.git GIT_TAG r25.04)\n"
+    for name, n, text in (("server", 1, server), ("backend", 2, backend), ("core", 3, CORE)):
+        tree = Tree(commit=sha(n), committed=n, cmake_files=(cm("CMakeLists.txt", text),))
+        src.repo(f"{ORG}/{name}", {"refs/heads/r25.04": sha(n)}, {sha(n): tree})
+    src.repo("https://h.example/tp.git", {"refs/tags/v1": sha(4)})
+    core = GitRequest(name="core", url=f"{ORG}/core", ref="r25.04")
+    for order in ([core, req_of("server"), req_of("backend")], [req_of("backend"), core]):
+        said: list[str] = []
+        names = sorted(p.name for p in run(src, *order, progress=said.append).pins)
+        full = len(order) == 3
+        assert names == (["backend", "core", "server", "tp"] if full else ["backend", "core"])
+        # Said only when no configuration reaches it.
+        skipped = "skip core:CMakeLists.txt:3 (not reached" in "\n".join(said)
+        assert skipped is not full, order
+
+
+def req_of(name: str) -> GitRequest:
+    return GitRequest(name=name, url=f"{ORG}/{name}", ref="r25.04")

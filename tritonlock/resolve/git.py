@@ -15,14 +15,14 @@ A mirror prefix matches on path boundaries: ``https://github.com/google`` covers
 ``https://github.com/google/re2`` but not ``https://github.com/googleapis/...``.
 A mirror that cannot serve a pinned commit is an error, never a fallback.
 
-What an unknown CMake variable means depends on whose CMake it is. In a Triton repo
-(a top-level request, or a repo of the ``triton-inference-server`` organization) it is
-an error: pass the variable. In a third-party dependency's CMake (reached through
-``ExternalProject_Add``/``FetchContent_Declare``), a declaration whose URL or tag cannot
-be evaluated, and every declaration under a ``tests/``, ``test/``, ``examples/``,
-``docs/`` or ``benchmarks/`` directory, is skipped with a progress message naming
-file:line: those belong to the dependency's own optional builds, not to what Triton's
-build fetches.
+Each pinned repo's CMake (with its submodules' files at their paths) is read the way
+CMake would configure it (:mod:`tritonlock.cmake`), once per way the build configures
+it (:func:`tritonlock.resolve.gitplan.configurations`: the recipe's ``-D`` flags, an
+ExternalProject's ``-D`` arguments, a FetchContent scope). A declaration it does not
+reach is skipped with a progress message naming file:line. A reached declaration whose
+URL or tag uses a variable that is not known is an error, in a Triton repo and in a
+third-party dependency alike; a file that is not CMake is an error in a Triton repo and
+skipped (and said) in a dependency.
 
 A ref of 7 to 39 lowercase hex digits that the remote does not list as a branch or
 tag is an abbreviated commit id, as CMake's ``GIT_TAG`` allows: it is expanded from
@@ -52,6 +52,7 @@ from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree, redact
 from tritonlock.resolve.gitplan import (
     REF,
     Ask,
+    Config,
     GitRequest,
     GitResolution,
     Node,
@@ -59,7 +60,7 @@ from tritonlock.resolve.gitplan import (
     add,
     cmake_asks,
     complete,
-    configuration,
+    configurations,
     finish,
     norm,
     render_origins,
@@ -184,6 +185,9 @@ class _Run:
     urls: list[tuple[str, Origin]] = field(default_factory=list)
     fixed: list[tuple[str, str, Origin]] = field(default_factory=list)
     pending: list[Node] = field(default_factory=list)
+    reported: set[tuple[tuple[str, str], str]] = field(default_factory=set)
+    reached: set[tuple[tuple[str, str], str, int]] = field(default_factory=set)
+    unreached: dict[tuple[tuple[str, str], str, int], str] = field(default_factory=dict)
     failed: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     def submit(
@@ -380,56 +384,72 @@ class _Run:
             self._scan_ready()
 
     def _queue(self, node: Node) -> None:
-        if self.follow_cmake and not node.scanned and node not in self.pending:
+        if self.follow_cmake and node not in self.pending:
             self.pending.append(node)
         self._scan_ready()
 
-    def _scan_ready(self) -> None:
-        """Scan each waiting node whose tree and submodule trees have all been read (a
-        submodule's CMake files are part of its superproject's build)."""
+    def _scan_ready(self, final: bool = False) -> bool:
+        """Read each waiting node's CMake in every configuration not read yet, once its
+        tree and submodule trees have all been read (a submodule's CMake files are part
+        of its superproject's build); True when something was read."""
+        did = False
         while True:
-            ready = [
-                (n, files)
-                for n in self.pending
-                if (files := tree_files(self.trees, n.key, n.url())) is not None
-            ]
-            if not ready:
-                return
-            for node, files in ready:
-                self.pending.remove(node)
-                self._cmake(node, files)
+            work = []
+            for node in self.pending:
+                todo = [
+                    c for c in configurations(node, self.variables, final) if c not in node.scanned
+                ]
+                files = tree_files(self.trees, node.key, node.url()) if todo else None
+                if files is not None:
+                    work.append((node, files, todo))
+            if not work:
+                return did
+            for node, files, todo in work:
+                for config in todo:
+                    node.scanned.add(config)
+                    self._cmake(node, files, config)
+            did = True
 
-    def _cmake(self, node: Node, files: Mapping[str, str]) -> None:
-        if node.scanned:
-            return
-        node.scanned = True
+    def _cmake(self, node: Node, files: Mapping[str, str], config: Config) -> None:
         owner = (node.root, f"{node.base_name()}: what its CMake files fetch")
-        variables, unknown, inherits = configuration(node, self.variables)
+        variables, unknown, inherits = config
         try:
-            found = cmake_asks(node, files, variables, unknown, inherits)
+            found = cmake_asks(node, files, dict(variables), unknown, inherits)
         except TritonLockError as err:
             self.record([owner], err)
             return
+        found.problems = [p for p in found.problems if (node.key, str(p)) not in self.reported]
+        self.reported.update((node.key, str(p)) for p in found.problems)
         for problem in found.problems:
             self.record([owner], problem)
         self.urls.extend(found.urls)
         self.fixed.extend(found.fixed)
         for what in found.skipped:
             self.progress(f"skip {what}")
+        self.reached.update((node.key, *r) for r in found.reached)
+        for (path, line), what in found.unreached.items():
+            self.unreached.setdefault((node.key, path, line), what)
         for ask in found.asks:
             self.ask(ask)
 
     def drain(self) -> None:
-        """Take each answer in submission order, so the run (and its errors) is repeatable."""
-        while self.waiting:
-            fut = next(iter(self.waiting))
-            then, failed = self.waiting.pop(fut)
-            try:
-                value = fut.result()
-            except TritonLockError as err:
-                failed(err)
-                continue
-            then(value)
+        """Take each answer in submission order, so the run (and its errors) is repeatable;
+        when all are in, read the top-level repos nothing else configures."""
+        while True:
+            while self.waiting:
+                fut = next(iter(self.waiting))
+                then, failed = self.waiting.pop(fut)
+                try:
+                    value = fut.result()
+                except TritonLockError as err:
+                    failed(err)
+                    continue
+                then(value)
+            if not self._scan_ready(final=True):
+                break
+        for key, what in self.unreached.items():  # not reached in any configuration
+            if key not in self.reached:
+                self.progress(f"skip {what}")
 
 
 def _fail(ask: Ask, src: str, reason: str) -> ResolveError:

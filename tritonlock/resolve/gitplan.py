@@ -111,7 +111,7 @@ class Node:
 
     key: tuple[str, str]
     asks: list[Ask] = field(default_factory=list)
-    scanned: bool = False
+    scanned: set[Config] = field(default_factory=set)  # configurations read so far
 
     @property
     def top(self) -> bool:
@@ -162,30 +162,41 @@ def first_party(url: str) -> bool:
     return "triton-inference-server" in path.lower().split("/")
 
 
-def configuration(
-    node: Node, base: Mapping[str, str]
-) -> tuple[dict[str, str], tuple[str, ...], bool]:
-    """The variables a node's CMake is configured with, which of them are unknown, and
-    whether it is added to another project's build (FetchContent).
+# How a repo's CMake is configured: -D variables, the unknown ones, FetchContent or not.
+Config = tuple[tuple[tuple[str, str], ...], tuple[str, ...], bool]
+
+
+def configurations(node: Node, base: Mapping[str, str], final: bool = False) -> list[Config]:
+    """Every way a node's CMake is configured in the build (what is reachable in any of
+    them is pinned), in the order they were asked.
 
     A repo the recipe configures itself gets the recipe's ``-D`` flags (over ``base``);
-    any other repo gets what the first CMake file that asks for it passes (an
-    ExternalProject's ``-D`` arguments, or a FetchContent declaration's scope; over
-    ``base`` for a top-level repo); a top-level repo no CMake asks for gets ``base``."""
-    configured = sorted((a for a in node.asks if a.configured), key=lambda a: a.root)
-    if configured:
-        return {**base, **dict(configured[0].defines)}, (), False
-    asked = [a for a in node.asks if not a.top]
-    if not asked:
-        return dict(base), (), False
-    first = min(asked, key=lambda a: a.root)
-    under = dict(base) if node.top else {}
-    if not first.inherits:
-        return {**under, **dict(first.defines)}, first.unknown, False
-    # The declaring project's own paths mean nothing in the dependency's tree.
-    keep = {k: v for k, v in first.defines if cmake.SRC not in v and cmake.BIN not in v}
-    dropped = tuple(k for k, _ in first.defines if k not in keep)
-    return {**under, **keep}, (*first.unknown, *dropped), True
+    each CMake file that asks for a repo configures it with what it passes (an
+    ExternalProject's ``-D`` arguments, or the scope where a FetchContent dependency is
+    made available; over ``base`` for a top-level repo). A top-level repo nothing else
+    configures is read with ``base`` once every other ask is known (``final``)."""
+    out: list[Config] = []
+    config: tuple[dict[str, str], tuple[str, ...], bool]
+    for ask in sorted(node.asks, key=lambda a: a.root):
+        if ask.configured:
+            config = {**base, **dict(ask.defines)}, (), False
+        elif ask.top:
+            continue
+        else:
+            under = dict(base) if node.top else {}
+            if not ask.inherits:
+                config = {**under, **dict(ask.defines)}, ask.unknown, False
+            else:
+                # The declaring project's own paths mean nothing in the dependency's tree.
+                keep = {k: v for k, v in ask.defines if cmake.SRC not in v and cmake.BIN not in v}
+                dropped = tuple(k for k, _ in ask.defines if k not in keep)
+                config = {**under, **keep}, (*ask.unknown, *dropped), True
+        key: Config = (tuple(sorted(config[0].items())), tuple(sorted(set(config[1]))), config[2])
+        if key not in out:
+            out.append(key)
+    if not out and node.top and final:
+        out.append((tuple(sorted(base.items())), (), False))
+    return out
 
 
 def tree_files(
@@ -223,6 +234,9 @@ class CMakeFound:
     fixed: list[tuple[str, str, Origin]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     problems: list[SourceError | ResolveError] = field(default_factory=list)
+    # Declarations (path, line) reached, and those not reached with what to say of them.
+    reached: set[tuple[str, int]] = field(default_factory=set)
+    unreached: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
 def _is_download(url: str) -> bool:
@@ -294,12 +308,16 @@ def cmake_asks(
                 inherits=f.inherits,
             )
         )
-    out.skipped += [
-        f"{name}:{path}:{line} (not reached when CMake configures {name} for the recipe)"
+    out.reached = reached
+    out.unreached = {
+        (
+            path,
+            line,
+        ): f"{name}:{path}:{line} (not reached when CMake configures {name} for the recipe)"
         for path in sorted(files)
         for line in _lines(files[path])
         if (path, line) not in reached
-    ]
+    }
     return out
 
 
