@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tritonlock import cmake
 from tritonlock.cmake.conditions import evaluate
 from tritonlock.cmake.lexer import commands
-from tritonlock.cmake.values import Scope, values
+from tritonlock.cmake.values import Scope, Value, values
 
 
 def cond(text: str, scope: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> object:
@@ -312,3 +312,27 @@ def test_an_external_project_of_a_folder_in_the_tree_is_configured_with_its_args
     }
     assert reach(files, ENABLE_X="ON") == [("https://h/x.zip", "src/CMakeLists.txt", 3)]
     assert reach(files, ENABLE_X="OFF") == []
+
+
+WORDS = ["NOT", "AND", "OR", "(", ")", "ON", "OFF", "A", "U", "NOT_SET", "STREQUAL", "1"]
+WORDS += ["VERSION_LESS", "EQUAL", "DEFINED", "EXISTS", "MATCHES", '"x"', "${A}", "${U}"]
+
+
+@given(st.lists(st.sampled_from(WORDS), max_size=8))
+def test_any_condition_gives_true_false_or_unknown_and_never_raises(words: list[str]) -> None:
+    scope = Scope.of({"A": "ON"}, ("U",))
+    args = [Value(w.strip('"'), w.startswith('"')) for w in words]  # parentheses unbalanced too
+    assert evaluate(args, scope) in (True, False, None)
+
+
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=4),
+    st.lists(st.integers(0, 30), min_size=1, max_size=4),
+)
+def test_version_comparisons_order_components_as_numbers(a: list[int], b: list[int]) -> None:
+    width = max(len(a), len(b))
+    pa, pb = a + [0] * (width - len(a)), b + [0] * (width - len(b))
+    va, vb = ".".join(map(str, a)), ".".join(map(str, b))
+    assert cond(f"{va} VERSION_LESS {vb}") is (pa < pb)
+    assert cond(f"{va} VERSION_EQUAL {vb}") is (pa == pb)
+    assert cond(f"{va} VERSION_GREATER_EQUAL {vb}") is (pa >= pb)
