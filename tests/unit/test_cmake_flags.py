@@ -85,3 +85,32 @@ def test_a_repo_configured_two_ways_is_read_both_ways() -> None:
 
 def req_of(name: str) -> GitRequest:
     return GitRequest(name=name, url=f"{ORG}/{name}", ref="r25.04")
+
+
+def test_a_package_dir_passed_down_two_levels_keeps_the_fallback_download_out() -> None:
+    """server → third_party (FetchContent, inheriting a binary-dir prefix) → otel
+    (ExternalProject with -Djson_DIR under that prefix): otel's find_package finds json,
+    so its download of json at a moving branch is not reached (issue 12's
+    nlohmann_json_download at develop)."""
+    src = FakeSource()
+    server = (
+        "set(PREFIX ${CMAKE_CURRENT_BINARY_DIR}/third-party)\n"
+        f"FetchContent_Declare(repo-tp GIT_REPOSITORY {ORG}/tp.git GIT_TAG r25.04)\n"
+        "FetchContent_MakeAvailable(repo-tp)\n"
+    )
+    tp = (
+        "ExternalProject_Add(otel GIT_REPOSITORY https://h.example/otel.git GIT_TAG v1\n"
+        "  CMAKE_CACHE_ARGS -Djson_DIR:PATH=${PREFIX}/json/lib/cmake)\n"
+    )
+    otel = (
+        "find_package(json QUIET)\nif(NOT json_FOUND)\n"
+        "  ExternalProject_Add(json_download GIT_REPOSITORY https://h.example/json.git\n"
+        "    GIT_TAG develop)\nendif()\n"
+    )
+    for url, n, text in ((f"{ORG}/server", 1, server), (f"{ORG}/tp", 2, tp)):
+        tree = Tree(commit=sha(n), committed=n, cmake_files=(cm("CMakeLists.txt", text),))
+        src.repo(url, {"refs/heads/r25.04": sha(n)}, {sha(n): tree})
+    tree = Tree(commit=sha(3), committed=3, cmake_files=(cm("CMakeLists.txt", otel),))
+    src.repo("https://h.example/otel.git", {"refs/tags/v1": sha(3)}, {sha(3): tree})
+    src.repo("https://h.example/json.git", {"refs/heads/develop": sha(4)})
+    assert sorted(p.name for p in run(src, req_of("server")).pins) == ["otel", "server", "tp"]

@@ -187,8 +187,9 @@ def configurations(node: Node, base: Mapping[str, str], final: bool = False) -> 
             if not ask.inherits:
                 config = {**under, **dict(ask.defines)}, ask.unknown, False
             else:
-                # The declaring project's own paths mean nothing in the dependency's tree.
-                keep = {k: v for k, v in ask.defines if cmake.SRC not in v and cmake.BIN not in v}
+                # The declaring project's source paths mean nothing in the dependency's
+                # tree (the binary tree is the same build's).
+                keep = {k: v for k, v in ask.defines if cmake.SRC not in v}
                 dropped = tuple(k for k, _ in ask.defines if k not in keep)
                 config = {**under, **keep}, (*ask.unknown, *dropped), True
         key: Config = (tuple(sorted(config[0].items())), tuple(sorted(set(config[1]))), config[2])
