@@ -114,3 +114,21 @@ def test_a_package_dir_passed_down_two_levels_keeps_the_fallback_download_out() 
     src.repo("https://h.example/otel.git", {"refs/tags/v1": sha(3)}, {sha(3): tree})
     src.repo("https://h.example/json.git", {"refs/heads/develop": sha(4)})
     assert sorted(p.name for p in run(src, req_of("server")).pins) == ["otel", "server", "tp"]
+
+
+def test_declared_sha256_is_fixed_output_and_other_hashes_are_downloaded() -> None:
+    from tritonlock.resolve.gitplan import Ask, Node, cmake_asks
+
+    digest = "27" * 32
+    text = (
+        f"ExternalProject_Add(boostorg URL https://h.example/boost.tgz URL_HASH SHA256={digest})\n"
+        f"FetchContent_Declare(md URL https://h.example/md.tgz URL_MD5 {'a' * 32})\n"
+        "FetchContent_Declare(plain URL https://h.example/plain.zip)\n"
+        "FetchContent_Declare(local URL ${CMAKE_CURRENT_SOURCE_DIR}/vendored.tgz)\n"
+    )
+    node = Node(key=("k", sha(9)), asks=[Ask.top_level("python_backend", f"{ORG}/pb", "r1", ())])
+    found = cmake_asks(node, {"CMakeLists.txt": text}, {})
+    assert [(u, h) for u, h, _ in found.fixed] == [("https://h.example/boost.tgz", digest)]
+    assert [u for u, _ in found.urls] == ["https://h.example/md.tgz", "https://h.example/plain.zip"]
+    assert any("vendored.tgz is a file of the tree" in s for s in found.skipped)
+    assert found.problems == []
