@@ -336,3 +336,16 @@ def test_version_comparisons_order_components_as_numbers(a: list[int], b: list[i
     assert cond(f"{va} VERSION_LESS {vb}") is (pa < pb)
     assert cond(f"{va} VERSION_EQUAL {vb}") is (pa == pb)
     assert cond(f"{va} VERSION_GREATER_EQUAL {vb}") is (pa >= pb)
+
+
+def test_a_declaration_in_a_function_is_found_where_the_function_is_written() -> None:
+    files = {
+        "CMakeLists.txt": "include(cmake/deps.cmake)\n\n\nadd_dep(zlib v1)\n",
+        "cmake/deps.cmake": (
+            "function(add_dep name tag)\n"
+            "  FetchContent_Declare(${name} GIT_REPOSITORY https://h/${name}.git GIT_TAG ${tag})\n"
+            "endfunction()\n"
+        ),
+    }
+    (f,) = cmake.configure(files, {}).fetches
+    assert (f.name, f.tag, f.path, f.line) == ("zlib", "v1", "cmake/deps.cmake", 2)

@@ -77,6 +77,7 @@ class _Function:
     params: tuple[str, ...]
     body: tuple[Node, ...]
     macro: bool
+    path: str  # the file that defines it (where its declarations are written)
 
 
 @dataclass
@@ -162,7 +163,7 @@ class _Eval:
             vals = [v.text for v in values(block.head.args, scope)]
             if vals:
                 self.functions[vals[0].lower()] = _Function(
-                    tuple(vals[1:]), block.body, lname == "macro"
+                    tuple(vals[1:]), block.body, lname == "macro", frame.path
                 )
         elif lname == "foreach":
             self.foreach(block, frame)
@@ -401,7 +402,7 @@ class _Eval:
             scope.put(k, text, missing)
         self.depth += 1
         try:
-            self.run(fn.body, _Frame(frame.path, scope, frame.parent if fn.macro else frame.scope))
+            self.run(fn.body, _Frame(fn.path, scope, frame.parent if fn.macro else frame.scope))
         except _Return:
             pass
         finally:
