@@ -14,7 +14,7 @@ import itertools
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -363,3 +363,19 @@ def test_offline_problems_stop_before_the_sources(
     assert code == 1
     assert "content-hash: does not match the content" in out
     assert "against the sources" not in out
+
+
+def test_fixed_output_download_is_checked_against_the_declared_hash(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fixed-output pin (upstream's URL_HASH, no size) is fetched and hashed by --deep."""
+    lock = lockfile.load(world.lock)
+    (pin,) = lock.url
+    fixed = replace(pin, size=None, fixed_output=True)
+    lockfile.write(replace(lock, url=(fixed,)), world.lock)
+    code, out = run(world, capsys)
+    assert code == 0, out
+    (world.shared.files_root / f"f{world.n}.bin").write_bytes(b"changed\n")
+    code, out = run(world, capsys)
+    assert code == 1, out
+    assert "url[0].sha256: " in out and "as upstream declares" in out
