@@ -345,15 +345,19 @@ def _images(draw: Draw) -> tuple[ImagePin, ...]:
 @st.composite
 def _url_pins(draw: Draw) -> tuple[UrlPin, ...]:
     urls = draw(st.lists(_urls(("https", "http", "file")), max_size=3, unique=True))
-    return tuple(
-        UrlPin(
-            url=u,
-            sha256=draw(digests),
-            size=draw(st.integers(0, 2**40)),
-            found_in=tuple(draw(st.lists(_paths.map("/".join), max_size=2, unique=True))),
+    pins = []
+    for u in urls:
+        fixed = draw(st.booleans())  # a fixed-output download has upstream's hash, no size
+        pins.append(
+            UrlPin(
+                url=u,
+                sha256=draw(digests),
+                size=None if fixed else draw(st.integers(0, 2**40)),
+                found_in=tuple(draw(st.lists(_paths.map("/".join), max_size=2, unique=True))),
+                fixed_output=fixed,
+            )
         )
-        for u in urls
-    )
+    return tuple(pins)
 
 
 @st.composite
