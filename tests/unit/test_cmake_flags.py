@@ -132,3 +132,21 @@ def test_declared_sha256_is_fixed_output_and_other_hashes_are_downloaded() -> No
     assert [u for u, _ in found.urls] == ["https://h.example/md.tgz", "https://h.example/plain.zip"]
     assert any("vendored.tgz is a file of the tree" in s for s in found.skipped)
     assert found.problems == []
+
+
+def test_the_targets_processor_chooses_an_architecture_specific_download() -> None:
+    from tritonlock.resolve.pipeline import cmake_platform
+
+    text = """if(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64")
+  FetchContent_Declare(tool URL https://h.example/tool-arm64.tgz)
+else()
+  FetchContent_Declare(tool URL https://h.example/tool-x64.tgz)
+endif()
+"""
+    src = FakeSource()
+    tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("CMakeLists.txt", text),))
+    src.repo(f"{ORG}/core", {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
+    for target, want in (("igpu", ["arm64"]), ("x86_64", ["x64"]), (None, ["arm64", "x64"])):
+        platform = cmake_platform(target) if target else {}
+        res = run(src, req_of("core"), platform=platform)
+        assert [u.rsplit("-", 1)[1][:-4] for u, _ in res.url_requests] == want, target

@@ -349,3 +349,30 @@ def test_a_declaration_in_a_function_is_found_where_the_function_is_written() ->
     }
     (f,) = cmake.configure(files, {}).fetches
     assert (f.name, f.tag, f.path, f.line) == ("zlib", "v1", "cmake/deps.cmake", 2)
+
+
+def test_after_an_undecided_if_a_variable_is_known_only_where_every_outcome_agrees() -> None:
+    text = """set(USE_A OFF)
+set(SAME x)
+if(UNDECIDED)
+  set(USE_A ON)
+  set(SAME x)
+endif()
+if(USE_A)
+  FetchContent_Declare(a URL https://h/a-${SAME}.zip)
+else()
+  FetchContent_Declare(b URL https://h/b-${SAME}.zip)
+endif()
+if(UNDECIDED)
+  set(TAG v1)
+else()
+  set(TAG v2)
+endif()
+FetchContent_Declare(c GIT_REPOSITORY https://h/c.git GIT_TAG ${TAG})
+"""
+    a, b, c = cmake.fetches(text)
+    assert (a.url, b.url) == ("https://h/a-x.zip", "https://h/b-x.zip")  # both may be reached
+    assert c.missing == ("TAG?",)
+    # Decided, CMake's own answer: one branch, one value.
+    got = [(f.name, f.url, f.tag) for f in cmake.fetches(text, {"UNDECIDED": "ON"})]
+    assert got == [("a", "https://h/a-x.zip", None), ("c", "https://h/c.git", "v1")]

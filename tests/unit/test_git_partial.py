@@ -252,3 +252,17 @@ def test_third_party_samples_and_testing_folders_are_not_built(folder: str) -> N
     src = core_world(cm(f"{folder}/CMakeLists.txt", follow))
     res = run(src, req("core"))
     assert {p.name for p in res.pins} == {"core", "pybind11"}
+
+
+def test_a_tag_set_differently_under_an_undecided_if_says_so() -> None:
+    text = (
+        "if(UNDECIDED)\n  set(T v1)\nelse()\n  set(T v2)\nendif()\n"
+        f"FetchContent_Declare(eigen GIT_REPOSITORY {EIGEN} GIT_TAG ${{T}})\n"
+    )
+    src = core_world(cm("CMakeLists.txt", text))
+    with pytest.raises(
+        ResolveError,
+        match=r"pybind11:CMakeLists.txt:6: eigen uses \$\{T\}, which is set differently under an "
+        r"if\(\)",
+    ):
+        run(src, req("core"))

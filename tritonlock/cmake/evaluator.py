@@ -150,15 +150,7 @@ class _Eval:
         lname = block.head.name.lower()
         scope = frame.scope
         if lname == "if":
-            for cond, body in block.branches:
-                result = True if cond is None else evaluate(values(cond, scope), scope, self.exists)
-                if result is False:
-                    continue
-                if result:
-                    self.run(body, frame)
-                    return
-                with contextlib.suppress(_Return, _Break, _Continue):
-                    self.run(body, frame)  # undecided: a return() there may not happen
+            self.if_chain(block, frame)
         elif lname in ("function", "macro"):
             vals = [v.text for v in values(block.head.args, scope)]
             if vals:
@@ -173,6 +165,31 @@ class _Eval:
                 self.loop_body(block.body, frame)
         else:  # block() ... endblock(): a scope of its own unless PROPAGATE; read it in place
             self.run(block.body, frame)
+
+    def if_chain(self, block: Block, frame: _Frame) -> None:
+        """The branch CMake takes; when that cannot be decided, every branch it may take,
+        each from the same scope, and after them a variable is known only where every
+        possible outcome agrees (a ``return()`` there may not happen, and is not taken)."""
+        scope = frame.scope
+        outcomes: list[Scope] = []
+        for cond, body in block.branches:
+            result = True if cond is None else evaluate(values(cond, scope), scope, self.exists)
+            if result is False:
+                continue
+            if result and not outcomes:
+                self.run(body, frame)
+                return
+            branch = scope.copy()
+            with contextlib.suppress(_Return, _Break, _Continue):
+                self.run(body, _Frame(frame.path, branch, frame.parent))
+            outcomes.append(branch)
+            if result:
+                break
+        else:
+            if not outcomes:
+                return
+            outcomes.append(scope.copy())  # maybe no branch is taken
+        scope.merge(outcomes)
 
     def loop_body(self, body: tuple[Node, ...], frame: _Frame) -> bool:
         """Run one iteration; False when the loop ends (break)."""
@@ -365,7 +382,7 @@ class _Eval:
         if not vals:
             return
         scope = frame.scope
-        given = scope.values.get(f"{vals[0]}_DIR", "")
+        given = scope.values.get(f"{vals[0]}_DIR", "-" if f"{vals[0]}_DIR" in scope.unknown else "")
         if given and not given.upper().endswith("NOTFOUND"):
             scope.put(f"{vals[0]}_FOUND", "TRUE")
             return

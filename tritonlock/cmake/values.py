@@ -2,7 +2,8 @@
 
 A :class:`Scope` knows a variable's value, or that its value is *unknown* (it was built
 from variables that are not known: ``set(url https://h/v${version}/x)`` with no
-``version`` makes ``url`` unknown, remembering ``version``). Expanding an unknown or
+``version`` makes ``url`` unknown, remembering ``version``; one set differently under an
+``if()`` that cannot be decided is remembered as ``NAME?``). Expanding an unknown or
 undefined variable never silently gives an empty string: the names go to ``missing``.
 """
 
@@ -51,6 +52,28 @@ class Scope:
         """``name`` is set, to a value this reader cannot know."""
         self.values.pop(name, None)
         self.unknown[name] = tuple(because) or (name,)
+
+    def merge(self, outcomes: Iterable[Scope]) -> None:
+        """Become what is known whichever of ``outcomes`` happens: a variable that differs
+        between them (or is set in only some) is unknown, named ``NAME?``."""
+        outs = list(outcomes)
+        names = {n for o in outs for n in (*o.values, *o.unknown)}
+        values: dict[str, str] = {}
+        unknown: dict[str, tuple[str, ...]] = {}
+        for name in sorted(names):
+            seen = {o.values.get(name) for o in outs}
+            if len(seen) == 1 and None not in seen:
+                values[name] = seen.pop()  # type: ignore[assignment]
+            elif any(name in o.unknown for o in outs):
+                unknown[name] = tuple(
+                    dict.fromkeys(m for o in outs for m in o.unknown.get(name, ()))
+                )
+            else:
+                unknown[name] = (f"{name}?",)
+        self.values.clear()
+        self.values.update(values)
+        self.unknown.clear()
+        self.unknown.update(unknown)
 
     def drop(self, name: str) -> None:
         self.values.pop(name, None)

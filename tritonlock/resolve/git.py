@@ -167,6 +167,7 @@ class _Run:
     source: GitSource
     mirrors: Sequence[tuple[str, str]]
     variables: Mapping[str, str]
+    platform: Mapping[str, str]
     follow_cmake: bool
     previous: Mapping[tuple[str, str], str]
     progress: Callable[[str], None]
@@ -414,7 +415,7 @@ class _Run:
         owner = (node.root, f"{node.base_name()}: what its CMake files fetch")
         variables, unknown, inherits = config
         try:
-            found = cmake_asks(node, files, dict(variables), unknown, inherits)
+            found = cmake_asks(node, files, {**self.platform, **dict(variables)}, unknown, inherits)
         except TritonLockError as err:
             self.record([owner], err)
             return
@@ -504,6 +505,7 @@ def resolve_git(
     cache_dir: Path,
     jobs: int = 8,
     variables: Mapping[str, str] | None = None,
+    platform: Mapping[str, str] | None = None,
     follow_cmake: bool = True,
     previous: Sequence[GitPin] = (),
     progress: Callable[[str], None] | None = None,
@@ -514,7 +516,9 @@ def resolve_git(
     """Pin ``requests`` and everything they pull in (see the module docstring).
 
     ``strict=False`` returns what could be pinned with :attr:`GitResolution.failures`
-    instead of raising the first failure (usage errors and conflicts still raise)."""
+    instead of raising the first failure (usage errors and conflicts still raise).
+    ``platform``: what CMake itself knows of the build machine (``CMAKE_SYSTEM_PROCESSOR``),
+    under every configuration's variables."""
     for req in requests:
         check_request(req)
     for prefix, mirror in mirrors:
@@ -524,6 +528,7 @@ def resolve_git(
             source=source or SubprocessGit(cache_dir, timeout=timeout),
             mirrors=tuple(mirrors),
             variables=dict(variables or {}),
+            platform=dict(platform or {}),
             follow_cmake=follow_cmake,
             previous={(norm(p.url), p.ref): p.commit for p in previous},
             progress=progress or (lambda _msg: None),

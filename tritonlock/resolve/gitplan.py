@@ -271,12 +271,7 @@ def cmake_asks(
             out.skipped.append(f"{where} ({f.url} is a file of the tree, not a download)")
             continue
         if f.missing:
-            out.problems.append(
-                ResolveError(
-                    f"{where}: {f.name} uses {_ref(f.missing[0])}, which is not set; "
-                    "pass it in the CMake variables"
-                )
-            )
+            out.problems.append(ResolveError(f"{where}: {f.name} uses {_why(f.missing[0])}"))
             continue
         origin = Origin(repo=node.key, path=f.path, line=f.line)
         if f.kind == "url":
@@ -322,9 +317,16 @@ def cmake_asks(
     return out
 
 
-def _ref(name: str) -> str:
-    """How a variable is written in CMake: ``${NAME}``, or ``$ENV{NAME}`` as reported."""
-    return name if name.startswith("$ENV{") else f"${{{name}}}"
+def _why(name: str) -> str:
+    """Why a variable's value is not known, for an error message."""
+    if name.startswith("$ENV{"):
+        return f"{name}, which the recipe does not set"
+    if name.endswith("?"):
+        return (
+            f"${{{name[:-1]}}}, which is set differently under an if() whose condition "
+            "is only known when CMake runs; pass the variables it tests in the CMake variables"
+        )
+    return f"${{{name}}}, which is not set; pass it in the CMake variables"
 
 
 def _lines(text: str) -> list[int]:

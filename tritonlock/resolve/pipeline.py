@@ -206,6 +206,7 @@ def _git_batch(
             cache_dir=ctx.opts.cache_dir / "git",
             jobs=jobs or ctx.opts.jobs,
             variables=variables,
+            platform=cmake_platform(ctx.inputs.target),
             follow_cmake=follow_cmake,
             previous=ctx.opts.previous.git if ctx.opts.previous else (),
             progress=ctx.say,
@@ -223,6 +224,12 @@ def cmake_variables(organization: str, ref: str, floating: FloatingInputs) -> di
     for name in COMPONENTS:
         variables[f"TRITON_{name.upper()}_REPO_TAG"] = refs.get(name, ref)
     return variables
+
+
+def cmake_platform(target: str) -> dict[str, str]:
+    """What CMake knows of the build machine for ``target`` (it builds natively)."""
+    machine = TARGETS[target][1]
+    return {"CMAKE_SYSTEM_PROCESSOR": machine, "CMAKE_HOST_SYSTEM_PROCESSOR": machine}
 
 
 def _step_files(
