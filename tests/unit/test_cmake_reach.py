@@ -9,15 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock import cmake
-from tritonlock.cmake.conditions import evaluate
+from tritonlock.cmake.conditions import condition_values, evaluate
 from tritonlock.cmake.lexer import commands
-from tritonlock.cmake.values import Scope, Value, values
+from tritonlock.cmake.values import Scope, Value
 
 
 def cond(text: str, scope: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> object:
     (cmd,) = commands(f"if({text})")
     s = Scope.of(scope or {}, unknown)
-    return evaluate(values(cmd.args, s), s)
+    return evaluate(condition_values(cmd.args, s), s)
 
 
 @pytest.mark.parametrize(
@@ -60,15 +60,32 @@ def test_conditions_decided(text: str, want: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("NOT_SET", False),
+        ("NOT NOT_SET", True),
+        ("DEFINED NOT_SET", False),
+        ('"${NOT_SET}" STREQUAL ""', True),
+        ("NOT_SET STREQUAL NOT_SET", True),
+        ("DEFINED ENV{HOME}", False),
+        ('"$ENV{HOME}" STREQUAL ""', True),
+    ],
+)
+def test_a_variable_nothing_defines_is_undefined_as_in_cmake(text: str, want: bool) -> None:
+    assert cond(text) is want
+
+
+@pytest.mark.parametrize(
     "text",
     [
-        "NOT_SET",
-        "NOT NOT_SET",
-        "DEFINED NOT_SET",
+        "Pkg_FOUND",
+        "NOT Pkg_FOUND",
+        "DEFINED Pkg_DIR",
+        "CMAKE_TOOLCHAIN_FILE",
         "EXISTS /some/path",
         "TARGET foo",
-        "${NOT_SET}",
-        "${NOT_SET} MATCHES rhel",
+        "${U}",
+        "${U} MATCHES rhel",
         "U STREQUAL x",
         "U AND ON",
         "CMAKE_VERSION VERSION_LESS 3.18",
@@ -79,14 +96,23 @@ def test_conditions_that_cannot_be_decided(text: str) -> None:
 
 
 def test_three_valued_logic_short_cuts_as_cmake_would() -> None:
-    assert cond("NOT_SET AND OFF") is False
-    assert cond("NOT_SET OR ON") is True
-    assert cond("NOT_SET OR OFF") is None
+    assert cond("U AND OFF", unknown=("U",)) is False
+    assert cond("U OR ON", unknown=("U",)) is True
+    assert cond("U OR OFF", unknown=("U",)) is None
+
+
+def test_after_find_package_its_variables_are_unknown() -> None:
+    text = (
+        "find_package(Foo)\nif(FOO_LIBS)\n  FetchContent_Declare(a URL https://h/a.zip)\nendif()\n"
+    )
+    assert [f.url for f in cmake.fetches(text)] == ["https://h/a.zip"]
+    assert cmake.fetches(text.replace("find_package(Foo)\n", "")) == []
 
 
 @given(st.sampled_from(["ON", "OFF", "UNSET"]), st.sampled_from(["ON", "OFF", "UNSET"]))
 def test_and_or_not_agree_with_kleene_logic(a: str, b: str) -> None:
     scope = {k: v for k, v in (("A", a), ("B", b)) if v != "UNSET"}
+    unknown = tuple(k for k, v in (("A", a), ("B", b)) if v == "UNSET")
 
     def val(x: str) -> bool | None:
         return None if x == "UNSET" else x == "ON"
@@ -94,9 +120,9 @@ def test_and_or_not_agree_with_kleene_logic(a: str, b: str) -> None:
     va, vb = val(a), val(b)
     want_and = False if False in (va, vb) else (None if None in (va, vb) else True)
     want_or = True if True in (va, vb) else (None if None in (va, vb) else False)
-    assert cond("A AND B", scope) is want_and
-    assert cond("A OR B", scope) is want_or
-    assert cond("NOT (A AND B)", scope) is (None if want_and is None else not want_and)
+    assert cond("A AND B", scope, unknown) is want_and
+    assert cond("A OR B", scope, unknown) is want_or
+    assert cond("NOT (A AND B)", scope, unknown) is (None if want_and is None else not want_and)
 
 
 def reach(files: dict[str, str], **variables: str) -> list[tuple[str, str, int]]:
@@ -150,8 +176,12 @@ def test_recipe_flags_choose_the_branch() -> None:
     assert names() == ["gpu.zip"]
     assert names(TRITON_ENABLE_GPU="OFF", TRITON_ENABLE_MALI_GPU="ON") == ["mali.zip"]
     assert names(TRITON_ENABLE_GPU="OFF", TRITON_ENABLE_MALI_GPU="OFF") == ["cpu.zip"]
+    # Nothing sets it: undefined, as in CMake.
+    assert names(TRITON_ENABLE_GPU="OFF") == ["cpu.zip"]
     # Undecidable: the branch and every one after it may be reached.
-    assert names(TRITON_ENABLE_GPU="OFF") == ["mali.zip", "cpu.zip"]
+    off = {"TRITON_ENABLE_GPU": "OFF"}
+    project = cmake.configure(files, off, unknown=["TRITON_ENABLE_MALI_GPU"])
+    assert [f.url.rsplit("/", 1)[1] for f in project.fetches] == ["mali.zip", "cpu.zip"]
 
 
 def test_tests_enabled_only_with_build_testing() -> None:
@@ -354,7 +384,8 @@ def test_a_declaration_in_a_function_is_found_where_the_function_is_written() ->
 def test_after_an_undecided_if_a_variable_is_known_only_where_every_outcome_agrees() -> None:
     text = """set(USE_A OFF)
 set(SAME x)
-if(UNDECIDED)
+find_package(Pkg)
+if(Pkg_FOUND)
   set(USE_A ON)
   set(SAME x)
 endif()
@@ -363,7 +394,7 @@ if(USE_A)
 else()
   FetchContent_Declare(b URL https://h/b-${SAME}.zip)
 endif()
-if(UNDECIDED)
+if(Pkg_FOUND)
   set(TAG v1)
 else()
   set(TAG v2)
@@ -374,5 +405,5 @@ FetchContent_Declare(c GIT_REPOSITORY https://h/c.git GIT_TAG ${TAG})
     assert (a.url, b.url) == ("https://h/a-x.zip", "https://h/b-x.zip")  # both may be reached
     assert c.missing == ("TAG?",)
     # Decided, CMake's own answer: one branch, one value.
-    got = [(f.name, f.url, f.tag) for f in cmake.fetches(text, {"UNDECIDED": "ON"})]
+    got = [(f.name, f.url, f.tag) for f in cmake.fetches(text, {"Pkg_DIR": "/opt/pkg"})]
     assert got == [("a", "https://h/a-x.zip", None), ("c", "https://h/c.git", "v1")]

@@ -256,7 +256,7 @@ def test_third_party_samples_and_testing_folders_are_not_built(folder: str) -> N
 
 def test_a_tag_set_differently_under_an_undecided_if_says_so() -> None:
     text = (
-        "if(UNDECIDED)\n  set(T v1)\nelse()\n  set(T v2)\nendif()\n"
+        "if(Eigen_FOUND)\n  set(T v1)\nelse()\n  set(T v2)\nendif()\n"
         f"FetchContent_Declare(eigen GIT_REPOSITORY {EIGEN} GIT_TAG ${{T}})\n"
     )
     src = core_world(cm("CMakeLists.txt", text))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .conditions import evaluate
+from .conditions import condition_values, evaluate
 from .lexer import Command, commands
 from .values import Scope, Value, items, missing_of, values
 
@@ -18,10 +18,13 @@ _GET = frozenset(
     {"get_filename_component", "get_property", "get_target_property", "get_cmake_property"}
     | {"get_directory_property", "get_source_file_property", "cmake_path", "site_name"}
 )
+_RESULT_ANYWHERE = frozenset({"processorcount", "cmake_host_system_information"})
 COMMANDS = frozenset(
     {"set", "unset", "option", "cmake_dependent_option", "list", "string", "math"}
     | {"cmake_parse_arguments", "execute_process", "fetchcontent_getproperties"}
     | {"externalproject_get_property", "cmake_policy", "try_compile", "try_run"}
+    | {"pkg_check_modules", "pkg_search_module", "processorcount"}
+    | {"cmake_host_system_information"}
     | _FIND
     | _GET
 )
@@ -33,12 +36,23 @@ def default(scope: Scope, name: str, value: str, missing: tuple[str, ...] = ()) 
         scope.put(name, value, missing)
 
 
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def apply(cmd: Command, scope: Scope, parent: Scope | None) -> None:
     lname = cmd.name.lower()
     vals = values(cmd.args, scope)
     if not vals:
         return
-    if lname == "set":
+    if lname.startswith("check_") or lname in _RESULT_ANYWHERE:
+        # check_include_file(h VAR), check_cxx_source_compiles(src VAR), ProcessorCount(N)…
+        # write a result this reader does not compute.
+        for v in vals[0 if lname in _RESULT_ANYWHERE else 1 :]:
+            if _IDENT.match(v.text):
+                scope.forget(v.text)
+    elif lname in ("pkg_check_modules", "pkg_search_module"):
+        scope.prefixes.add(f"{vals[0].text}_")
+    elif lname == "set":
         _set(vals, scope, parent)
     elif lname == "unset":
         scope.drop(vals[0].text)
@@ -112,7 +126,7 @@ def _dependent(vals: list[Value], scope: Scope) -> None:
     results = []
     for cond in items(depends.text):
         args = tuple(a for c in commands(f"if({cond})") for a in c.args)
-        results.append(evaluate(values(args, scope), scope))
+        results.append(evaluate(condition_values(args, scope), scope))
     if depends.missing or None in results:
         scope.forget(name)
     elif all(results):

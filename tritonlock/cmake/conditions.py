@@ -4,14 +4,17 @@
 is unknown, ``EXISTS`` and other questions about the file system or targets). Precedence
 is CMake's: parentheses, unary tests, binary tests, ``NOT``, ``AND``, ``OR``. A bare
 word is a variable name when it is not a constant (CMP0054 NEW: quoted arguments are
-never dereferenced); a variable that is not defined is *unknown*, unless it is one of
-the platform variables CMake leaves undefined on Linux (``WIN32``, ``APPLE``, ``MSVC``
-…), because tritonlock does not see every variable CMake itself defines.
+never dereferenced).
 
-The environment is the build's, which the recipe sets: in a condition, an environment
-variable it does not set is undefined (``DEFINED ENV{X}`` is false, ``$ENV{X}`` is
-empty), as CMake sees it there. ``EXISTS`` of a path inside the tree is true when the
-tree has that file or folder (only CMake files and submodules are known), else unknown.
+A variable that is not defined is what CMake says it is, undefined (false, empty),
+unless something this reader does not see may define it: CMake itself (``CMAKE_*``), a
+package search (``Foo_FOUND``, ``Foo_DIR``, ``Foo_VERSION`` …, and every ``Foo_*`` after
+``find_package(Foo)``): then it is unknown. Platform variables CMake leaves undefined
+on Linux (``WIN32``, ``APPLE``, ``MSVC`` …) are undefined. The environment is the
+build's, which the recipe sets: in a condition, an environment variable it does not set
+is undefined (``DEFINED ENV{X}`` is false, ``$ENV{X}`` is empty). ``EXISTS`` of a path
+inside the tree is true when the tree has that file or folder (only CMake files and
+submodules are known), else unknown.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .values import Scope, Value, items
+from .lexer import Arg
+from .values import Scope, Value, items, values
 
 Tri = bool | None
 
@@ -43,6 +47,39 @@ _BINARY = frozenset(
     | {"MATCHES", "IN_LIST", "PATH_EQUAL", "IS_NEWER_THAN"}
 )
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.+-]*$")
+_PROVIDED_SUFFIXES = (
+    "_FOUND",
+    "_DIR",
+    "_ROOT",
+    "_VERSION",
+    "_VERSION_STRING",
+    "_INCLUDE_DIR",
+    "_INCLUDE_DIRS",
+    "_LIBRARY",
+    "_LIBRARIES",
+    "_EXECUTABLE",
+    "_POPULATED",
+    "_SOURCE_DIR",
+    "_BINARY_DIR",
+)
+
+
+def provided(name: str, scope: Scope) -> bool:
+    """True when something unseen here (CMake, a package search) may define ``name``."""
+    if name in ABSENT_ON_LINUX:
+        return False
+    return (
+        name.startswith(("CMAKE_", "ENV{", "CACHE{"))
+        or name.endswith(_PROVIDED_SUFFIXES)
+        or any(name.startswith(p) for p in scope.prefixes)
+    )
+
+
+def condition_values(args: Sequence[Arg], scope: Scope) -> list[Value]:
+    """``if()`` arguments expanded as CMake expands them there (see the docstring)."""
+    return values(args, scope, empty=lambda name: not provided(name, scope))
+
+
 _NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
 
 
@@ -63,17 +100,11 @@ def truth(text: str) -> bool:
     return bool(constant(text))
 
 
-def _known(v: Value) -> Value:
-    """``v`` with the environment variables it met taken as unset (see the docstring)."""
-    rest = tuple(m for m in v.missing if not m.startswith("$ENV{"))
-    return v if rest == v.missing else Value(v.text, v.quoted, rest)
-
-
 class _Parser:
     def __init__(
         self, args: Sequence[Value], scope: Scope, exists: Callable[[str], Tri] | None = None
     ) -> None:
-        self.args = [_known(v) for v in args]
+        self.args = list(args)
         self.scope = scope
         self.exists = exists or (lambda _path: None)
         self.pos = 0
@@ -122,8 +153,8 @@ class _Parser:
                 raise ValueError("unbalanced parentheses")
             return inner
         op = self.keyword("DEFINED", *_UNARY_UNKNOWN)
-        if op == "DEFINED":
-            return self.defined(self.take())
+        if op == "DEFINED":  # `DEFINED $ENV{X}` with X unset leaves nothing to test
+            return False if self.peek() is None else self.defined(self.take())
         if op in ("EXISTS", "IS_DIRECTORY"):
             path = self.take()
             return None if path.missing else self.exists(path.text)
@@ -153,7 +184,7 @@ class _Parser:
             name = name[6:-1]
         if self.scope.defined(name):
             return True
-        return False if name in ABSENT_ON_LINUX else None
+        return None if provided(name, self.scope) else False
 
     def operand(self, v: Value) -> str | None:
         """A binary operand's value: a variable's when it names one; None when unknown."""
@@ -163,9 +194,9 @@ class _Parser:
             return v.text
         if v.text in self.scope.values:
             return self.scope.values[v.text]
-        if v.text in self.scope.unknown:
+        if v.text in self.scope.unknown or provided(v.text, self.scope):
             return None
-        return v.text if v.text in ABSENT_ON_LINUX or constant(v.text) is not None else None
+        return v.text  # not a variable: the word itself, as CMake reads it
 
     def atom(self, v: Value) -> Tri:
         if v.missing:
@@ -177,7 +208,7 @@ class _Parser:
             return truth(self.scope.values[v.text])
         if not _NAME.match(v.text):
             return False
-        if v.text in self.scope.unknown or v.text not in ABSENT_ON_LINUX:
+        if v.text in self.scope.unknown or provided(v.text, self.scope):
             return None
         return False
 
@@ -202,7 +233,7 @@ def compare(a: str | None, op: str, b: str | None, scope: Scope) -> Tri:
             return None
         if b in scope.values:
             return a in items(scope.values[b])
-        return None if b in scope.unknown or b not in ABSENT_ON_LINUX else False
+        return None if b in scope.unknown or provided(b, scope) else False
     if a is None or b is None or op in ("IS_NEWER_THAN",):
         return None
     if op == "MATCHES":

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from . import assign
 from .blocks import Block, Node, group
-from .conditions import evaluate
+from .conditions import condition_values, evaluate
 from .fetch import Fetch, declared, defines_of, file_download, keyword_values
 from .lexer import Arg, CMakeSyntaxError, Command, commands
 from .values import Scope, values
@@ -160,7 +160,7 @@ class _Eval:
         elif lname == "foreach":
             self.foreach(block, frame)
         elif lname == "while":
-            result = evaluate(values(block.head.args, scope), scope, self.exists)
+            result = evaluate(condition_values(block.head.args, scope), scope, self.exists)
             if result is not False:
                 self.loop_body(block.body, frame)
         else:  # block() ... endblock(): a scope of its own unless PROPAGATE; read it in place
@@ -173,7 +173,11 @@ class _Eval:
         scope = frame.scope
         outcomes: list[Scope] = []
         for cond, body in block.branches:
-            result = True if cond is None else evaluate(values(cond, scope), scope, self.exists)
+            result = (
+                True
+                if cond is None
+                else evaluate(condition_values(cond, scope), scope, self.exists)
+            )
             if result is False:
                 continue
             if result and not outcomes:
@@ -247,7 +251,7 @@ class _Eval:
     def command(self, cmd: Command, frame: _Frame) -> None:
         lname = cmd.name.lower()
         scope = frame.scope
-        if lname in assign.COMMANDS:
+        if lname in assign.COMMANDS or lname.startswith("check_"):
             assign.apply(cmd, scope, frame.parent)
         elif lname in DECLARES:
             found = declared(cmd, scope)
@@ -377,11 +381,12 @@ class _Eval:
     def find_package(self, cmd: Command, frame: _Frame) -> None:
         """A ``Find<Name>.cmake`` in the tree is read; a package whose ``<Name>_DIR`` the
         caller gives is found (the build installs it there first); else ``<Name>_FOUND``
-        is unknown."""
+        is unknown, and so is every ``<Name>_*`` variable not set here."""
         vals = [v.text for v in values(cmd.args, frame.scope)]
         if not vals:
             return
         scope = frame.scope
+        scope.prefixes.update({f"{vals[0]}_", f"{vals[0].upper()}_"})
         given = scope.values.get(f"{vals[0]}_DIR", "-" if f"{vals[0]}_DIR" in scope.unknown else "")
         if given and not given.upper().endswith("NOTFOUND"):
             scope.put(f"{vals[0]}_FOUND", "TRUE")

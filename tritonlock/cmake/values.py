@@ -10,7 +10,7 @@ undefined variable never silently gives an empty string: the names go to ``missi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .lexer import Arg
@@ -25,6 +25,9 @@ class Scope:
 
     values: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Name prefixes of variables something unseen may have set (``find_package(Foo)``:
+    # ``Foo_``, ``FOO_``).
+    prefixes: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, values: Mapping[str, str], unknown: Iterable[str] = ()) -> Scope:
@@ -34,7 +37,7 @@ class Scope:
         return scope
 
     def copy(self) -> Scope:
-        return Scope(dict(self.values), dict(self.unknown))
+        return Scope(dict(self.values), dict(self.unknown), set(self.prefixes))
 
     def defined(self, name: str) -> bool:
         return name in self.values or name in self.unknown
@@ -74,14 +77,22 @@ class Scope:
         self.values.update(values)
         self.unknown.clear()
         self.unknown.update(unknown)
+        self.prefixes.update(p for o in outs for p in o.prefixes)
 
     def drop(self, name: str) -> None:
         self.values.pop(name, None)
         self.unknown.pop(name, None)
 
 
-def expand(text: str, scope: Scope | Mapping[str, str], missing: list[str]) -> str:
-    """Expand ``${VAR}`` (nested, innermost first); unknown names go to ``missing``."""
+def expand(
+    text: str,
+    scope: Scope | Mapping[str, str],
+    missing: list[str],
+    empty: Callable[[str], bool] | None = None,
+) -> str:
+    """Expand ``${VAR}`` (nested, innermost first); unknown names go to ``missing``.
+    With ``empty`` (conditions only), an environment variable, and a variable that is not
+    defined and for which ``empty(name)`` holds, expand to nothing, as in CMake."""
     if not isinstance(scope, Scope):
         scope = Scope(dict(scope))
     known = scope
@@ -92,6 +103,8 @@ def expand(text: str, scope: Scope | Mapping[str, str], missing: list[str]) -> s
             return known.values[name]
         if kind != "ENV" and name in known.unknown:
             missing.extend(known.unknown[name])
+        elif empty is not None and (kind == "ENV" or empty(name)):
+            return ""
         else:
             missing.append(f"$ENV{{{name}}}" if kind == "ENV" else name)
         return ""
@@ -113,17 +126,22 @@ class Value:
     missing: tuple[str, ...] = ()
 
 
-def values(args: Iterable[Arg], scope: Scope | Mapping[str, str]) -> list[Value]:
-    """Expanded arguments; unquoted ones split into list elements as CMake does."""
+def values(
+    args: Iterable[Arg],
+    scope: Scope | Mapping[str, str],
+    empty: Callable[[str], bool] | None = None,
+) -> list[Value]:
+    """Expanded arguments; unquoted ones split into list elements as CMake does
+    (``empty``: see :func:`expand`)."""
     out: list[Value] = []
     for a in args:
         missing: list[str] = []
         if a.kind == "bracket":
             out.append(Value(a.text, True))
         elif a.kind == "quoted":
-            out.append(Value(expand(a.text, scope, missing), True, tuple(missing)))
+            out.append(Value(expand(a.text, scope, missing, empty), True, tuple(missing)))
         else:
-            value = expand(a.text, scope, missing)
+            value = expand(a.text, scope, missing, empty)
             parts = [v.replace("\\;", ";") for v in re.split(r"(?<!\\);", value) if v]
             out.extend(Value(v, False, tuple(missing)) for v in parts)
             if not parts and missing:
