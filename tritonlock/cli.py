@@ -80,7 +80,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    with interrupt.installed():
+    with interrupt.installed():  # from here on, the handler that cleans up
         scratch = tempfile.mkdtemp(prefix="tritonlock-run-")
         interrupt.temporary(scratch)
         before, tempfile.tempdir = tempfile.tempdir, scratch

@@ -113,7 +113,11 @@ def interrupted() -> NoReturn:
         if output is not None and not os.path.lexists(path):
             written(output)  # renamed into place just before the interruption
         elif os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
+            for _ in range(5):  # worker threads may still be writing into it
+                shutil.rmtree(path, ignore_errors=True)
+                if not os.path.lexists(path):
+                    break
+                time.sleep(0.01)
         else:
             with contextlib.suppress(OSError):
                 os.unlink(path)
