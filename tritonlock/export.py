@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import lockfile
+from . import lockfile, schema
 from .errors import LockInvalid, NegativeResult, UsageError
 from .model import Lock, WheelPin
 
@@ -18,7 +18,7 @@ from .model import Lock, WheelPin
 def load_checked(path: str | Path) -> Lock:
     """Read a lock whose content hash matches its content (else LockInvalid)."""
     raw = lockfile.read_raw(path)
-    problems = lockfile.check_hash(raw)
+    problems = schema.problems(raw.data) + lockfile.check_hash(raw)
     if problems:
         raise LockInvalid(raw.path, problems)
     return lockfile.to_model(raw)
