@@ -30,7 +30,7 @@ SCRIPT = str(_BESIDE) if _BESIDE.is_file() else shutil.which("tritonlock") or "t
 # into a traceback: while it imports site, or at "line 0" of the script. Both are the
 # interpreter's, and say nothing of tritonlock.
 PYTHON_STARTUP = re.compile(
-    r"Fatal Python error: init_import_site|"
+    r"Fatal Python error: init_[a-z_]+: |"
     r'\ATraceback \(most recent call last\):\n  File "[^"]+", line 0, in <module>\n'
     r"KeyboardInterrupt\n*\Z"
 )
@@ -228,8 +228,10 @@ def test_ctrl_c_once_python_has_started_is_always_tritonlocks(tmp_path: Path) ->
             continue
         if PYTHON_STARTUP.search(done.stderr):
             continue  # this run's start-up was slower than the measured one
-        assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
-        answered += 1
+        # -SIGINT: before Python installs any handler, or in its finalization after the work
+        assert done.returncode in (130, -signal.SIGINT), done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+        answered += done.returncode == 130
     assert answered >= 20, f"only {answered} of 40 interrupts reached tritonlock's handler"
 
 

@@ -6,8 +6,8 @@ then takes over with :func:`tritonlock.interrupt.handler`. Kept apart from the C
 importing it as a library (tests do) leaves the caller's SIGINT handling alone.
 """
 
+import _signal  # the builtin: `signal` would import enum first
 import os
-import signal
 
 
 def _starting(signum: int, frame: object) -> None:
@@ -15,7 +15,7 @@ def _starting(signum: int, frame: object) -> None:
     os._exit(130)
 
 
-signal.signal(signal.SIGINT, _starting)
+_signal.signal(2, _starting)  # SIGINT
 
 from .cli import main  # noqa: E402
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from . import __version__, interrupt
@@ -81,14 +80,22 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     with interrupt.installed():  # from here on, the handler that cleans up
-        scratch = tempfile.mkdtemp(prefix="tritonlock-run-")
-        interrupt.temporary(scratch)
-        before, tempfile.tempdir = tempfile.tempdir, scratch
-        try:
-            return _run(words)
-        finally:
-            tempfile.tempdir = before
-            interrupt.remove(scratch)
+        return _run(words)
+
+
+def _in_scratch(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command with every temporary file of it in one folder, removed however it
+    ends (Ctrl-C included: :mod:`tritonlock.interrupt` removes it too)."""
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="tritonlock-run-")
+    interrupt.temporary(scratch)
+    before, tempfile.tempdir = tempfile.tempdir, scratch
+    try:
+        return func(args)
+    finally:
+        tempfile.tempdir = before
+        interrupt.remove(scratch)
 
 
 def _run(words: list[str]) -> int:
@@ -104,8 +111,7 @@ def _run(words: list[str]) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help()
             return EXIT_BAD_INPUT
-        code: int = args.func(args)
-        return code
+        return _in_scratch(args.func, args)
     except KeyboardInterrupt:  # only where the handler is not installed (not the main thread)
         print("tritonlock: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED

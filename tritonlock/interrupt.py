@@ -14,29 +14,34 @@ while the handler runs.
 
 from __future__ import annotations
 
+import _signal  # the builtin; `signal` and `typing` would cost start-up time (--help)
 import contextlib
 import os
-import shutil
-import signal
 import sys
-import time
-from collections.abc import Iterator
-from types import FrameType
-from typing import NoReturn, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import FrameType
+    from typing import NoReturn, Protocol
 
 EXIT_INTERRUPTED = 130
+_SIGINT = 2
 _GRACE = 0.4  # seconds children get to end after SIGTERM, before SIGKILL
 
 
-class _Child(Protocol):
-    pid: int
+if TYPE_CHECKING:
 
-    def poll(self) -> int | None: ...
+    class _Child(Protocol):
+        pid: int
+
+        def poll(self) -> int | None: ...
 
 
 # temporary file or folder → the output it is renamed to, if any
 _temporary: dict[str, str | None] = {}
-_children: dict[_Child, bool] = {}  # child → in a session of its own (end its whole group)
+# child → in a session of its own (end its whole group)
+_children: dict[_Child, bool] = {}
 _written: dict[str, None] = {}
 
 
@@ -56,6 +61,8 @@ def settled(path: str | os.PathLike[str]) -> None:
 
 def remove(path: str | os.PathLike[str]) -> None:
     """Remove the temporary folder ``path`` now, and forget it."""
+    import shutil
+
     shutil.rmtree(path, ignore_errors=True)
     settled(path)
 
@@ -108,6 +115,9 @@ def handler(signum: int, frame: FrameType | None) -> None:
 
 def interrupted() -> NoReturn:
     """End children, remove temporaries, say what happened, and exit 130 now."""
+    import shutil
+    import time
+
     _end_children()
     for path, output in list(_temporary.items()):
         if output is not None and not os.path.lexists(path):
@@ -134,17 +144,20 @@ def interrupted() -> NoReturn:
 
 
 def _end_children() -> None:
+    import signal
+    import time
+
     procs = list(_children.items())
     for proc, own_session in procs:
-        _signal(proc, own_session, signal.SIGTERM)
+        _send(proc, own_session, signal.SIGTERM)
     deadline = time.monotonic() + _GRACE
     while time.monotonic() < deadline and any(p.poll() is None for p, _ in procs):
         time.sleep(0.02)
     for proc, own_session in procs:
-        _signal(proc, own_session, signal.SIGKILL)
+        _send(proc, own_session, signal.SIGKILL)
 
 
-def _signal(proc: _Child, own_session: bool, sig: int) -> None:
+def _send(proc: _Child, own_session: bool, sig: int) -> None:
     with contextlib.suppress(OSError):
         if own_session:
             os.killpg(proc.pid, sig)
@@ -156,11 +169,11 @@ def _signal(proc: _Child, own_session: bool, sig: int) -> None:
 def installed() -> Iterator[None]:
     """:func:`handler` for SIGINT while the block runs (main thread only), then the old one."""
     try:
-        before = signal.signal(signal.SIGINT, handler)
+        before = _signal.signal(_SIGINT, handler)
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
+        _signal.signal(_SIGINT, before)
