@@ -1,5 +1,5 @@
 """``python -m tritonlock`` is the same as the ``tritonlock`` command."""
 
-from .cli import main
+from ._entry import main
 
 raise SystemExit(main())

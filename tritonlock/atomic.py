@@ -7,11 +7,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import interrupt
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, output: bool = False) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    ``output``: a file the user asked for (a lock, an export), which an interruption names
+    once it is in place; caches are not named."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    interrupt.temporary(tmp, replaces=path if output else None)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -19,11 +25,15 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+        if output:
+            interrupt.written(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    finally:
+        interrupt.settled(tmp)
 
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"), mode)
+def atomic_write_text(path: Path, text: str, mode: int = 0o644, *, output: bool = False) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), mode, output=output)

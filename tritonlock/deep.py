@@ -27,9 +27,9 @@ from typing import Any, Protocol
 from .deepapt import AptAnswer
 from .emit.recipe import STALE
 from .errors import UsageError
+from .hosts import UBUNTU_SNAPSHOTS
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
 from .resolve import debian
-from .resolve.context import UBUNTU_SNAPSHOTS
 from .resolve.git import abbreviates, norm
 from .resolve.gitclient import redact
 from .resolve.imageref import parse_image_ref

@@ -22,7 +22,11 @@ class TritonLockError(Exception):
 
 
 class UsageError(TritonLockError):
-    """Bad command-line usage or options."""
+    """Bad command-line usage or options; ``prog`` names the command that refused them."""
+
+    def __init__(self, message: str, *, prog: str = "tritonlock") -> None:
+        super().__init__(message)
+        self.prog = prog
 
 
 class LockReadError(TritonLockError):
@@ -42,7 +46,11 @@ class LockInvalid(NegativeResult):
         self.path = path
         self.problems = problems
         first = problems[0] if problems else "invalid"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more; `tritonlock verify {path}` lists them all)"
+            if len(problems) > 1
+            else ""
+        )
         super().__init__(f"{path}: {first}{more}")
 
 

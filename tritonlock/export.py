@@ -7,29 +7,55 @@ install (so pip refuses anything else).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from . import lockfile
-from .errors import LockInvalid, UsageError
+from . import lockfile, schema
+from .errors import LockInvalid, NegativeResult, UsageError
 from .model import Lock, WheelPin
 
 
 def load_checked(path: str | Path) -> Lock:
     """Read a lock whose content hash matches its content (else LockInvalid)."""
     raw = lockfile.read_raw(path)
-    problems = lockfile.check_hash(raw)
+    problems = schema.problems(raw.data) + lockfile.check_hash(raw)
     if problems:
         raise LockInvalid(raw.path, problems)
     return lockfile.to_model(raw)
 
 
+def check_complete(lock: Lock, path: str, step: str | None) -> None:
+    """A partial lock cannot be exported as if it were whole: what is missing is named
+    (NegativeResult, exit 1); ``step`` may still be exported if it is not among them."""
+    wheels = [u for u in lock.unresolved if u.kind == "wheel"]
+    if step is not None:
+        for u in wheels:
+            if re.search(rf"(?<![\w.-]){re.escape(step)}(?![\w.-])", u.what):
+                raise NegativeResult(f"{path}: install step {step!r} is unresolved: {u.why}")
+        return
+    if lock.unresolved:
+        missing = "; ".join(f"{u.kind} {u.what}" for u in lock.unresolved)
+        raise NegativeResult(
+            f"{path}: a partial lock; not pinned: {missing}. Export one resolved --step, "
+            "or pass --allow-partial"
+        )
+
+
 def select_pins(lock: Lock, step: str | None) -> list[WheelPin]:
     """The pins of ``step`` (or of every step, if they agree), one per package, by name."""
     steps = sorted({w.step for w in lock.wheel})
+    if step is not None and step not in steps:
+        pending = [u for u in lock.unresolved if u.kind == "wheel"]
+        if pending:
+            raise NegativeResult(
+                f"install step {step!r} is not in the lock; it lists unresolved "
+                f"{pending[0].what}: {pending[0].why}"
+            )
+        raise UsageError(
+            f"the lock has no install step {step!r}; it has {', '.join(steps) or 'none'}"
+        )
     if not steps:
         raise UsageError("the lock has no wheel pins to export")
-    if step is not None and step not in steps:
-        raise UsageError(f"the lock has no install step {step!r}; it has {', '.join(steps)}")
     chosen: dict[str, WheelPin] = {}
     for w in lock.wheel:
         if step is not None and w.step != step:

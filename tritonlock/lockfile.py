@@ -14,9 +14,6 @@ import json
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import tomlkit
 
 from . import __version__, schema
 from .atomic import atomic_write_bytes
@@ -83,6 +80,11 @@ def parse_raw(name: str, blob: bytes) -> RawLock:
         )
     if b"\x00" in blob:
         raise LockReadError(f"{name}: binary data, not a TOML lock file")
+    if blob.startswith(b"\xef\xbb\xbf"):
+        raise LockReadError(
+            f"{name}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; "
+            "save it as UTF-8 without a BOM"
+        )
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -136,65 +138,15 @@ def seal(lock: Lock) -> Lock:
 
 def dumps(lock: Lock) -> str:
     """TOML text of a sealed lock. The same lock always gives the same bytes."""
-    lock = seal(lock)
-    doc = tomlkit.document()
-    for line in HEADER.splitlines():
-        doc.add(tomlkit.comment(line[2:]))
-    _fill(doc, lock.to_dict())
-    return tomlkit.dumps(doc)
+    from .tomlout import document  # tomlkit is only needed to write
 
-
-def _fill(doc: tomlkit.TOMLDocument, data: Data) -> None:
-    for key, value in data.items():
-        if isinstance(value, dict):
-            doc.add(tomlkit.nl())
-            doc.add(key, _table(value))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            doc.add(tomlkit.nl())
-            aot = tomlkit.aot()
-            for item in value:
-                aot.append(_table(item))
-            doc.add(key, aot)
-        else:
-            doc.add(key, _item(value))
-
-
-def _table(data: Data) -> Any:
-    table = tomlkit.table()
-    for key, value in data.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            aot = tomlkit.aot()
-            for item in value:
-                aot.append(_table(item))
-            table.add(key, aot)
-        elif isinstance(value, dict):
-            table.add(key, _inline(value))
-        else:
-            table.add(key, _item(value))
-    return table
-
-
-def _inline(data: Data) -> Any:
-    inline = tomlkit.inline_table()
-    for key, value in data.items():
-        inline.append(key, _item(value))
-    return inline
-
-
-def _item(value: Any) -> Any:
-    if isinstance(value, list):
-        arr = tomlkit.array()
-        arr.extend(value)
-        if len(value) > 3:
-            arr.multiline(True)
-        return arr
-    return value
+    return document(HEADER, seal(lock).to_dict())
 
 
 def write(lock: Lock, path: str | Path) -> Lock:
     """Seal and write ``lock`` atomically; return the sealed lock."""
     sealed = seal(lock)
-    atomic_write_bytes(Path(path), dumps(sealed).encode())
+    atomic_write_bytes(Path(path), dumps(sealed).encode(), output=True)
     return sealed
 
 

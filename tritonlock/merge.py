@@ -73,9 +73,9 @@ def merge_only(old: Lock, new: Lock, only: list[tuple[str, str]]) -> Lock:
     return merged
 
 
-def _check_named(old: Lock, new: Lock, kind: str, names: set[str]) -> None:
-    fresh = {_key(kind, e) for e in getattr(new, kind)}
-    for name in sorted(names - fresh):
+def check_only(old: Lock, only: list[tuple[str, str]], path: str = "the lock") -> None:
+    """Every entry ``only`` names is in ``old``: checked before anything is fetched."""
+    for kind, name in only:
         if name not in {_key(kind, e) for e in getattr(old, kind)}:
             pending = [u.what for u in old.unresolved if u.kind == kind]
             hint = (
@@ -84,7 +84,13 @@ def _check_named(old: Lock, new: Lock, kind: str, names: set[str]) -> None:
                 if pending
                 else ""
             )
-            raise UsageError(f"--only {kind}:{name}: no such entry in the lock{hint}")
+            raise UsageError(f"--only {kind}:{name}: no such entry in {path}{hint}")
+
+
+def _check_named(old: Lock, new: Lock, kind: str, names: set[str]) -> None:
+    check_only(old, [(kind, name) for name in names])
+    fresh = {_key(kind, e) for e in getattr(new, kind)}
+    for name in sorted(names - fresh):
         why = next((u.why for u in new.unresolved if u.kind == kind), None)
         raise ResolveError(
             f"--only {kind}:{name}: not resolved again"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from . import procs
 from .errors import NegativeResult, UsageError
 
 if TYPE_CHECKING:
@@ -118,9 +119,7 @@ def detect(run: Callable[[list[str]], int] | None = None) -> Builder:
 
 def _probe(argv: list[str]) -> int:
     try:
-        return subprocess.run(
-            argv, capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL
-        ).returncode
+        return procs.run(argv, timeout=30).returncode
     except (OSError, subprocess.TimeoutExpired):
         return 127
 
@@ -131,9 +130,7 @@ def execute(steps: Sequence[Step], cwd: Path) -> None:
     for env, argv in steps:
         print("+ " + shlex.join(argv), file=sys.stderr, flush=True)
         try:
-            code = subprocess.run(
-                argv, cwd=cwd, env={**os.environ, **env}, check=False, stdin=subprocess.DEVNULL
-            ).returncode
+            code = procs.run_attached(argv, cwd=cwd, env={**os.environ, **env})
         except OSError as err:
             raise UsageError(f"cannot run {argv[0]}: {err.strerror}; is it installed?") from None
         if code != 0:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 
 SCHEMA_FILE = "triton-lock.schema.json"
 
@@ -31,50 +30,39 @@ def schema_text() -> str:
 
 
 @cache
-def _ecma_regex(pattern: str) -> re.Pattern[str]:
-    """``pattern`` with ECMA-262 meaning of ``$``: the end of the string only.
-
-    Python's ``$`` also matches before a final newline, so ``^[0-9a-f]{40}$``
-    would accept a commit id followed by a newline; ``\\Z`` does not.
-    """
-    out, in_class, escaped = [], False, False
-    for ch in pattern:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == "[":
-            in_class = True
-        elif ch == "]":
-            in_class = False
-        elif ch == "$" and not in_class:
-            ch = r"\Z"
-        out.append(ch)
-    return re.compile("".join(out))
-
-
-def _pattern(
-    validator: Any, pattern: str, instance: Any, _schema: Any
-) -> Iterator[jsonschema.ValidationError]:
-    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def _is_integer(_checker: Any, instance: Any) -> bool:
-    """A TOML integer only: ``1.0`` is a float, and would hash differently from ``1``."""
-    return isinstance(instance, int) and not isinstance(instance, bool)
-
-
-_Validator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    {"pattern": _pattern},
-    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
-
-
-@cache
 def _validator() -> Any:
-    return _Validator(json.loads(schema_text()))
+    """jsonschema-rs (JSON Schema 2020-12, ECMA-262 regexes: ``$`` is the end of the string
+    only, so a commit id followed by a newline does not match ``^[0-9a-f]{40}$``)."""
+    return jsonschema_rs.validator_for(json.loads(schema_text()))
+
+
+class _NotJson:
+    """A TOML value that JSON lacks (a float, a date or time): no schema type accepts it.
+
+    A float would also pass JSON Schema's ``integer`` (``1.0`` is an integer there), yet it
+    hashes differently from ``1``; dates and times are never valid in a lock."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def _as_json(data: Any) -> Any:
+    """``data`` with every non-JSON value replaced by a :class:`_NotJson` marker object."""
+    if isinstance(data, dict):
+        return {k: _as_json(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_as_json(v) for v in data]
+    if isinstance(data, bool | int | str) or data is None:
+        return data
+    return {_MARKER: repr(_plain(data))}
+
+
+_MARKER = "\x00not-json"
+
+
+def _plain(value: object) -> object:
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else value
 
 
 def format_path(parts: Iterable[Any]) -> str:
@@ -88,31 +76,41 @@ def format_path(parts: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
-def _describe(err: jsonschema.ValidationError) -> str:
-    if err.validator == "pattern":
-        words = _PATTERN_WORDS.get(str(err.validator_value))
+def _describe(err: Any) -> str:
+    kind = type(err.kind).__name__
+    fields = err.kind.as_dict()
+    instance = err.instance
+    if kind == "Pattern":
+        words = _PATTERN_WORDS.get(str(fields.get("pattern")))
         if words is None:
-            scheme_hint = "url" in (str(err.path[-1]) if err.path else "")
+            last = err.instance_path[-1] if err.instance_path else ""
             words = (
                 "not an allowed URL (https/http/git/file, no credentials or shell characters)"
-                if scheme_hint
+                if "url" in str(last)
                 else "contains characters that are not allowed here"
             )
-        return f"{words}: {_short(err.instance)}"
-    if err.validator == "required":
-        return str(err.message).replace("is a required property", "is missing")
-    if err.validator == "additionalProperties":
-        return f"unknown field(s): {err.message.split('(')[-1].rstrip(')')}"
-    if err.validator == "type":
-        return f"expected {err.validator_value}, got {_short(err.instance)}"
-    if err.validator == "const":
-        return f"must be {json.dumps(err.validator_value)}, got {_short(err.instance)}"
-    if err.validator == "propertyNames":
-        return f"key not allowed: {_short(err.instance)}"
+        return f"{words}: {_short(instance)}"
+    if kind == "AdditionalProperties":
+        unexpected = [repr(u) for u in fields.get("unexpected", [])]
+        verb = "was" if len(unexpected) == 1 else "were"
+        return f"unknown field(s): {', '.join(unexpected)} {verb} unexpected"
+    if kind == "Type":
+        types = fields.get("types", [])
+        wanted = types[0] if len(types) == 1 else types
+        return f"expected {wanted}, got {_short(instance)}"
+    if kind == "Constant":
+        return f"must be {json.dumps(fields.get('expected_value'))}, got {_short(instance)}"
+    if kind == "PropertyNames":  # what is wrong with the key itself
+        inner = fields.get("error")
+        return _describe(inner) if inner is not None else f"key not allowed: {_short(instance)}"
+    if kind in ("MinItems", "MinProperties") and fields.get("limit") == 1:
+        return f"{_short(instance)} should be non-empty"
     return str(err.message).splitlines()[0]
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {_MARKER}:
+        return str(value[_MARKER])
     text = json.dumps(value, ensure_ascii=True, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -124,14 +122,14 @@ def _sort_key(path: Iterable[Any]) -> list[tuple[int, str]]:
 
 def problems(data: Any) -> list[str]:
     """Every schema problem of ``data``, as ``path: what is wrong``, in document order."""
-    errors = sorted(_validator().iter_errors(data), key=lambda e: _sort_key(e.absolute_path))
+    errors = sorted(
+        _validator().iter_errors(_as_json(data)), key=lambda e: _sort_key(e.instance_path)
+    )
     out: list[str] = []
     for err in errors:
-        path = list(err.absolute_path)
-        if err.validator == "required":
-            field = str(err.message).split("'")[1]
-            path = [*path, field]
-            out.append(f"{format_path(path)}: is missing")
+        path = list(err.instance_path)
+        if type(err.kind).__name__ == "Required":
+            out.append(f"{format_path([*path, err.kind.as_dict()['property']])}: is missing")
             continue
         out.append(f"{format_path(path)}: {_describe(err)}")
     return out

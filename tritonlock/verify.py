@@ -22,17 +22,22 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def partial(self) -> bool:
+        """The only problems are unresolved entries: everything pinned verifies."""
+        return bool(self.problems) and all(p.startswith("unresolved[") for p in self.problems)
+
 
 def verify(path: str | Path) -> Report:
     """Check a lock file offline. Raises LockReadError when it cannot be read at all."""
     raw = lockfile.read_raw(path)
     actual = lockfile.content_hash(raw.data)
-    found = schema.problems(raw.data)
-    if found:
-        # Without a valid structure, the hash and rules say nothing more useful.
+    structure = schema.problems(raw.data)
+    found = structure + lockfile.check_hash(raw)
+    if structure:
+        # Without a valid structure, order and rules say nothing more useful.
         return Report(raw.path, actual, found)
     lock = lockfile.to_model(raw)
-    found = lockfile.check_hash(raw)
     found += _order(lock)
     found += rules.check(lock)
     return Report(raw.path, actual, found, lock)

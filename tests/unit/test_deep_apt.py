@@ -196,7 +196,7 @@ def test_base_archive_is_the_pipelines(target: str, root: str) -> None:
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
+    register(parser.add_subparsers(), "verify")
     return parser.parse_args(["verify", *argv])
 
 

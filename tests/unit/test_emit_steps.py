@@ -3,6 +3,7 @@ lock; ``build --run`` runs exactly build.sh's commands; buildah's compile refuse
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -133,6 +134,11 @@ def test_build_run_executes_build_sh_commands_in_order(
     lockfile.write(make_lock("cpu"), lock_path)
     ran: list[tuple[list[runner.Step], Path]] = []
     monkeypatch.setattr(runner, "execute", lambda steps, cwd: ran.append((list(steps), cwd)))
+    bin_dir = tmp_path / "bin"  # a buildah on PATH: build --run checks for it before any work
+    bin_dir.mkdir()
+    (bin_dir / "buildah").write_text("#!/bin/sh\nexit 1\n")
+    (bin_dir / "buildah").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     out = tmp_path / "out"
     args = ["build", "--lock", str(lock_path), "--recipe", str(RECIPES / "cpu"), "-o", str(out)]
     assert main([*args, "--run", "--builder", "buildah"]) == 0

@@ -146,7 +146,7 @@ def test_loads_lists_every_schema_problem() -> None:
     assert info.value.problems == [
         f'git[{i}].ref: contains characters that are not allowed here: "r25.04;id"' for i in (0, 1)
     ]
-    assert str(info.value).endswith("(and 1 more)")
+    assert str(info.value).endswith("(and 1 more; `tritonlock verify t.lock` lists them all)")
     assert info.value.exit_code == 1
 
 

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..errors import EXIT_INTERRUPTED, UsageError
-from ..model import Lock
-from ..resolve.context import GITHUB_ORG, UBUNTU_SNAPSHOTS, ResolveOptions
-from ..resolve.git import parse_mirror
-from ..resolve.gitclient import redact
-from ..resolve.imageref import parse_registry_mirror
-from ..resolve.submodules import lock_url, unsafe_url
-from ..resolve.update import PRIMARY_INDEX, indexes_of, organization_of, requirements_of
-from ..resolve.urls import parse_url_mirror
-from ..resolve.wheels import IndexSpec, read_requirements_file
+from ..errors import UsageError
+from ..hosts import GITHUB_ORG, PYPI, UBUNTU_SNAPSHOTS
+
+if TYPE_CHECKING:  # the resolvers are imported when options are parsed, not to show --help
+    from ..model import Lock
+    from ..resolve.context import ResolveOptions
+    from ..resolve.wheels import IndexSpec
 
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
@@ -139,12 +133,14 @@ def add_mirror_options(g: argparse._ArgumentGroup) -> None:
 
 
 Mirrors = tuple[tuple[str, str], ...]
-PYPI = "https://pypi.org/simple"
 
 
 def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]:
     """(git, registry, URL) mirrors from ``add_mirror_options``, each checked by its
     resolver's own parser (unsafe URLs, credentials, plain http without --allow-http)."""
+    from ..resolve.git import parse_mirror
+    from ..resolve.imageref import parse_registry_mirror
+
     return (
         tuple(parse_mirror(s) for s in args.git_mirror),
         tuple(parse_registry_mirror(s) for s in args.registry_mirror),
@@ -153,6 +149,8 @@ def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]
 
 
 def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
+    from ..resolve.urls import parse_url_mirror
+
     prefix, mirror = parse_url_mirror(spec)
     if mirror.startswith("http://") and not allow_http:
         raise UsageError(f"--url-mirror {spec}: the mirror is plain http; pass --allow-http")
@@ -162,6 +160,9 @@ def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
 def _check_organization(url: str, *, given: bool) -> None:
     """The lock records the repos' URLs under the organization, so it must be one the lock
     can hold; a local copy is a mirror, not an organization."""
+    from ..resolve.gitclient import redact
+    from ..resolve.submodules import lock_url, unsafe_url
+
     if not given:
         return
     why = unsafe_url(url)
@@ -176,6 +177,9 @@ def _check_organization(url: str, *, given: bool) -> None:
 
 
 def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
+    from ..resolve.update import PRIMARY_INDEX
+    from ..resolve.wheels import IndexSpec
+
     specs = [IndexSpec(name=PRIMARY_INDEX, url=args.index_url or PYPI)]
     for i, spec in enumerate(args.extra_index_url, start=1):
         name, sep, url = spec.partition("=")
@@ -188,8 +192,14 @@ def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
 def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> ResolveOptions:
     """Options from the command line; for `update`, sources not given come from
     ``previous`` (its repos' organization, its indexes, the user's own requirements)."""
+    from ..resolve.context import ResolveOptions
+    from ..resolve.update import indexes_of, organization_of, requirements_of
+    from ..resolve.wheels import read_requirements_file
+
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    if args.apt_snapshot is not None:
+        check_snapshot(args.apt_snapshot)
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
     remembered = organization_of(previous) if previous is not None else None
     organization: str = (args.organization or remembered or GITHUB_ORG).rstrip("/")
@@ -223,25 +233,45 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
     return ResolveOptions(previous=previous, **kwargs)  # type: ignore[arg-type]
 
 
-def interruptible(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Ctrl-C ends the process at once with 130 (the lock, written atomically or not at all,
-    is left as it was). Resolvers' worker threads may still wait on a hung server, and the
-    interpreter would join them at exit, so the process exits without that join. Every
-    temporary file of the run lives in one scratch folder, removed however the run ends."""
+def add_lock_argument(p: argparse.ArgumentParser, what: str = "lock file") -> None:
+    """The lock, passed the same way to every command: ``LOCK`` (or ``--lock LOCK``)."""
+    p.add_argument("lock", nargs="?", metavar="LOCK", help=f"{what} (default: triton.lock)")
+    p.add_argument("--lock", dest="lock_option", metavar="LOCK", help="the same as LOCK")
 
-    def wrapped(args: argparse.Namespace) -> int:
-        scratch = tempfile.mkdtemp(prefix="tritonlock-run-")
-        before, tempfile.tempdir = tempfile.tempdir, scratch
-        try:
-            return run(args)
-        except KeyboardInterrupt:
-            print("tritonlock: interrupted; nothing was written", file=sys.stderr)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            shutil.rmtree(scratch, ignore_errors=True)
-            os._exit(EXIT_INTERRUPTED)
-        finally:
-            tempfile.tempdir = before
-            shutil.rmtree(scratch, ignore_errors=True)
 
-    return wrapped
+def lock_path(args: argparse.Namespace) -> str:
+    """The lock of :func:`add_lock_argument`; giving both forms is a usage error."""
+    if args.lock is not None and args.lock_option is not None:
+        raise UsageError(f"give the lock once: {args.lock!r} or --lock {args.lock_option!r}")
+    path: str = args.lock or args.lock_option or "triton.lock"
+    return path
+
+
+def check_output_file(path: str, option: str) -> None:
+    """An output file can be written at ``path``: not a folder, in a folder that exists and
+    is writable (checked before any work, so a long resolve never ends in a bad path)."""
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; give a file name")
+    parent = out.parent
+    if not parent.exists():
+        above = next((p for p in parent.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise UsageError(f"{option} {path}: {above} is a file, not a folder")
+        raise UsageError(f"{option} {path}: folder {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: folder {parent} is not writable")
+
+
+def check_snapshot(value: str) -> None:
+    """``--apt-snapshot``: a snapshot.ubuntu.com timestamp, ``YYYYMMDDTHHMMSSZ``."""
+    import datetime
+
+    try:
+        datetime.datetime.strptime(value, "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        raise UsageError(
+            f"--apt-snapshot {value!r}: expected a UTC time YYYYMMDDTHHMMSSZ, e.g. 20250415T000000Z"
+        ) from None

@@ -3,40 +3,50 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import runner
-from ..emit import bake as bake_mod
-from ..emit import emit, plan
-from ..emit import recipe as recipe_mod
-from ..emit.folder import write
 from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Lock
-from ..resolve.git import parse_mirror
+from ..programs import require
 from ..runner import BUILDERS, NETWORKS, Builder, Network
 from ..verify import verify
+from ._help import add_command
 
-HELP = "emit a hermetic build (Dockerfile, hashed requirements, bake file, policy, build.sh)"
+if TYPE_CHECKING:
+    from ._help import Subparsers
+
+EXAMPLES = (
+    "tritonlock build triton.lock -o build/ && (cd build && ./build.sh)",
+    "tritonlock build triton.lock --run --builder buildah",
+    "tritonlock build x86_64.lock igpu.lock -o build/   # a bake matrix, one folder each",
+    "tritonlock build triton.lock --secret id=pip-conf,src=$HOME/.config/pip/pip.conf",
+)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers, help: str) -> None:
+    p = add_command(
+        sub,
         "build",
-        help=HELP,
-        description=HELP + ". Runs `verify` first and refuses (exit 1, every problem listed, "
+        help,
+        help + ". Runs `verify` first and refuses (exit 1, every problem listed, "
         "nothing written) for a tampered, stale, partial or invalid lock. The output folder is "
         "replaced atomically. Without --recipe, the recipe is generated again from the "
         "pinned server commit (build.py --dryrun) and must match the lock's digests. "
         "Secret ids: " + ", ".join(sorted(KNOWN)) + ".",
+        EXAMPLES,
     )
     p.add_argument(
-        "--lock",
-        action="append",
-        help="lock file; repeat for several (one subfolder each, a bake matrix) "
-        "(default: triton.lock)",
+        "locks",
+        nargs="*",
+        metavar="LOCK",
+        help="lock file; several give one subfolder each and a bake matrix (default: triton.lock)",
     )
+    p.add_argument("--lock", action="append", default=[], help="the same as LOCK (repeatable)")
     p.add_argument(
         "--recipe",
         action="append",
@@ -86,11 +96,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    locks = args.lock or ["triton.lock"]
+    from ..emit import plan
+    from ..emit.folder import check_replaceable, write
+    from ..resolve.git import parse_mirror
+
+    locks = [*args.locks, *args.lock] or ["triton.lock"]
     if args.recipe and len(args.recipe) != len(locks):
-        raise UsageError("give one --recipe folder for each --lock, in the same order")
+        raise UsageError("give one --recipe folder for each lock, in the same order")
     secrets = [SecretSpec.parse(s) for s in args.secret]
+    for secret in secrets:
+        if secret.src is not None and not Path(secret.src).is_file():
+            raise UsageError(f"--secret id={secret.id}: src {secret.src}: no such file")
     mirrors = tuple(parse_mirror(s) for s in args.git_mirror)
+    out = Path(args.output)
+    check_replaceable(out)
+    if not args.recipe:
+        require("git", "build (it generates the recipe at the pinned server commit)")
+    if args.run:
+        _require_builder(args.builder)
     checked = verified(locks)
     if checked is None:
         print(
@@ -110,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NEGATIVE
     builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
     files = assemble(checked, recipes, secrets, builder, args.network)
-    out = Path(args.output)
     write(out, files)
     hashes = ", ".join(lock.content_hash or "" for lock in checked)
     print(f"wrote {args.output}/ ({len(files)} files) for {hashes}")
@@ -128,6 +150,8 @@ def recipe_for(
 ) -> dict[str, str]:
     """The lock's recipe: from ``folder``, else generated from the pinned server commit;
     every difference from ``lock.recipe`` is added to ``problems``."""
+    from ..emit import recipe as recipe_mod
+
     if folder is None:
         files, found = recipe_mod.capture(lock, mirrors)
     else:
@@ -159,6 +183,9 @@ def assemble(
     network: Network = "default",
 ) -> dict[str, bytes]:
     """One lock: its files at the top. Several: one subfolder each and a bake matrix on top."""
+    from ..emit import bake as bake_mod
+    from ..emit import emit, plan
+
     b: Builder = "buildah" if builder == "buildah" else "buildx"
     if len(locks) == 1:
         return emit(locks[0], recipes[0], secrets=secrets, builder=b, network=network)
@@ -178,3 +205,13 @@ def assemble(
 
 def _subfolder(lock: Lock) -> str:
     return f"{lock.inputs.release}-{lock.inputs.target}"
+
+
+def _require_builder(builder: str | None) -> None:
+    """``--run`` needs its builder installed: buildah, or docker with buildx."""
+    if builder == "buildah":
+        require("buildah", "build --run --builder buildah")
+    elif builder == "buildx":
+        require("docker", "build --run --builder buildx")
+    elif shutil.which("docker") is None:
+        require("buildah", "build --run (buildx or buildah)")

@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from .. import lockfile
-from ..diff import RENDERERS, diff_locks
-from ..errors import EXIT_NEGATIVE, EXIT_OK, LockInvalid, LockReadError
-from ..model import Lock
+from ..errors import EXIT_NEGATIVE, EXIT_OK
+from ._help import add_command
 
-HELP = "show what changed between two locks (text, markdown for a pull request, or json)"
+if TYPE_CHECKING:
+    from ._help import Subparsers
+
+EXAMPLES = (
+    "tritonlock diff old.lock triton.lock",
+    "git show main:triton.lock > base.lock && tritonlock diff base.lock triton.lock "
+    "--format markdown",
+    "tritonlock diff a.lock b.lock --exit-code --format json",
+)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers, help: str) -> None:
+    from ..diff import RENDERERS
+
+    p = add_command(
+        sub,
         "diff",
-        help=HELP,
-        description=HELP + ". Changes are grouped by kind (release facts, git repos and "
+        help,
+        help + ". Changes are grouped by kind (release facts, git repos and "
         "submodules, wheels, images, URL downloads, apt) with old → new short commits, "
         "versions and digests, the requested ref beside the pin, and compare links for "
-        "github.com repos. The json form is documented in the README.",
+        "github.com repos. The json form is documented in the README. A lock that breaks "
+        "the schema is refused (exit 1), as by every command.",
+        EXAMPLES,
     )
-    p.add_argument("old", help="the lock before (e.g. from the base branch)")
-    p.add_argument("new", help="the lock after")
+    p.add_argument("old", metavar="OLD", help="the lock before (e.g. from the base branch)")
+    p.add_argument("new", metavar="NEW", help="the lock after")
     p.add_argument("--format", choices=sorted(RENDERERS), default="text", help="default: text")
     p.add_argument(
         "--exit-code", action="store_true", help="exit 1 when the locks differ (like git diff)"
@@ -31,16 +44,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _load(path: str) -> Lock:
-    try:
-        return lockfile.load(path)
-    except LockInvalid as err:
-        # A lock with schema problems cannot be compared meaningfully: bad input.
-        raise LockReadError(f"{err}; run `tritonlock verify {path}`") from None
-
-
 def run(args: argparse.Namespace) -> int:
-    old, new = _load(args.old), _load(args.new)
+    from ..diff import RENDERERS, diff_locks
+
+    old, new = lockfile.load(args.old), lockfile.load(args.new)
     diff = diff_locks(old, new)
     rendered = RENDERERS[args.format](diff, args.old, args.new)
     if args.format == "json":

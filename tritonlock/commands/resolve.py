@@ -5,36 +5,54 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from typing import TYPE_CHECKING
 
 from .. import lockfile, schema
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Inputs, Lock
-from ..resolve.pipeline import resolve
-from ..ui.progress import Progress
+from ..programs import require
 from ..upstream import options as upstream_options
-from ._sources import add_source_options, interruptible, resolve_options
+from ..upstream.backends import unbuildable
+from ._help import add_command
 
-HELP = "pin every input of a Triton build (upstream's own recipe) into triton.lock"
+if TYPE_CHECKING:
+    from ._help import Subparsers
+from ._sources import add_source_options, check_output_file, resolve_options
+
 TARGETS = ("x86_64", "sbsa", "igpu", "cpu")
 FEATURES = tuple(sorted(upstream_options.FEATURES))
 DEFAULT_FEATURES = ("logging", "stats", "metrics", "cpu-metrics", "tracing")
 GPU_FEATURES = ("gpu-metrics",)
 DEFAULT_ENDPOINTS = ("grpc", "http")
+EXAMPLES = (
+    "tritonlock resolve 25.04 --target x86_64 --backend python",
+    "tritonlock resolve 25.04 --target igpu --backend python --backend vllm -o igpu.lock",
+    "tritonlock resolve 25.04 --target sbsa --backend python --allow-partial --json",
+    "tritonlock resolve 25.04 --target x86_64 --backend python \\",
+    "    --git-mirror https://github.com/=https://git.example/github/ \\",
+    "    --index-url https://pypi.example/simple --registry-mirror nvcr.io=registry.example",
+    "# build.py --target-platform=linux --target-machine=aarch64 --enable-gpu --backend=python",
+    "tritonlock resolve 25.04 --target sbsa --backend python",
+)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers, help: str) -> None:
+    p = add_command(
+        sub,
         "resolve",
-        help=HELP,
-        description=HELP + ". Options use build.py's vocabulary, so a build.py command carries "
-        "over. Example: tritonlock resolve 25.04 --target igpu --backend python --backend vllm",
+        help,
+        help + ". Options use build.py's vocabulary, so a build.py command carries over: "
+        "--target-platform/--target-machine/--enable-gpu become --target, and --backend, "
+        "--repoagent, --cache, --endpoint, --filesystem, --enable-FEATURE and --image are "
+        "the same. Everything is checked before anything is fetched.",
+        EXAMPLES,
     )
     add_input_options(p)
     add_source_options(p)
     p.add_argument(
         "-o", "--output", default="triton.lock", help="lock to write (default: %(default)s)"
     )
-    p.set_defaults(func=interruptible(run))
+    p.set_defaults(func=run)
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
@@ -64,15 +82,17 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         "--endpoint",
         action="append",
         default=[],
+        choices=upstream_options.ENDPOINTS,
         metavar="NAME",
-        help=f"default: {', '.join(DEFAULT_ENDPOINTS)}",
+        help=f"{', '.join(upstream_options.ENDPOINTS)} (default: {', '.join(DEFAULT_ENDPOINTS)})",
     )
     g.add_argument(
         "--filesystem",
         action="append",
         default=[],
+        choices=upstream_options.FILESYSTEMS,
         metavar="NAME",
-        help="gcs, s3, azure_storage (repeatable)",
+        help=f"{', '.join(upstream_options.FILESYSTEMS)} (repeatable)",
     )
     for feature in FEATURES:
         g.add_argument(
@@ -178,10 +198,26 @@ def report(lock: Lock, path: str, as_json: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     inputs = inputs_from_args(args)
     opts = resolve_options(args)
+    check_output_file(args.output, "-o")
+    require("git", "resolve")
+    from ..resolve.pipeline import resolve
+    from ..ui.progress import Progress
+
     with Progress(quiet=args.quiet or args.json) as progress:
         progress.note(describe_inputs(inputs))
+        for warning in build_warnings(inputs):
+            progress.note(f"warning: {warning}")
         lock = resolve(inputs, opts, progress, progress.note)
         sealed = lockfile.write(lock, args.output)
         state = "PARTIAL" if sealed.partial else "wrote"
         progress.note(f"{state} {args.output} {sealed.content_hash}")
     return report(sealed, args.output, args.json)
+
+
+def build_warnings(inputs: Inputs) -> list[str]:
+    """Why `tritonlock build` would refuse what ``inputs`` asks for, said before resolving."""
+    return [
+        f"--backend {name}: upstream {why}, so `tritonlock build` refuses it "
+        "(the lock still resolves)"
+        for name, why in unbuildable(inputs.backends)
+    ]

@@ -4,33 +4,54 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from ..deep import DeepOptions, DeepReport
-from ..deeplive import verify_deep
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
-from ..resolve.pyindex import redact
-from ..resolve.wheels import NAME_RE
-from ..ui.progress import Progress
+from ..programs import require
 from ..verify import Report, verify
-from ._sources import add_apt_archive_option, add_mirror_options, interruptible, mirror_options
+from ._help import add_command
 
-HELP = "check a lock offline: schema, content hash, consistency and compatibility rules"
+if TYPE_CHECKING:
+    from ._help import Subparsers
+from ._sources import (
+    add_apt_archive_option,
+    add_lock_argument,
+    add_mirror_options,
+    lock_path,
+    mirror_options,
+)
+
+if TYPE_CHECKING:
+    from ..deep import DeepOptions, DeepReport
+
+EXAMPLES = (
+    "tritonlock verify                       # triton.lock in this folder",
+    "tritonlock verify locks/25.04-igpu-python-vllm.lock --allow-partial",
+    "tritonlock verify triton.lock --json",
+    "tritonlock verify triton.lock --deep --git-mirror https://github.com/=https://git.example/gh/",
+)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subparsers, help: str) -> None:
+    p = add_command(
+        sub,
         "verify",
-        help=HELP,
-        description=HELP + ". Prints `OK <content-hash>` and exits 0, or lists every problem "
+        help,
+        help + ". Prints `OK <content-hash>` and exits 0, or lists every problem "
         "with its path in the lock and exits 1 (tampered, stale, inconsistent or partial). "
         "Exits 2 when the file cannot be read as a lock at all.",
+        EXAMPLES,
     )
-    p.add_argument(
-        "lock", nargs="?", default="triton.lock", help="lock file (default: %(default)s)"
-    )
+    add_lock_argument(p)
     p.add_argument("--json", action="store_true", help="print a JSON report instead of text")
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="a lock whose only problems are its unresolved entries passes (exit 0), "
+        "still reported as PARTIAL",
+    )
     _add_deep_options(p)
-    p.set_defaults(func=interruptible(run))
+    p.set_defaults(func=run)
 
 
 def _add_deep_options(p: argparse.ArgumentParser) -> None:
@@ -60,13 +81,19 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = deep_options(args) if args.deep else None
-    report = verify(args.lock)
+    if options is not None:
+        require("git", "verify --deep")
+    report = verify(lock_path(args))
     deep: DeepReport | None = None
     if options is not None and report.ok and report.lock is not None:
+        from ..deeplive import verify_deep
+        from ..ui.progress import Progress
+
         with Progress(quiet=args.quiet or args.json) as progress:
             deep = verify_deep(report.lock, options, progress=progress)
+    partial_ok = args.allow_partial and report.partial
     if args.json:
-        print(json.dumps(_json(report, deep, args.deep), indent=2))
+        print(json.dumps(_json(report, deep, args.deep, partial_ok), indent=2))
     elif deep is not None:
         _print_deep(report, deep)
     elif report.ok:
@@ -75,18 +102,25 @@ def run(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"{report.path}: {problem}")
         n = len(report.problems)
-        if all(p.startswith("unresolved[") for p in report.problems):
-            print(f"PARTIAL {report.path}: {n} input{'s' if n != 1 else ''} not pinned")
+        if report.partial:
+            allowed = " (allowed by --allow-partial)" if partial_ok else ""
+            print(
+                f"PARTIAL {report.path}: {n} input{'s' if n != 1 else ''} not pinned{allowed}; "
+                "everything else verifies"
+            )
         else:
             print(f"FAILED {report.path}: {n} problem{'s' if n != 1 else ''}")
-    ok = report.ok and (deep is None or deep.ok)
+    ok = (report.ok or partial_ok) and (deep is None or deep.ok)
     return EXIT_OK if ok else EXIT_NEGATIVE
 
 
-def _json(report: Report, deep: DeepReport | None, asked: bool) -> dict[str, object]:
+def _json(
+    report: Report, deep: DeepReport | None, asked: bool, partial_ok: bool
+) -> dict[str, object]:
     out: dict[str, object] = {
         "lock": report.path,
-        "ok": report.ok and (deep is None or deep.ok),
+        "ok": (report.ok or partial_ok) and (deep is None or deep.ok),
+        "partial": report.partial,
         "content-hash": report.content_hash,
         "problems": report.problems,
     }
@@ -109,6 +143,8 @@ def _print_deep(report: Report, deep: DeepReport) -> None:
 
 def deep_options(args: argparse.Namespace) -> DeepOptions:
     """The --deep options, checked before anything is read or fetched."""
+    from ..deep import DeepOptions
+
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
@@ -126,6 +162,9 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
 
 
 def _index_url(spec: str) -> tuple[str, str]:
+    from ..resolve.pyindex import redact
+    from ..resolve.wheels import NAME_RE
+
     name, sep, url = spec.partition("=")
     if not sep or not NAME_RE.match(name) or not url.startswith(("https://", "http://")):
         raise UsageError(

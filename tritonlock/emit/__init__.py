@@ -15,6 +15,7 @@ from ..errors import TritonLockError, UsageError
 from ..model import GitPin, Lock
 from ..runner import Builder, Network, Plan
 from ..upstream import floating_inputs
+from ..upstream.backends import unbuildable
 from ..upstream.steps import step_names
 from . import bake, policy, script
 from .dockerfile import (
@@ -48,24 +49,13 @@ OFFLINE_CHECK = (
     "stage must run offline (run build.sh, which builds it with no network)' >&2; exit 1; fi"
 )
 
-# Backends whose upstream build runs nested `docker build`/`docker pull` through the host
-# socket: that cannot run under `RUN --network=none` and is outside the lock's control.
-NESTED_DOCKER = {
-    "onnxruntime": "builds onnxruntime with a nested `docker build` through the host socket",
-    "openvino": "builds OpenVINO with a nested `docker build` through the host socket",
-    "fil": "builds RAPIDS/FIL with a nested `docker build` through the host socket",
-    "pytorch": "copies libtorch out of the pytorch image with `docker pull`/`docker cp`",
-    "fastertransformer": "downloads and executes a remote script while generating the recipe",
-}
-
 
 def check_backends(lock: Lock) -> None:
-    for name in lock.inputs.backend_names():
-        if name in NESTED_DOCKER:
-            raise UsageError(
-                f"backend {name!r} is not supported by tritonlock build: upstream "
-                f"{NESTED_DOCKER[name]}; drop it from the lock's backends"
-            )
+    for name, why in unbuildable(lock.inputs.backend_names()):
+        raise UsageError(
+            f"backend {name!r} is not supported by tritonlock build: upstream "
+            f"{why}; drop it from the lock's backends"
+        )
 
 
 def server_pin(lock: Lock) -> GitPin:

@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from .. import interrupt
 from ..errors import UsageError
 
 MARKER = ".tritonlock-build"
@@ -17,24 +18,33 @@ EXECUTABLE = frozenset({"build.sh", "cmake_build"})
 
 def write(out: Path, files: Mapping[str, bytes]) -> None:
     """Replace ``out`` by exactly ``files``; readers never see a half-written folder."""
-    _check_replaceable(out)
+    check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    interrupt.temporary(tmp, replaces=out)
     try:
         for rel, data in sorted({**files, MARKER: b""}.items()):
             _write_one(tmp, rel, data)
         os.chmod(tmp, 0o755)
-        _swap(tmp, out)
+        with interrupt.deferred():
+            _swap(tmp, out)
+            interrupt.written(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        interrupt.settled(tmp)
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path) -> None:
+    """``out`` may be replaced by a build folder (else a one-line error naming it)."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise UsageError(f"{out}: exists and is not a folder; choose another -o")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise UsageError(f"{out}: not empty and not written by tritonlock build; choose another -o")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise UsageError(f"-o {out}: {above} is a file, not a folder")
 
 
 def _write_one(root: Path, rel: str, data: bytes) -> None:

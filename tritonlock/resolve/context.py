@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import TritonLockError
+from ..hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
 from ..model import GitPin, Index, Inputs, Lock, Unresolved, WheelPin
 from . import wheels as whlres
 
-GITHUB_ORG = "https://github.com/triton-inference-server"
 # target → (image platform, machine, dpkg architecture)
 TARGETS = {
     "x86_64": ("linux/amd64", "x86_64", "amd64"),
@@ -23,7 +23,6 @@ TARGETS = {
     "igpu": ("linux/arm64/v8", "aarch64", "arm64"),
     "cpu": ("linux/amd64", "x86_64", "amd64"),
 }
-UBUNTU_SNAPSHOTS = "https://snapshot.ubuntu.com"
 
 Progress = Callable[[str], None]
 T = TypeVar("T")

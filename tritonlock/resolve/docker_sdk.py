@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tritonlock.errors import ResolveError
+from tritonlock.errors import ResolveError, UsageError
 from tritonlock.model import ImagePin
 from tritonlock.resolve import dockerauth
 from tritonlock.resolve.imageref import apply_mirror, parse_image_ref, platform_of
@@ -29,10 +29,18 @@ class DaemonView:
 
 
 def daemon_client(base_url: str | None = None, timeout: float = 30.0) -> Any | None:
-    """A docker SDK client if a daemon answers (``DOCKER_HOST`` or ``base_url``), else None."""
+    """A docker SDK client if a daemon answers (``DOCKER_HOST`` or ``base_url``), else None.
+
+    The SDK is an optional dependency (``pip install 'tritonlock[docker]'``): without it,
+    a one-line UsageError says so."""
     try:
         import docker
-
+    except ImportError:
+        raise UsageError(
+            "the docker SDK is not installed; `pip install 'tritonlock[docker]'` to "
+            "cross-check images with a local Docker daemon"
+        ) from None
+    try:
         client = (
             docker.DockerClient(base_url=base_url, timeout=int(timeout))
             if base_url

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tritonlock import procs
 from tritonlock.errors import ResolveError
 from tritonlock.resolve.imageref import DOCKER_HUB, normalize_registry
 
@@ -63,14 +64,7 @@ def run_helper(helper: str, server: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", helper):
         raise ResolveError(f"credential helper name {helper!r} in docker config is not valid")
     try:
-        done = subprocess.run(
-            [f"docker-credential-{helper}", "get"],
-            input=server,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        done = procs.run([f"docker-credential-{helper}", "get"], input=server.encode(), timeout=30)
     except FileNotFoundError:
         raise ResolveError(
             f"docker-credential-{helper} (named in docker config for {server}) is not on PATH"
@@ -79,7 +73,7 @@ def run_helper(helper: str, server: str) -> str | None:
         raise ResolveError(f"docker-credential-{helper} get timed out for {server}") from None
     if done.returncode != 0:
         return None  # "credentials not found in native keychain"
-    return done.stdout
+    return done.stdout.decode("utf-8", "replace")
 
 
 def _from_helper(helper: str, host: str, run: HelperRunner) -> Credentials | None:

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
+from tritonlock.hosts import GITHUB_ORG
 from tritonlock.model import GitPin
 from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree, redact
 from tritonlock.resolve.gitplan import (
@@ -455,7 +456,23 @@ class _Run:
 
 def _fail(ask: Ask, src: str, reason: str) -> ResolveError:
     via = f" via mirror {redact(src)}" if src != ask.url else ""
-    return ResolveError(f"{ask.name}: cannot list {ask.ref!r} of {redact(ask.url)}{via}: {reason}")
+    return ResolveError(
+        f"{ask.name}: cannot list {ask.ref!r} of {redact(ask.url)}{via}: {reason}"
+        + route_hint(ask.url, src, reason)
+    )
+
+
+_UNREACHABLE = ("host not found", "unreachable", "timed out")
+
+
+def route_hint(url: str, src: str, reason: str) -> str:
+    """For github.com, unreachable and not mirrored: the options that route it elsewhere."""
+    if src != url or not url.startswith("https://github.com/"):
+        return ""
+    if not reason.startswith(_UNREACHABLE):
+        return ""
+    org = " or --github-organization URL" if url.startswith(f"{GITHUB_ORG}/") else ""
+    return f" (route it elsewhere with --git-mirror https://github.com/=MIRROR{org})"
 
 
 def _where(ask: Ask) -> str:
@@ -495,7 +512,10 @@ def _tree_fail(label: str, url: str, src: str, commit: str, want: str, reason: s
             f"{label}: {want} of {redact(url)} moved during the resolve ({commit[:12]} -> "
             f"{reason[9:21]}); run again"
         )
-    return ResolveError(f"{label}: cannot fetch {commit} of {redact(url)}{via}: {reason}")
+    return ResolveError(
+        f"{label}: cannot fetch {commit} of {redact(url)}{via}: {reason}"
+        + route_hint(url, src, reason)
+    )
 
 
 def resolve_git(

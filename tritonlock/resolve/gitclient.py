@@ -16,19 +16,18 @@ find it; a unique expansion is cached per (canonical URL, abbreviation) too.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tritonlock import procs
 from tritonlock.atomic import atomic_write_text
 from tritonlock.cmake import is_cmake_file
 
@@ -131,25 +130,15 @@ def _env() -> dict[str, str]:
 
 def run_git(args: list[str], *, cwd: Path | None = None, timeout: float) -> str:
     """Run ``git <args>``; return stdout or raise :class:`GitFailed`."""
-    proc = subprocess.Popen(
-        ["git", *_CONFIG, *args],
-        cwd=cwd,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc = procs.run(["git", *_CONFIG, *args], cwd=cwd, env=_env(), timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
         raise GitFailed(f"timed out after {timeout:g}s") from None
+    except FileNotFoundError:
+        raise GitFailed("git is not installed (Debian package git)") from None
     if proc.returncode != 0:
-        raise GitFailed(classify(err.decode("utf-8", "replace")))
-    return out.decode("utf-8", "replace")
+        raise GitFailed(classify(proc.stderr.decode("utf-8", "replace")))
+    return proc.stdout.decode("utf-8", "replace")
 
 
 def ls_remote(url: str, patterns: list[str], *, timeout: float) -> list[tuple[str, str]]:

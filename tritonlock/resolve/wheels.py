@@ -33,9 +33,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .. import __version__, rules
+from .. import __version__, procs, rules
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin
+from ..programs import uv_binary
 from .pyindex import IndexClient, IndexFile, redact, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 
@@ -348,7 +349,7 @@ def _uv_compile(
         reqs.write_text("".join(f"{r}\n" for r in step.requirements))
         cons.write_text("".join(f"{c}\n" for c in (*step.constraints, *inherited)))
         cmd = [
-            "uv", "pip", "compile", "--no-config", "--no-python-downloads", "--quiet",
+            uv_binary(), "pip", "compile", "--no-config", "--no-python-downloads", "--quiet",
             "--python-version", target.python, "--python-platform", target.uv_platform,
             "--emit-index-annotation", "--no-annotate", "--no-header", "--generate-hashes",
             "--cache-dir", str(cache_dir / "uv"), "--constraints", str(cons), str(reqs),
@@ -356,26 +357,22 @@ def _uv_compile(
         if not allow_sdist:
             cmd[3:3] = ["--only-binary", ":all:"]
         try:
-            done = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                env=_uv_env(world),
-                timeout=UV_TIMEOUT,
-                check=False,
-                cwd=tmp,
-            )
+            done = procs.run(cmd, env=_uv_env(world), timeout=UV_TIMEOUT, cwd=tmp)
         except FileNotFoundError:
-            raise ResolveError("uv is not installed; `pip install uv`") from None
+            raise ResolveError(f"cannot run uv ({cmd[0]}); reinstall tritonlock") from None
         except subprocess.TimeoutExpired:
             raise ResolveError(f"step {step.name!r}: uv did not finish in {UV_TIMEOUT} s") from None
+    stdout, stderr = (
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
+    )
     if done.returncode != 0:
-        why = _condense(done.stderr)
+        why = _condense(stderr)
         more = " (earlier steps of this image pin versions it must keep)" if inherited else ""
         raise ResolveError(
             f"step {step.name!r}: cannot resolve for {target.describe()}: {why}{more}"
         )
-    return parse_uv_output(done.stdout)
+    return parse_uv_output(stdout)
 
 
 def _uv_env(world: _Indexes) -> dict[str, str]:

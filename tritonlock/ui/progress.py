@@ -49,4 +49,4 @@ class Progress:
     def note(self, message: str) -> None:
         """A line that stays visible (defaults used, notes such as a rebuilt tag)."""
         if not self.quiet:
-            self.console.print(message, markup=False)
+            self.console.print(message, markup=False, soft_wrap=True)  # a log line is not cut

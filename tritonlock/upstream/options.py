@@ -26,6 +26,9 @@ FEATURES = frozenset(
     {"logging", "stats", "metrics", "gpu-metrics", "cpu-metrics", "tracing", "nvtx", "mali-gpu"}
 )
 IMAGE_ROLES = frozenset({"base", "gpu-base", "pytorch"})
+# build.py's ``--endpoint`` and ``--filesystem`` values.
+ENDPOINTS = ("grpc", "http", "sagemaker", "vertex-ai")
+FILESYSTEMS = ("gcs", "s3", "azure_storage")
 
 # cmake_build's ``-j`` is otherwise cpu_count()*2 of whatever machine resolves.
 BUILD_PARALLEL = 8

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .. import procs
 from ..errors import ResolveError
 from ..model import Inputs, Recipe, RecipeFile
 from .floating import FloatingInputs, floating_inputs
@@ -129,25 +130,16 @@ def _run(
     argv = [sys.executable, "-I", "-S", str(stubs / "_tritonlock_run.py"), str(server / "build.py")]
     argv += ["--dryrun", *options]
     try:
-        proc = subprocess.run(
-            argv,
-            cwd=work,
-            env=_env(work),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
+        proc = procs.run(argv, cwd=work, env=_env(work), timeout=timeout)
     except subprocess.TimeoutExpired:
         raise ResolveError(f"{what}: --dryrun did not finish in {timeout:g}s") from None
     except OSError as err:
         raise ResolveError(f"{what}: cannot run {sys.executable}: {err.strerror}") from None
+    stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
         reason = lines[-1] if lines else f"exit status {proc.returncode}"
-        if NETWORK_MARK in proc.stderr:
+        if NETWORK_MARK in stderr:
             reason = f"network access refused ({reason})"
         raise ResolveError(f"{what}: --dryrun failed: {reason.replace(str(work), '')}")
 
