@@ -21,7 +21,11 @@ cmake "-DTRITON_ENABLE_GPU:BOOL=OFF" "-DBUILD_TESTING:BOOL=OFF" ..
 def test_each_configure_belongs_to_the_repo_cloned_before_it() -> None:
     got = configures(SCRIPT)
     assert got == {
-        "server": {"TRITON_ENABLE_GPU": "ON", "TRITON_CORE_REPO_TAG": "r25.04"},
+        "server": {
+            "TRT_VERSION": None,
+            "TRITON_ENABLE_GPU": "ON",
+            "TRITON_CORE_REPO_TAG": "r25.04",
+        },
         "python_backend": {"TRITON_ENABLE_GPU": "OFF", "BUILD_TESTING": "OFF"},
     }
 
@@ -31,6 +35,20 @@ if(TRITON_ENABLE_GPU)
   FetchContent_Declare(gpu-dep GIT_REPOSITORY https://h.example/gpu.git GIT_TAG v1)
 endif()
 """
+
+
+def test_a_flag_from_the_environment_is_defined_with_an_unknown_value() -> None:
+    text = "if(DEFINED VCPKG_TARGET_TRIPLET)\n  FetchContent_Declare(t URL https://h.example/t.zip)\nendif()\n"
+    src = FakeSource()
+    tree = Tree(commit=sha(2), committed=2, cmake_files=(cm("CMakeLists.txt", text),))
+    src.repo(f"{ORG}/server", {"refs/heads/r25.04": sha(2)}, {sha(2): tree})
+    url = f"{ORG}/server"
+    given = GitRequest(
+        name="server", url=url, ref="r25.04", variables=(), unknown=("VCPKG_TARGET_TRIPLET",)
+    )
+    assert [u for u, _ in run(src, given).url_requests] == ["https://h.example/t.zip"]
+    bare = GitRequest(name="server", url=url, ref="r25.04", variables=())
+    assert run(src, bare).url_requests == ()
 
 
 def test_the_recipes_flags_decide_what_a_repo_fetches() -> None:

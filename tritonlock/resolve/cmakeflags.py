@@ -4,7 +4,7 @@
 in it; a ``cmake`` before any clone configures the server itself. Each repo is named as
 the resolver names it: ``server``, or the clone URL's last segment (``python_backend``).
 A definition whose value refers to the environment (``-DTRT_VERSION=${TRT_VERSION}``) is
-left out: its value is unknown here.
+defined with a value unknown here (None).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import os
 from ..upstream import commands, shell
 
 
-def configures(script: str) -> dict[str, dict[str, str]]:
-    """Repo name → the ``-D`` definitions of its ``cmake`` configure run (merged)."""
-    out: dict[str, dict[str, str]] = {}
+def configures(script: str) -> dict[str, dict[str, str | None]]:
+    """Repo name → the ``-D`` definitions of its ``cmake`` configure run (merged); None
+    for a value taken from the environment."""
+    out: dict[str, dict[str, str | None]] = {}
     current = "server"
     for line in script.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
@@ -28,6 +29,6 @@ def configures(script: str) -> dict[str, dict[str, str]]:
                 continue
             defines = commands.cmake_defines(cmd)
             if defines:
-                known = {k: v for k, v in defines.items() if "$" not in v}
-                out.setdefault(current, {}).update(known)
+                given = {k: (None if "$" in v else v) for k, v in defines.items()}
+                out.setdefault(current, {}).update(given)
     return out

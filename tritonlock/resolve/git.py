@@ -559,7 +559,13 @@ def resolve_git(
             for i, req in enumerate(requests):
                 run.ask(
                     Ask.top_level(
-                        req.name, req.url, req.ref, req.found_in, root=i, variables=req.variables
+                        req.name,
+                        req.url,
+                        req.ref,
+                        req.found_in,
+                        root=i,
+                        variables=req.variables,
+                        unknown=req.unknown,
                     )
                 )
             run.drain()

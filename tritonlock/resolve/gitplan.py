@@ -27,8 +27,10 @@ class GitRequest:
     url: str
     ref: str
     found_in: tuple[str, ...] = ("inputs",)
-    # The -D variables the recipe configures this repo with (None: not configured by it).
+    # The -D variables the recipe configures this repo with (None: not configured by it),
+    # and those it defines with a value known only in the build (the environment's).
     variables: tuple[tuple[str, str], ...] | None = None
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +92,7 @@ class Ask:
         found_in: Sequence[str],
         root: int = 0,
         variables: Sequence[tuple[str, str]] | None = None,
+        unknown: Sequence[str] = (),
     ) -> Ask:
         origins = tuple(Origin(text=t) for t in found_in) or (Origin(text="inputs"),)
         return cls(
@@ -101,6 +104,7 @@ class Ask:
             root=root,
             owner=name,
             defines=tuple(variables or ()),
+            unknown=tuple(unknown),
             configured=variables is not None,
         )
 
@@ -179,7 +183,7 @@ def configurations(node: Node, base: Mapping[str, str], final: bool = False) -> 
     config: tuple[dict[str, str], tuple[str, ...], bool]
     for ask in sorted(node.asks, key=lambda a: a.root):
         if ask.configured:
-            config = {**base, **dict(ask.defines)}, (), False
+            config = {**base, **dict(ask.defines)}, ask.unknown, False
         elif ask.top:
             continue
         else:

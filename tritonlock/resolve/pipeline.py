@@ -110,25 +110,31 @@ def _git(
     ctx: Ctx,
     server: GitPin,
     floating: FloatingInputs,
-    flags: Mapping[str, Mapping[str, str]] | None = None,
+    flags: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> gitres.GitResolution:
     """Pin every git input; each repo that ``cmake_build`` configures is read with the
-    ``-D`` flags it passes (``flags``: repo name → definitions)."""
+    ``-D`` flags it passes (``flags``: repo name → definitions, None for a value from the
+    build's environment)."""
     flags = flags or {}
 
-    def given(name: str) -> tuple[tuple[str, str], ...] | None:
-        return tuple(sorted(flags[name].items())) if name in flags else None
+    def request(
+        name: str, url: str, ref: str, found_in: Sequence[str] = ("inputs",)
+    ) -> gitres.GitRequest:
+        given = flags.get(name)
+        if given is None:
+            return gitres.GitRequest(name=name, url=url, ref=ref, found_in=tuple(found_in))
+        return gitres.GitRequest(
+            name=name,
+            url=url,
+            ref=ref,
+            found_in=tuple(found_in),
+            variables=tuple(sorted((k, v) for k, v in given.items() if v is not None)),
+            unknown=tuple(sorted(k for k, v in given.items() if v is None)),
+        )
 
     ref = server.commit if ctx.opts.server else server.ref  # update --only: stay there
-    requests = [
-        gitres.GitRequest(name="server", url=server.url, ref=ref, variables=given("server"))
-    ]
-    requests += [
-        gitres.GitRequest(
-            name=u.name, url=u.url, ref=u.ref, found_in=u.found_in, variables=given(u.name)
-        )
-        for u in floating.git
-    ]
+    requests = [request("server", server.url, ref)]
+    requests += [request(u.name, u.url, u.ref, u.found_in) for u in floating.git]
     variables = cmake_variables(ctx.opts.organization, server.ref, floating)
     if not ctx.opts.allow_partial:
         return _git_batch(ctx, requests, variables)
