@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
 from .model import Lock, WheelPin
@@ -77,6 +75,8 @@ def wheel_files_match(lock: Lock) -> list[str]:
 
 
 def _sdist_of(filename: str, w: WheelPin) -> bool:
+    from packaging.utils import InvalidSdistFilename, parse_sdist_filename  # rare: sdists
+
     try:
         name, version = parse_sdist_filename(filename)
     except (InvalidSdistFilename, InvalidVersion):
@@ -137,6 +137,10 @@ def numpy_below_2(lock: Lock) -> list[str]:
 
 
 def _caps_below_2(requested: str) -> bool:
+    # packaging.requirements costs a third of `verify`'s start-up; most locks need no
+    # marker or extras parsing here, so it is loaded only when a numpy request is read.
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(requested)
     except InvalidRequirement:
