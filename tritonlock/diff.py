@@ -209,7 +209,7 @@ def describe(change: Change) -> str:
         extra = f" ({fields['ref']})" if fields and "ref" in fields else ""
         if change.kind == "wheel" and fields:
             return f"{fields['version']} ({len(fields['files'])} files)"
-        return _summary(fields) + extra
+        return _summary(fields) + extra + _where(change)
     assert change.old is not None and change.new is not None
     parts = []
     for field in change.new:
@@ -231,7 +231,18 @@ def describe(change: Change) -> str:
     text = ", ".join(parts)
     if "ref" in change.new and change.old.get("ref") == change.new["ref"]:
         text = f"{change.new['ref']}: {text}"
-    return text
+    return text + _where(change)
+
+
+def _where(change: Change) -> str:
+    """A git pin or submodule, added or changed, always shows the repository it comes from
+    (a reviewer must see where a commit is fetched, not only its name)."""
+    if change.kind not in ("git", "submodule") or change.op == "removed" or not change.new:
+        return ""
+    url = change.new.get("url")
+    if change.op == "changed" and change.old and change.old.get("url") != url:
+        return ""  # the url change itself is listed
+    return f" from {url}"
 
 
 def _grouped(diff: Diff) -> Iterable[tuple[str, list[Change]]]:

@@ -20,6 +20,19 @@ def _opt(d: Data, key: str, value: Any) -> None:
         d[key] = list(value) if isinstance(value, tuple) else value
 
 
+def repo_key(url: str) -> str:
+    """The repository a git URL names, as a relative folder name: ``https://GitHub.com/o/r.git``
+    → ``github.com/o/r`` (scheme dropped, host lowercased, a port as ``_port``, no trailing
+    ``/`` or ``.git``). The lock's URL pattern admits no ``.``/``..`` segments and no ``_`` in
+    hosts, so distinct repositories get distinct keys; two URL spellings of one repository get
+    the same key, which ``verify`` refuses (one mirror folder each, never shared)."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    path = path.rstrip("/")
+    path = path.removesuffix(".git")
+    return host.lower().replace(":", "_") + ("/" + path if path else "")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inputs:
     """What was asked for, in build.py's vocabulary."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from .model import Lock, WheelPin
+from .model import Lock, WheelPin, repo_key
 
 Rule = Callable[[Lock], list[str]]
 
@@ -207,8 +207,31 @@ def partial(lock: Lock) -> list[str]:
     ]
 
 
+def one_spelling_per_repository(lock: Lock) -> list[str]:
+    """Every git URL (pins and submodules) that names a repository another entry names
+    with a different spelling: each repository is one local mirror in the build, so a
+    second spelling could point that mirror's refs elsewhere."""
+    first: dict[str, tuple[str, str]] = {}  # key → (where, url)
+    out = []
+    places = [(f"git[{i}].url", g.url) for i, g in enumerate(lock.git)]
+    places += [
+        (f"git[{i}].submodules[{j}].url", sub.url)
+        for i, g in enumerate(lock.git)
+        for j, sub in enumerate(g.submodules)
+    ]
+    for where, url in places:
+        seen = first.setdefault(repo_key(url), (where, url))
+        if seen[1] != url:
+            out.append(
+                f"{where}: {url} names the same repository as {seen[0]} ({seen[1]}); "
+                "spell each repository's URL one way"
+            )
+    return out
+
+
 RULES: tuple[Rule, ...] = (
     unique_entries,
+    one_spelling_per_repository,
     wheel_indexes_known,
     wheel_files_match,
     one_version_per_image,

@@ -11,9 +11,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from ..model import Lock
+from ..model import Lock, repo_key
 from .errors import EmitError
 from .secrets import Use, mounts, prologue
 
@@ -23,12 +22,8 @@ SERVER_DIR = f"{SRC_ROOT}/server"
 
 
 def mirror_key(url: str) -> str:
-    """``https://github.com/o/r.git`` → ``github.com/o/r`` (host ports become ``_port``)."""
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if path.endswith(".git"):
-        path = path[: -len(".git")]
-    return parts.netloc.replace(":", "_") + path
+    """``https://github.com/o/r.git`` → ``github.com/o/r``: :func:`tritonlock.model.repo_key`."""
+    return repo_key(url)
 
 
 def mirror_path(url: str) -> str:
