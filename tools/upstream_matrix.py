@@ -31,12 +31,17 @@ TARGETS = ("x86_64", "sbsa", "igpu")
 FIRST, LAST = (24, 12), (26, 8)
 SERVER = "https://github.com/triton-inference-server/server"
 
-# A reason that only says the source could not be reached from this machine.
+# A reason that only says a host or registry cannot be reached from this machine.
 _UNREACHABLE = re.compile(
-    r"connection failed|ConnectError|ConnectTimeout|could not resolve|Name or service not known"
-    r"|Temporary failure in name resolution|Network is unreachable|timed out"
-    r"|access denied or repository not exported|commit not available|not our ref"
-    r"|registry unreachable|unreachable",
+    r"connection failed|ConnectError|ConnectTimeout|could not resolve host|Name or service not"
+    r"|Temporary failure in name resolution|Network is unreachable|registry unreachable",
+    re.IGNORECASE,
+)
+# A reason that only says the served mirrors lack a repository, branch or commit (a snapshot
+# too big to bring here, or older than the server's).
+_NOT_MIRRORED = re.compile(
+    r"access denied or repository not exported|commit not available|not our ref"
+    r"|has no branch or tag 'r[0-9]{2}\.[0-9]{2}'",
     re.IGNORECASE,
 )
 _RELEASE = re.compile(r"^(?:refs/heads/)?r(\d\d)\.(\d\d)$")
@@ -51,8 +56,14 @@ class Entry:
     why: str
 
     @property
-    def unreachable(self) -> bool:
-        return bool(_UNREACHABLE.search(self.why))
+    def group(self) -> str:
+        """``unreachable`` (a stand-in is needed), ``mirror`` (the oracle lacks it) or
+        ``other`` (a defect, or an input truly absent from the sources)."""
+        if _UNREACHABLE.search(self.why):
+            return "unreachable"
+        if _NOT_MIRRORED.search(self.why):
+            return "mirror"
+        return "other"
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,7 @@ class Cell:
             return "error"
         if self.complete:
             return "complete"
-        return "partial" if any(not e.unreachable for e in self.entries) else "partial (reach)"
+        return "partial" if any(e.group == "other" for e in self.entries) else "partial (reach)"
 
 
 def mirrored(url: str, mirrors: Sequence[str]) -> str:
@@ -149,38 +160,46 @@ def short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _where(entries: Sequence[Entry]) -> str:
+    return ", ".join(f"{e.kind}: {short(e.what, 50)}" for e in entries) or "–"
+
+
 def table(cells: Sequence[Cell]) -> str:
-    """The markdown table, then the details grouped by defect and by reachability."""
+    """The markdown table, then the reasons grouped: unreachable from here, not mirrored."""
     rows = [
-        "| release | target | backends | result | unreachable from here"
+        "| release | target | backends | result | unreachable from here | not in the mirrors"
         " | other unresolved / error |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     for cell in cells:
-        reach = [e for e in cell.entries if e.unreachable]
-        other = [e for e in cell.entries if not e.unreachable]
+        other = [e for e in cell.entries if e.group == "other"]
+        detail = short(cell.error) if cell.error else ""
+        detail = detail or "<br>".join(
+            f"{e.kind} {short(e.what, 60)}: {short(e.why)}" for e in other
+        )
         rows.append(
-            "| {} | {} | {} | {} | {} | {} |".format(
+            "| {} | {} | {} | {} | {} | {} | {} |".format(
                 cell.release,
                 cell.target,
                 "python, vllm" if cell.vllm else "python",
                 cell.status,
-                ", ".join(f"{e.kind}: {short(e.what, 50)}" for e in reach) or "–",
-                short(cell.error)
-                if cell.error
-                else "<br>".join(f"{e.kind} {short(e.what, 60)}: {short(e.why)}" for e in other)
-                or "–",
+                _where([e for e in cell.entries if e.group == "unreachable"]),
+                _where([e for e in cell.entries if e.group == "mirror"]),
+                detail or "–",
             )
         )
-    reasons: dict[str, set[str]] = {}
-    for cell in cells:
-        for e in cell.entries:
-            if e.unreachable:
-                reasons.setdefault(f"{e.kind}: {short(e.why, 200)}", set()).add(cell.release)
-    rows += ["", "### Unreachable from here (stand-in needed)", ""]
-    rows += [f"- {why} ({', '.join(sorted(rel))})" for why, rel in sorted(reasons.items())] or [
-        "- none"
-    ]
+    for group, title in (
+        ("unreachable", "Unreachable from here (stand-in needed)"),
+        ("mirror", "Not in the served mirrors (oracle gap)"),
+    ):
+        reasons: dict[str, set[str]] = {}
+        for cell in cells:
+            for e in cell.entries:
+                if e.group == group:
+                    reasons.setdefault(f"{e.kind}: {short(e.why, 200)}", set()).add(cell.release)
+        rows += ["", f"### {title}", ""]
+        rows += [f"- {why} ({', '.join(sorted(rel))})" for why, rel in sorted(reasons.items())]
+        rows += [] if reasons else ["- none"]
     return "\n".join(rows) + "\n"
 
 
@@ -232,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = []
         for future in futures:
             cell = future.result()
-            print(f"{cell.release} {cell.target}: {cell.status}", file=sys.stderr, flush=True)
+            label = f"{cell.release} {cell.target}{' +vllm' if cell.vllm else ''}"
+            print(f"{label}: {cell.status}", file=sys.stderr, flush=True)
             cells.append(cell)
     text = table(cells)
     if args.output:
