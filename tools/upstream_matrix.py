@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -155,6 +156,28 @@ def run(
     return Cell(release, target, vllm, bool(summary.get("complete")), entries, "")
 
 
+def reread(
+    release: str, target: str, vllm: bool, out_dir: Path, _passed: Sequence[str], _timeout: int
+) -> Cell:
+    """The cell of an earlier run, from the lock (or the error line) it left in ``out_dir``."""
+    name = f"{release}-{target}-python{'-vllm' if vllm else ''}"
+    lock, stderr = out_dir / f"{name}.lock", out_dir / f"{name}.stderr"
+    if not lock.is_file():
+        lines = stderr.read_text().splitlines() if stderr.is_file() else []
+        lines = [line for line in lines if line.strip()]
+        return Cell(release, target, vllm, False, (), lines[-1] if lines else "not run")
+    data = tomllib.loads(lock.read_text())
+    entries = tuple(
+        Entry(str(u["kind"]), str(u["what"]), str(u["why"])) for u in data.get("unresolved", [])
+    )
+    return Cell(release, target, vllm, not entries, entries, "")
+
+
+def _grouping(why: str) -> str:
+    """A reason with its release numbers generalised, so one cause is listed once."""
+    return re.sub(r"(?<![0-9.])2[0-9]\.[0-9]{2}(?![0-9])", "YY.MM", why)
+
+
 def short(text: str, limit: int = 160) -> str:
     text = " ".join(text.split()).replace("|", "\\|")
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -162,6 +185,13 @@ def short(text: str, limit: int = 160) -> str:
 
 def _where(entries: Sequence[Entry]) -> str:
     return ", ".join(f"{e.kind}: {short(e.what, 50)}" for e in entries) or "–"
+
+
+def _span(releases: set[str]) -> str:
+    ordered = sorted(releases)
+    if len(ordered) == 1:
+        return ordered[0]
+    return f"{len(ordered)} releases, {ordered[0]}–{ordered[-1]}"
 
 
 def table(cells: Sequence[Cell]) -> str:
@@ -196,9 +226,10 @@ def table(cells: Sequence[Cell]) -> str:
         for cell in cells:
             for e in cell.entries:
                 if e.group == group:
-                    reasons.setdefault(f"{e.kind}: {short(e.why, 200)}", set()).add(cell.release)
+                    key = f"{e.kind}: {short(_grouping(e.why), 200)}"
+                    reasons.setdefault(key, set()).add(cell.release)
         rows += ["", f"### {title}", ""]
-        rows += [f"- {why} ({', '.join(sorted(rel))})" for why, rel in sorted(reasons.items())]
+        rows += [f"- {why} ({_span(rel)})" for why, rel in sorted(reasons.items())]
         rows += [] if reasons else ["- none"]
     return "\n".join(rows) + "\n"
 
@@ -219,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per resolve")
     parser.add_argument("--out-dir", type=Path, default=Path("/tmp/upstream-matrix"))
     parser.add_argument("-o", "--output", type=Path, help="write the table here too")
+    parser.add_argument(
+        "--tabulate", action="store_true", help="resolve nothing: tabulate --out-dir's locks"
+    )
     args = parser.parse_args(argv)
 
     passed: list[str] = []
@@ -245,8 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         jobs.sort(key=lambda job: (job[0], TARGETS.index(job[1]), job[2]))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        one = reread if args.tabulate else run
         futures = [
-            pool.submit(run, r, t, v, args.out_dir, passed, args.timeout) for r, t, v in jobs
+            pool.submit(one, r, t, v, args.out_dir, passed, args.timeout) for r, t, v in jobs
         ]
         cells = []
         for future in futures:
