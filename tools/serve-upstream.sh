@@ -8,7 +8,7 @@
 # each a bare git directory at OWNER+NAME/repo (or OWNER+NAME/repo/.git). BASE_DIR (default
 # /work/upstream/root) receives github.com/OWNER/NAME.git symlinks. Idempotent: links are
 # refreshed, and a daemon already listening on PORT with this base path is left running.
-# SERVE_ALIASES=FILE adds links for renamed repositories (see below).
+# SERVE_ALIASES=FILE adds links for renamed repositories (default: tools/upstream-aliases.txt).
 # No repository is modified: the upload-pack settings travel on git's command line.
 set -euo pipefail
 
@@ -40,8 +40,10 @@ for dir in "$mirror"/*+*/; do
   count=$((count + 1))
 done
 # GitHub redirects renamed repositories (Azure/azure-ctest → Azure/ctest); git daemon does not.
-# SERVE_ALIASES names a file of "OLD_OWNER/OLD_NAME NEW_OWNER/NEW_NAME" lines to link likewise.
-if [[ -n ${SERVE_ALIASES:-} ]]; then
+# SERVE_ALIASES names a file of "OLD_OWNER/OLD_NAME NEW_OWNER/NEW_NAME" lines to link likewise
+# (default: upstream-aliases.txt beside this script).
+SERVE_ALIASES=${SERVE_ALIASES-$(dirname "$0")/upstream-aliases.txt}
+if [[ -n $SERVE_ALIASES && -f $SERVE_ALIASES ]]; then
   while read -r old new _; do
     [[ -z $old || $old == \#* ]] && continue
     target=$base/github.com/$new.git
