@@ -71,3 +71,21 @@ def test_the_cli_passes_any_role_name_on_to_the_release_check() -> None:
         ]
     )
     assert inputs_from_args(args).images == (("inference", "nvcr.io/nvidia/vllm:26.03-py3"),)
+
+
+def test_one_role_never_stands_for_two_images() -> None:
+    from tritonlock.errors import ResolveError
+    from tritonlock.resolve.pipeline import wanted_images
+    from tritonlock.upstream import FloatingInputs, ImageUse
+
+    two = FloatingInputs(
+        images=(
+            ImageUse(role="base", ref="r.example/a:1", found_in=("Dockerfile:2",)),
+            ImageUse(role="base", ref="r.example/b:1", found_in=("Dockerfile.buildbase:2",)),
+        )
+    )
+    with pytest.raises(ResolveError) as err:
+        wanted_images(two, ())
+    assert "image role 'base' names two images, r.example/a:1 (Dockerfile:2)" in str(err.value)
+    one = FloatingInputs(images=two.images[:1] * 2)
+    assert wanted_images(one, (("base", "r.example/c:2"),)) == {"base": "r.example/c:2"}

@@ -309,9 +309,25 @@ def _plain_url(url: str) -> bool:
     return "$" not in url and url.startswith(("https://", "http://"))
 
 
+def wanted_images(floating: FloatingInputs, overrides: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Role -> ref of every image the recipe uses, ``--image`` overrides applied. A role that
+    would stand for two images is an error: one of them would silently leave the lock."""
+    wanted: dict[str, str] = {}
+    where: dict[str, tuple[str, ...]] = {}
+    for use in floating.images:
+        if use.role in wanted and wanted[use.role] != use.ref:
+            raise ResolveError(
+                f"recipe: image role {use.role!r} names two images, {wanted[use.role]} "
+                f"({', '.join(where[use.role])}) and {use.ref} ({', '.join(use.found_in)})"
+            )
+        wanted[use.role] = use.ref
+        where[use.role] = use.found_in
+    wanted.update(dict(overrides))
+    return wanted
+
+
 def _images(ctx: Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePin, ...]:
-    wanted = {use.role: use.ref for use in floating.images}
-    wanted.update(dict(ctx.inputs.images))
+    wanted = wanted_images(floating, ctx.inputs.images)
     result = imgres.resolve_images(
         [imgres.ImageRequest(role=r, ref=ref) for r, ref in sorted(wanted.items())],
         platform=platform,
