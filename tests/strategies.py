@@ -45,6 +45,7 @@ from tritonlock.model import (
     Recipe,
     RecipeFile,
     Release,
+    ReleaseSource,
     Submodule,
     Unresolved,
     UrlPin,
@@ -227,7 +228,17 @@ def _inputs(draw: Draw) -> Inputs:
 @st.composite
 def _release(draw: Draw) -> Release:
     keys = st.sampled_from(RELEASE_FIELDS) | _word
-    return Release(facts=tuple(sorted(draw(st.dictionaries(keys, _versions, max_size=6)).items())))
+    facts = draw(st.dictionaries(keys, _versions, max_size=6))
+    sources = [
+        ReleaseSource(
+            fact=fact,
+            source=draw(st.sampled_from(["build.py:81", "docs/introduction/compatibility.md:41"])),
+            note=draw(st.none() | st.sampled_from(["not a tensorrt version", "an NGC build"])),
+        )
+        for fact in sorted(facts)
+        if draw(st.booleans())
+    ]
+    return Release(facts=tuple(sorted(facts.items())), sources=tuple(sources))
 
 
 @st.composite

@@ -114,6 +114,8 @@ def test_whole_invalid_corpus_never_tracebacks(tmp_path: Path) -> None:
         ["resolve", "25.04", "--target", "x86_64", "--backend=--upload-pack=touch x"],
         ["resolve", "25.04", "--target", "x86_64", "--repoagent=a;b"],
         ["resolve", "25.04", "--target", "x86_64", "--image", "base,x y"],
+        ["resolve", "26.03", "--target", "x86_64", "--image", "Inference Image,nvcr.io/x:1"],
+        ["resolve", "26.03", "--target", "x86_64", "--image", "inference"],
         ["update", "locks/example.lock", "--only", "git:core", "--server-ref", "main"],
         ["update", "locks/example.lock", "--only", "git:server"],
         ["resolve", "25.04", "--target", "x86_64", "--github-organization", "file:///srv/x"],

@@ -7,6 +7,7 @@ canonical order, with optional fields left out when unset.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,19 +89,47 @@ RELEASE_FIELDS = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
-    """Release facts read from upstream (version map, compatibility table, images)."""
+    """Release facts read from upstream (version map, compatibility table, images), and
+    where each was read (``[[release-source]]``; locks before it have none)."""
 
     facts: tuple[tuple[str, str], ...] = ()
+    sources: tuple[ReleaseSource, ...] = ()
 
     @classmethod
-    def from_dict(cls, d: Data) -> Release:
-        return cls(facts=tuple(sorted(d.items())))
+    def from_dict(cls, d: Data, sources: Sequence[Data] = ()) -> Release:
+        return cls(
+            facts=tuple(sorted(d.items())),
+            sources=tuple(ReleaseSource.from_dict(s) for s in sources),
+        )
 
     def to_dict(self) -> Data:
+        """The ``[release]`` table: the facts only."""
         return dict(self.facts)
+
+    def source(self, fact: str) -> ReleaseSource | None:
+        return next((s for s in self.sources if s.fact == fact), None)
 
     def get(self, key: str) -> str | None:
         return dict(self.facts).get(key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseSource:
+    """Where one release fact was read (``build.py:81``) and, when it is doubtful, why
+    (``not a tensorrt version …``, ``… compatibility.md:25 says 0.19.0+…``)."""
+
+    fact: str
+    source: str
+    note: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Data) -> ReleaseSource:
+        return cls(fact=d["fact"], source=d["source"], note=d.get("note"))
+
+    def to_dict(self) -> Data:
+        d: Data = {"fact": self.fact, "source": self.source}
+        _opt(d, "note", self.note)
+        return d
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -396,7 +425,7 @@ class Lock:
             lock_version=d["lock-version"],
             content_hash=d.get("content-hash"),
             inputs=Inputs.from_dict(d["inputs"]),
-            release=Release.from_dict(d.get("release", {})),
+            release=Release.from_dict(d.get("release", {}), d.get("release-source", ())),
             recipe=Recipe.from_dict(d["recipe"]) if "recipe" in d else None,
             git=tuple(GitPin.from_dict(g) for g in d.get("git", ())),
             index=tuple(Index(name=i["name"], url=i.get("url")) for i in d.get("index", ())),
@@ -417,6 +446,8 @@ class Lock:
             d["content-hash"] = self.content_hash
         d["inputs"] = self.inputs.to_dict()
         d["release"] = self.release.to_dict()
+        if self.release.sources:
+            d["release-source"] = [s.to_dict() for s in self.release.sources]
         if self.recipe is not None:
             d["recipe"] = self.recipe.to_dict()
         for key in ("git", "index", "wheel", "image", "url"):
@@ -443,7 +474,11 @@ class Lock:
         return replace(
             self,
             inputs=replace(self.inputs, images=tuple(sorted(self.inputs.images))),
-            release=replace(self.release, facts=tuple(sorted(self.release.facts))),
+            release=replace(
+                self.release,
+                facts=tuple(sorted(self.release.facts)),
+                sources=tuple(sorted(self.release.sources, key=lambda s: s.fact)),
+            ),
             git=tuple(
                 replace(g, submodules=tuple(sorted(g.submodules, key=lambda s: s.path)))
                 for g in sorted(self.git, key=GitPin.sort_key)

@@ -45,6 +45,14 @@ def unique_entries(lock: Lock) -> list[str]:
         )
     for i, w in enumerate(lock.wheel):
         out += _dupes(((j, f.name) for j, f in enumerate(w.files)), f"wheel[{i}].files", "file")
+    sources = lock.release.sources
+    out += _dupes(((i, s.fact) for i, s in enumerate(sources)), "release-source", "fact")
+    facts = dict(lock.release.facts)
+    out += [
+        f"release-source[{i}].fact: {s.fact!r} is not a fact in [release]"
+        for i, s in enumerate(sources)
+        if s.fact not in facts
+    ]
     return out
 
 

@@ -241,3 +241,47 @@ def test_real_upstream_recipes_fit_the_lock_schema() -> None:
             assert all(role.match(r) and image_ref.match(ref) for r, ref in target["images"])
             assert all(step.match(p["step"]) for p in target["pip"])
             assert all(git_url.match(url) for _, url, _ in target["git"])
+
+
+# From r26.03 build.py writes the final Dockerfile's BASE_IMAGE from its inference image
+# (--image inference, or the vLLM image) while the build stages keep the base image.
+INFERENCE_FINAL = """
+ARG BASE_IMAGE=registry.example/vllm:26.03-py3
+FROM ${BASE_IMAGE}
+RUN pip install --upgrade wheel==0.45.1
+"""
+ROLES = frozenset({"base", "gpu-base", "pytorch", "inference"})
+INFERENCE_BUILDBASE = """
+ARG BASE_IMAGE=registry.example/min:26.03
+FROM ${BASE_IMAGE}
+RUN pip install build==1.2.2
+"""
+
+
+def test_a_final_image_other_than_the_build_base_is_the_inference_image() -> None:
+    files = {"Dockerfile": INFERENCE_FINAL, "Dockerfile.buildbase": INFERENCE_BUILDBASE}
+    found = floating_inputs(files, roles=ROLES)
+    roles = {(i.role, i.ref) for i in found.images}
+    assert roles == {
+        ("inference", "registry.example/vllm:26.03-py3"),
+        ("base", "registry.example/min:26.03"),
+    }
+    assert {(p.step.split("-")[0], p.image) for p in found.pip} == {
+        ("final", "inference"),
+        ("buildbase", "base"),
+    }
+
+
+def test_a_release_without_the_inference_role_keeps_base() -> None:
+    files = {"Dockerfile": INFERENCE_FINAL, "Dockerfile.buildbase": INFERENCE_BUILDBASE}
+    found = floating_inputs(files, roles=frozenset({"base", "gpu-base", "pytorch"}))
+    assert {i.role for i in found.images} == {"base"}
+
+
+def test_one_base_image_everywhere_stays_base() -> None:
+    same = INFERENCE_FINAL.replace("vllm:26.03-py3", "min:26.03")
+    found = floating_inputs(
+        {"Dockerfile": same, "Dockerfile.buildbase": INFERENCE_BUILDBASE}, roles=ROLES
+    )
+    assert {i.role for i in found.images} == {"base"}
+    assert {p.image for p in found.pip} == {"base"}

@@ -37,6 +37,20 @@ def test_igpu_defaults_to_the_igpu_min_image() -> None:
     assert "--image=base,nvcr.io/nvidia/tritonserver:25.04-py3-igpu-min" in opts
 
 
+def test_igpu_default_follows_the_container_version_images_are_named_by() -> None:
+    # From 26.05 build.py names its NGC images by upstream_container_version, which lags
+    # the release: the Jetson default follows the same value, not the release.
+    opts = buildpy_options(_inputs(release="26.05", target="igpu"), "26.04")
+    assert "--image=base,nvcr.io/nvidia/tritonserver:26.04-py3-igpu-min" in opts
+    assert not any("26.05" in o for o in opts)
+
+
+def test_every_role_name_reaches_build_py() -> None:
+    # which roles a release reads is build.py's to say (checked against it in resolve)
+    opts = buildpy_options(_inputs(images={"inference": "nvcr.io/nvidia/vllm:26.03-py3"}))
+    assert "--image=inference,nvcr.io/nvidia/vllm:26.03-py3" in opts
+
+
 def test_an_explicit_base_image_wins_on_igpu() -> None:
     opts = buildpy_options(_inputs(target="igpu", images={"base": "registry.local/jp:6"}))
     assert [o for o in opts if o.startswith("--image")] == ["--image=base,registry.local/jp:6"]
@@ -86,7 +100,7 @@ def test_options_fit_the_recipe_schema_and_carry_no_paths() -> None:
     [
         ({"features": ["gpu"]}, "feature 'gpu'"),
         ({"features": ["all"]}, "feature 'all'"),
-        ({"images": {"vllm": "x:1"}}, "image role 'vllm'"),
+        ({"images": {"Vllm Image": "x:1"}}, "image role 'Vllm Image'"),
         ({"target": "rhel"}, "target 'rhel'"),
         ({"backends": ["python --evil"]}, "not allowed"),
     ],

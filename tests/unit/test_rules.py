@@ -12,6 +12,8 @@ from tritonlock.model import (
     Index,
     Inputs,
     Lock,
+    Release,
+    ReleaseSource,
     Unresolved,
     WheelFile,
     WheelPin,
@@ -180,3 +182,15 @@ def test_partial() -> None:
 def test_check_runs_every_rule() -> None:
     bad = lock(wheel("numpy", "1.26.4", requested="numpy<2"), wheel("numpy", "2.0.0", step="x"))
     assert len(rules.check(bad)) == 2  # one version per image + numpy<2
+
+
+def test_release_sources_name_facts_of_the_release() -> None:
+    facts = (("tensorrt", "10.14.1.48"),)
+    ok = Release(facts=facts, sources=(ReleaseSource(fact="tensorrt", source="build.py:3"),))
+    assert rules.unique_entries(lock(release=ok)) == []
+    stray = ReleaseSource(fact="cuda", source="build.py:4")
+    bad = Release(facts=facts, sources=(*ok.sources, stray, ok.sources[0]))
+    assert rules.unique_entries(lock(release=bad)) == [
+        "release-source[2]: duplicate fact 'tensorrt' (first at release-source[0])",
+        "release-source[1].fact: 'cuda' is not a fact in [release]",
+    ]

@@ -13,6 +13,7 @@ from ..model import Inputs, Lock
 from ..programs import require
 from ..upstream import options as upstream_options
 from ..upstream.backends import unbuildable
+from ..upstream.options import ROLE
 from ._help import add_command
 
 if TYPE_CHECKING:
@@ -107,7 +108,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ROLE,REF",
-        help="override an image: base, gpu-base or pytorch (repeatable)",
+        help="override an image build.py takes from --image: base, gpu-base, pytorch, and "
+        "what the release's build.py reads besides (inference from 26.03) (repeatable)",
     )
 
 
@@ -120,9 +122,10 @@ def inputs_from_args(args: argparse.Namespace) -> Inputs:
     images = []
     for spec in args.image:
         role, sep, ref = spec.partition(",")
-        if not sep or role not in ("base", "gpu-base", "pytorch") or not ref:
+        if not sep or not ROLE.match(role) or not ref:
             raise UsageError(
-                f"--image {spec!r}: expected ROLE,REF with ROLE base, gpu-base or pytorch"
+                f"--image {spec!r}: expected ROLE,REF with ROLE an image role of build.py "
+                "(base, gpu-base, pytorch, inference …)"
             )
         images.append((role, ref))
     return checked(

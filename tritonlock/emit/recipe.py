@@ -67,7 +67,11 @@ def capture(
         tree = Path(tmp) / "server"
         checkout(server.url, server.commit, tree, mirrors)
         recipe, _floating, files = capture_recipe(
-            tree, lock.inputs, timeout=timeout, commit=server.commit
+            tree,
+            lock.inputs,
+            timeout=timeout,
+            commit=server.commit,
+            images_of=lock.release.get("upstream-container-version"),
         )
     where = f"recipe of server {server.commit[:12]}"
     problems = stale(lock, files, where, complete=True)

@@ -17,8 +17,14 @@ from typing import Any, TypeVar
 
 from .. import rules
 from ..errors import ResolveError, TritonLockError
-from ..model import Apt, GitPin, ImagePin, Inputs, Lock, UrlPin
-from ..upstream import FloatingInputs, buildpy_options, capture_recipe, read_release_facts
+from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin
+from ..upstream import (
+    FloatingInputs,
+    buildpy_options,
+    capture_recipe,
+    check_image_roles,
+    read_release_facts,
+)
 from ..upstream.steps import files_needed
 from . import git as gitres
 from . import images as imgres
@@ -55,15 +61,19 @@ def resolve(
     with tempfile.TemporaryDirectory(prefix="tritonlock-") as tmp:
         tree = Path(tmp) / "server"
         checkout(server.url, server.commit, tree, opts.git_mirrors)
+        build_py = _read(tree / "build.py")
         facts = read_release_facts(
-            _read(tree / "build.py"),
+            build_py,
             _read_opt(tree / "TRITON_VERSION"),
             _read_opt(tree / "docs" / "introduction" / "compatibility.md"),
             upstream_release=inputs.release,
         )
-        ctx.say("recipe: build.py --dryrun " + " ".join(buildpy_options(inputs)))
+        _say_doubts(ctx, facts)
+        check_image_roles(build_py, inputs.images, server.ref or server.commit[:12])
+        images_of = facts.get("upstream-container-version")
+        ctx.say("recipe: build.py --dryrun " + " ".join(buildpy_options(inputs, images_of)))
         recipe, floating, generated = capture_recipe(
-            tree, inputs, timeout=opts.timeout, commit=server.commit
+            tree, inputs, timeout=opts.timeout, commit=server.commit, images_of=images_of
         )
         lock = Lock(inputs=inputs, release=facts, recipe=recipe)
         flags = configures(generated.get("cmake_build", ""))
@@ -73,6 +83,14 @@ def resolve(
     if opts.kinds is None:
         check_rules(lock)
     return lock
+
+
+def _say_doubts(ctx: Ctx, facts: Release) -> None:
+    """A release fact upstream got wrong is kept as upstream wrote it, and said."""
+    for source in facts.sources:
+        if source.note:
+            value = facts.get(source.fact)
+            ctx.notes(f"release: {source.fact}={value} ({source.source}): {source.note}")
 
 
 def check_rules(lock: Lock) -> None:
@@ -335,9 +353,25 @@ def _plain_url(url: str) -> bool:
     return "$" not in url and url.startswith(("https://", "http://"))
 
 
+def wanted_images(floating: FloatingInputs, overrides: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Role -> ref of every image the recipe uses, ``--image`` overrides applied. A role that
+    would stand for two images is an error: one of them would silently leave the lock."""
+    wanted: dict[str, str] = {}
+    where: dict[str, tuple[str, ...]] = {}
+    for use in floating.images:
+        if use.role in wanted and wanted[use.role] != use.ref:
+            raise ResolveError(
+                f"recipe: image role {use.role!r} names two images, {wanted[use.role]} "
+                f"({', '.join(where[use.role])}) and {use.ref} ({', '.join(use.found_in)})"
+            )
+        wanted[use.role] = use.ref
+        where[use.role] = use.found_in
+    wanted.update(dict(overrides))
+    return wanted
+
+
 def _images(ctx: Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePin, ...]:
-    wanted = {use.role: use.ref for use in floating.images}
-    wanted.update(dict(ctx.inputs.images))
+    wanted = wanted_images(floating, ctx.inputs.images)
     result = imgres.resolve_images(
         [imgres.ImageRequest(role=r, ref=ref) for r, ref in sorted(wanted.items())],
         platform=platform,

@@ -34,7 +34,7 @@ def pin_wheels(
         steps.append(
             whlres.InstallStep(
                 name="user",
-                image="base",
+                image=_final_image(floating),
                 requirements=ctx.opts.requirements,
                 constraints=(*ctx.opts.constraints, *_held(ctx.opts.hold, "user")),
             )
@@ -55,6 +55,11 @@ def pin_wheels(
         )
 
     return wheel_steps(ctx, steps, pin)
+
+
+def _final_image(floating: FloatingInputs) -> str:
+    """The role of the final image, where the user's own requirements go."""
+    return "inference" if any(i.role == "inference" for i in floating.images) else "base"
 
 
 def _held(hold: Sequence[WheelPin], step: str) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from .floating import (
     UrlUse,
     floating_inputs,
 )
+from .imageroles import check_image_roles, image_roles
 from .options import buildpy_options
 from .recipe import capture_recipe
 from .versionmap import read_release_facts
@@ -25,6 +26,8 @@ __all__ = [
     "UrlUse",
     "buildpy_options",
     "capture_recipe",
+    "check_image_roles",
     "floating_inputs",
+    "image_roles",
     "read_release_facts",
 ]

@@ -24,8 +24,9 @@ from . import commands, shell
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImageUse:
-    """An image by ref. Roles: ``base``, ``gpu-base``, ``pytorch``, ``<backend>-build``,
-    ``from-<stage>`` (a FROM with a literal image) or ``copy-from-<name>``."""
+    """An image by ref. Roles: ``base``, ``gpu-base``, ``pytorch``, ``inference`` (the final
+    image's base when it is not the build's), ``<backend>-build``, ``from-<stage>`` (a FROM
+    with a literal image) or ``copy-from-<name>``."""
 
     role: str
     ref: str
@@ -104,14 +105,19 @@ class _Stage:
     repos: list[str] = field(default_factory=list)
 
 
-def floating_inputs(files: Mapping[str, str]) -> FloatingInputs:
-    """Collect every floating input of the generated files (name -> text)."""
+def floating_inputs(
+    files: Mapping[str, str], *, roles: frozenset[str] = frozenset()
+) -> FloatingInputs:
+    """Collect every floating input of the generated files (name -> text). ``roles``: the
+    image roles the build.py that wrote them reads (``imageroles.image_roles``)."""
     found = _Found()
     for name in sorted(files):
         if name.startswith("Dockerfile"):
             _scan_dockerfile(name, files[name], found)
         else:
             _scan_script(name, files[name], found)
+    if "inference" in roles:
+        _inference_role(found)
     return FloatingInputs(
         images=_merge(found.images, lambda i: (i.role, i.ref)),
         pip=_unique_steps(found.pip),
@@ -122,6 +128,36 @@ def floating_inputs(files: Mapping[str, str]) -> FloatingInputs:
 
 
 _T = TypeVar("_T", bound=ImageUse | UrlUse | GitUse)
+_FINAL = "Dockerfile:"
+
+
+def _inference_role(found: _Found) -> None:
+    """From r26.03 build.py writes the final Dockerfile's ``ARG BASE_IMAGE`` from its
+    ``INFERENCE_IMAGE`` (``--image inference,…``, or the vLLM image for ``--backend vllm``)
+    while the build stages keep the ``base`` image. Both are ``FROM ${BASE_IMAGE}``; when
+    the final one names another image, it is the ``inference`` image, and what runs in it
+    runs there (one role must never stand for two images)."""
+
+    def final(where: tuple[str, ...]) -> bool:
+        return bool(where) and all(loc.startswith(_FINAL) for loc in where)
+
+    built = {i.ref for i in found.images if i.role == "base" and not final(i.found_in)}
+    if not built or not any(
+        i.role == "base" and final(i.found_in) and i.ref not in built for i in found.images
+    ):
+        return
+    found.images[:] = [
+        replace(i, role="inference") if i.role == "base" and final(i.found_in) else i
+        for i in found.images
+    ]
+    found.pip[:] = [
+        replace(p, image="inference") if p.image == "base" and final(p.found_in) else p
+        for p in found.pip
+    ]
+    found.apt[:] = [
+        replace(a, image="inference") if a.image == "base" and final(a.found_in) else a
+        for a in found.apt
+    ]
 
 
 def _merge(items: Iterable[_T], key: Callable[[_T], Hashable]) -> tuple[_T, ...]:

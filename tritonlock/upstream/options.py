@@ -25,7 +25,11 @@ TARGETS = {
 FEATURES = frozenset(
     {"logging", "stats", "metrics", "gpu-metrics", "cpu-metrics", "tracing", "nvtx", "mali-gpu"}
 )
+# The image roles of ``--image ROLE,REF`` that every build.py since r24.04 reads; which
+# others a release knows (``inference`` from r26.03, ``tensorflow`` up to r24.12) is read
+# from its build.py (``imageroles.image_roles``).
 IMAGE_ROLES = frozenset({"base", "gpu-base", "pytorch"})
+ROLE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # build.py's ``--endpoint`` and ``--filesystem`` values.
 ENDPOINTS = ("grpc", "http", "sagemaker", "vertex-ai")
 FILESYSTEMS = ("gcs", "s3", "azure_storage")
@@ -34,13 +38,15 @@ FILESYSTEMS = ("gcs", "s3", "azure_storage")
 BUILD_PARALLEL = 8
 
 
-def igpu_base_image(release: str) -> str:
-    """The Jetson base image family build.py has no default for."""
-    return f"nvcr.io/nvidia/tritonserver:{release}-py3-igpu-min"
+def igpu_base_image(version: str) -> str:
+    """The Jetson base image family build.py has no default for. ``version`` is the one
+    build.py names its other NGC images by (``upstream_container_version``)."""
+    return f"nvcr.io/nvidia/tritonserver:{version}-py3-igpu-min"
 
 
-def buildpy_options(inputs: Inputs) -> list[str]:
-    """build.py options for ``inputs`` (container build, no pull, fixed parallelism)."""
+def buildpy_options(inputs: Inputs, images_of: str | None = None) -> list[str]:
+    """build.py options for ``inputs`` (container build, no pull, fixed parallelism).
+    ``images_of``: the container version of NGC image tags (default: the release)."""
     if inputs.target not in TARGETS:
         raise UsageError(f"target {inputs.target!r}: use one of {', '.join(TARGETS)}")
     platform, machine, gpu = TARGETS[inputs.target]
@@ -53,7 +59,7 @@ def buildpy_options(inputs: Inputs) -> list[str]:
     opts += [f"--backend={b}" for b in inputs.backends]
     opts += [f"--repoagent={r}" for r in inputs.repoagents]
     opts += [f"--cache={c}" for c in inputs.caches]
-    opts += [f"--image={role},{ref}" for role, ref in _images(inputs)]
+    opts += [f"--image={role},{ref}" for role, ref in _images(inputs, images_of)]
     opts += ["--no-container-pull", f"--build-parallel={BUILD_PARALLEL}"]
     for opt in opts:
         if not OPTION.match(opt):
@@ -70,11 +76,11 @@ def _feature(name: str) -> str:
     return name
 
 
-def _images(inputs: Inputs) -> list[tuple[str, str]]:
+def _images(inputs: Inputs, images_of: str | None) -> list[tuple[str, str]]:
     images = dict(inputs.images)
     for role in images:
-        if role not in IMAGE_ROLES:
-            raise UsageError(f"image role {role!r}: use one of {', '.join(sorted(IMAGE_ROLES))}")
+        if not ROLE.match(role):
+            raise UsageError(f"image role {role!r}: expected a name such as base or gpu-base")
     if inputs.target == "igpu" and "base" not in images:
-        images["base"] = igpu_base_image(inputs.release)
+        images["base"] = igpu_base_image(images_of or inputs.release)
     return sorted(images.items())

@@ -22,6 +22,7 @@ from .. import procs
 from ..errors import ResolveError
 from ..model import Inputs, Recipe, RecipeFile
 from .floating import FloatingInputs, floating_inputs
+from .imageroles import image_roles
 from .options import buildpy_options
 
 SERVER_DIR = "@SERVER_DIR@"
@@ -66,10 +67,13 @@ def capture_recipe(
     *,
     timeout: float = 120,
     commit: str | None = None,
+    images_of: str | None = None,
 ) -> tuple[Recipe, FloatingInputs, dict[str, str]]:
     """The recipe of ``inputs`` at ``server_tree``: options and file digests, the floating
-    inputs, and the generated files' text (name -> text, temp path normalised)."""
-    options = buildpy_options(inputs)
+    inputs, and the generated files' text (name -> text, temp path normalised).
+    ``images_of`` is the container version NGC image tags derive from (the release's
+    ``upstream-container-version``; default: the release)."""
+    options = buildpy_options(inputs, images_of)
     what = _describe(server_tree, commit, options)
     if not (server_tree / "build.py").is_file():
         raise ResolveError(f"{what}: build.py not found; is this the server repository?")
@@ -85,7 +89,8 @@ def capture_recipe(
         options=tuple(options),
         files=tuple(RecipeFile(name=n, sha256=_digest(t)) for n, t in sorted(files.items())),
     )
-    return recipe, floating_inputs(files), files
+    roles = image_roles((server_tree / "build.py").read_text("utf-8", errors="replace"))
+    return recipe, floating_inputs(files, roles=roles), files
 
 
 def _describe(server_tree: Path, commit: str | None, options: list[str]) -> str:

@@ -1,0 +1,64 @@
+"""tools/upstream_matrix.py: how unresolved entries are grouped and tabulated (no resolve)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "upstream_matrix", ROOT / "tools" / "upstream_matrix.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["upstream_matrix"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+M = _tool()
+
+
+def test_reasons_are_grouped_by_who_can_fix_them() -> None:
+    assert (
+        M.Entry("image", "base images", "image x:1: connection failed (ConnectError)").group
+        == "unreachable"
+    )
+    assert (
+        M.Entry("git", "g", "remote error: access denied or repository not exported: /a").group
+        == "mirror"
+    )
+    assert M.Entry("git", "g", "x.git has no branch or tag 'r25.10' (asked in y)").group == "mirror"
+    assert M.Entry("git", "g", "x.git has no branch or tag 'v1.2' (asked in y)").group == "other"
+    assert M.Entry("wheel", "w", "No solution found").group == "other"
+
+
+def test_the_table_has_a_row_per_cell_and_separates_the_groups() -> None:
+    reach = M.Entry("url", "downloads", "URL https://h/x: connection failed (ConnectError)")
+    defect = M.Entry("url", "downloads", "URL https://h/v/c.hpp: HTTP 404")
+    cells = [
+        M.Cell("25.04", "x86_64", False, False, (reach,), ""),
+        M.Cell("25.04", "igpu", True, False, (reach, defect), ""),
+        M.Cell("26.05", "igpu", False, False, (), "tritonlock: error: a | b"),
+        M.Cell("26.06", "sbsa", False, True, (), ""),
+    ]
+    text = M.table(cells)
+    rows = [line for line in text.splitlines() if line.startswith("| 2")]
+    assert len(rows) == 4
+    assert "partial (reach)" in rows[0] and "HTTP 404" not in rows[0]
+    assert "| partial |" in rows[1] and "HTTP 404" in rows[1] and "python, vllm" in rows[1]
+    assert "| error |" in rows[2] and "a \\| b" in rows[2]
+    assert "| complete |" in rows[3]
+    assert "- url: URL https://h/x: connection failed (ConnectError) (25.04)" in text
+
+
+def test_mirror_rewrites_like_insteadof() -> None:
+    mirrors = ["https://github.com/=git://127.0.0.1:1/gh/", "https://github.com/a/=git://m/a/"]
+    assert M.mirrored("https://github.com/a/b", mirrors) == "git://m/a/b"
+    assert M.mirrored("https://github.com/c/d", mirrors) == "git://127.0.0.1:1/gh/c/d"
+    assert M.mirrored("https://gitlab.com/c/d", mirrors) == "https://gitlab.com/c/d"

@@ -1,0 +1,300 @@
+"""Resolve every release × target against real upstream and print a markdown table.
+
+Real upstream is the test oracle (issue 12): serve bare copies of the upstream repositories on
+127.0.0.1 (``tools/serve-upstream.sh``), then run, from the repository root::
+
+    python3 tools/upstream_matrix.py \\
+        --git-mirror https://github.com/=git://127.0.0.1:9419/github.com/ -o matrix.md
+
+Each cell is ``python3 -m tritonlock resolve RELEASE --target T --backend python
+[--backend vllm] --allow-partial --json -o OUT`` run from this checkout. The table says
+*complete*, or lists each ``[[unresolved]]`` entry, or the one error line of a resolve that
+failed outright. What failed only because a host, registry or repository cannot be reached
+from here is grouped apart ("unreachable from here: stand-in needed") from everything else,
+which is a defect to look at. Runs are sequential, or two at a time with ``--parallel 2``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ("x86_64", "sbsa", "igpu")
+FIRST, LAST = (24, 12), (26, 8)
+SERVER = "https://github.com/triton-inference-server/server"
+
+# A reason that only says a host or registry cannot be reached from this machine.
+_UNREACHABLE = re.compile(
+    r"connection failed|ConnectError|ConnectTimeout|could not resolve host|Name or service not"
+    r"|Temporary failure in name resolution|Network is unreachable|registry unreachable",
+    re.IGNORECASE,
+)
+# A reason that only says the served mirrors lack a repository, branch or commit (a snapshot
+# too big to bring here, or older than the server's).
+_NOT_MIRRORED = re.compile(
+    r"access denied or repository not exported|commit not available|not our ref"
+    r"|has no branch or tag 'r[0-9]{2}\.[0-9]{2}'",
+    re.IGNORECASE,
+)
+_RELEASE = re.compile(r"^(?:refs/heads/)?r(\d\d)\.(\d\d)$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ``[[unresolved]]`` entry of a partial lock."""
+
+    kind: str
+    what: str
+    why: str
+
+    @property
+    def group(self) -> str:
+        """``unreachable`` (a stand-in is needed), ``mirror`` (the oracle lacks it) or
+        ``other`` (a defect, or an input truly absent from the sources)."""
+        if _UNREACHABLE.search(self.why):
+            return "unreachable"
+        if _NOT_MIRRORED.search(self.why):
+            return "mirror"
+        return "other"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The outcome of one resolve."""
+
+    release: str
+    target: str
+    vllm: bool
+    complete: bool
+    entries: tuple[Entry, ...]
+    error: str  # the error line of a resolve that wrote no lock, else ""
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        if self.complete:
+            return "complete"
+        return "partial" if any(e.group == "other" for e in self.entries) else "partial (reach)"
+
+
+def mirrored(url: str, mirrors: Sequence[str]) -> str:
+    """``url`` rewritten by the longest matching ``PREFIX=MIRROR`` (git's insteadOf)."""
+    best = ""
+    target = url
+    for option in mirrors:
+        prefix, _, mirror = option.partition("=")
+        if url.startswith(prefix) and len(prefix) > len(best):
+            best, target = prefix, mirror + url[len(prefix) :]
+    return target
+
+
+def releases(mirrors: Sequence[str]) -> list[str]:
+    """The rYY.MM branches from r24.12 to r26.08 that the (mirrored) server repo has."""
+    url = mirrored(SERVER, mirrors)
+    out = subprocess.run(
+        ["git", "ls-remote", "--heads", url, "r2*"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"upstream_matrix: {url}: {out.stderr.strip() or 'ls-remote failed'}")
+    found = set()
+    for line in out.stdout.splitlines():
+        match = _RELEASE.match(line.split("\t")[-1])
+        if match:
+            version = (int(match.group(1)), int(match.group(2)))
+            if FIRST <= version <= LAST:
+                found.add(version)
+    return [f"{y:02d}.{m:02d}" for y, m in sorted(found)]
+
+
+def command(release: str, target: str, vllm: bool, out: Path, passed: Sequence[str]) -> list[str]:
+    args = [sys.executable, "-m", "tritonlock", "resolve", release, "--target", target]
+    args += ["--backend", "python"] + (["--backend", "vllm"] if vllm else [])
+    return [*args, "--allow-partial", "--json", "-q", "-o", str(out), *passed]
+
+
+def run(
+    release: str, target: str, vllm: bool, out_dir: Path, passed: Sequence[str], timeout: int
+) -> Cell:
+    name = f"{release}-{target}-python{'-vllm' if vllm else ''}"
+    lock = out_dir / f"{name}.lock"
+    try:
+        done = subprocess.run(
+            command(release, target, vllm, lock, passed),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Cell(release, target, vllm, False, (), f"timed out after {timeout} s")
+    (out_dir / f"{name}.stderr").write_text(done.stderr)
+    try:
+        summary = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        error = lines[-1] if lines else f"exit {done.returncode}"
+        return Cell(release, target, vllm, False, (), error)
+    entries = tuple(
+        Entry(str(u.get("kind", "")), str(u.get("what", "")), str(u.get("why", "")))
+        for u in summary.get("unresolved", [])
+    )
+    return Cell(release, target, vllm, bool(summary.get("complete")), entries, "")
+
+
+def reread(
+    release: str, target: str, vllm: bool, out_dir: Path, _passed: Sequence[str], _timeout: int
+) -> Cell:
+    """The cell of an earlier run, from the lock (or the error line) it left in ``out_dir``."""
+    name = f"{release}-{target}-python{'-vllm' if vllm else ''}"
+    lock, stderr = out_dir / f"{name}.lock", out_dir / f"{name}.stderr"
+    if not lock.is_file():
+        lines = stderr.read_text().splitlines() if stderr.is_file() else []
+        lines = [line for line in lines if line.strip()]
+        return Cell(release, target, vllm, False, (), lines[-1] if lines else "not run")
+    data = tomllib.loads(lock.read_text())
+    entries = tuple(
+        Entry(str(u["kind"]), str(u["what"]), str(u["why"])) for u in data.get("unresolved", [])
+    )
+    return Cell(release, target, vllm, not entries, entries, "")
+
+
+def _grouping(why: str) -> str:
+    """A reason with its release numbers generalised, so one cause is listed once."""
+    return re.sub(r"(?<![0-9.])2[0-9]\.[0-9]{2}(?![0-9])", "YY.MM", why)
+
+
+def short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _where(entries: Sequence[Entry]) -> str:
+    return ", ".join(f"{e.kind}: {short(e.what, 50)}" for e in entries) or "–"
+
+
+def _span(releases: set[str]) -> str:
+    ordered = sorted(releases)
+    if len(ordered) == 1:
+        return ordered[0]
+    return f"{len(ordered)} releases, {ordered[0]}–{ordered[-1]}"
+
+
+def table(cells: Sequence[Cell]) -> str:
+    """The markdown table, then the reasons grouped: unreachable from here, not mirrored."""
+    rows = [
+        "| release | target | backends | result | unreachable from here | not in the mirrors"
+        " | other unresolved / error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        other = [e for e in cell.entries if e.group == "other"]
+        detail = short(cell.error) if cell.error else ""
+        detail = detail or "<br>".join(
+            f"{e.kind} {short(e.what, 60)}: {short(e.why)}" for e in other
+        )
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} | {} |".format(
+                cell.release,
+                cell.target,
+                "python, vllm" if cell.vllm else "python",
+                cell.status,
+                _where([e for e in cell.entries if e.group == "unreachable"]),
+                _where([e for e in cell.entries if e.group == "mirror"]),
+                detail or "–",
+            )
+        )
+    for group, title in (
+        ("unreachable", "Unreachable from here (stand-in needed)"),
+        ("mirror", "Not in the served mirrors (oracle gap)"),
+    ):
+        reasons: dict[str, set[str]] = {}
+        for cell in cells:
+            for e in cell.entries:
+                if e.group == group:
+                    key = f"{e.kind}: {short(_grouping(e.why), 200)}"
+                    reasons.setdefault(key, set()).add(cell.release)
+        rows += ["", f"### {title}", ""]
+        rows += [f"- {why} ({_span(rel)})" for why, rel in sorted(reasons.items())]
+        rows += [] if reasons else ["- none"]
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--git-mirror", action="append", default=[], metavar="PREFIX=MIRROR")
+    parser.add_argument("--registry-mirror", action="append", default=[], metavar="R=MIRROR")
+    parser.add_argument("--url-mirror", action="append", default=[], metavar="PREFIX=MIRROR")
+    parser.add_argument("--index-url", metavar="URL")
+    parser.add_argument("--apt-archive", metavar="URL")
+    parser.add_argument("--insecure-registry", action="append", default=[], metavar="HOST:PORT")
+    parser.add_argument("--allow-http", action="store_true")
+    parser.add_argument("--release", action="append", default=[], help="default: every branch")
+    parser.add_argument("--target", action="append", default=[], choices=TARGETS)
+    parser.add_argument("--vllm", action="store_true", help="also x86_64 with --backend vllm")
+    parser.add_argument("--parallel", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per resolve")
+    parser.add_argument("--out-dir", type=Path, default=Path("/tmp/upstream-matrix"))
+    parser.add_argument("-o", "--output", type=Path, help="write the table here too")
+    parser.add_argument(
+        "--tabulate", action="store_true", help="resolve nothing: tabulate --out-dir's locks"
+    )
+    args = parser.parse_args(argv)
+
+    passed: list[str] = []
+    for flag, values in (
+        ("--git-mirror", args.git_mirror),
+        ("--registry-mirror", args.registry_mirror),
+        ("--url-mirror", args.url_mirror),
+        ("--insecure-registry", args.insecure_registry),
+    ):
+        for value in values:
+            passed += [flag, value]
+    if args.index_url:
+        passed += ["--index-url", args.index_url]
+    if args.apt_archive:
+        passed += ["--apt-archive", args.apt_archive]
+    if args.allow_http:
+        passed.append("--allow-http")
+
+    wanted = args.release or releases(args.git_mirror)
+    targets = args.target or list(TARGETS)
+    jobs = [(r, t, False) for r in wanted for t in targets]
+    if args.vllm:
+        jobs += [(r, "x86_64", True) for r in wanted]
+        jobs.sort(key=lambda job: (job[0], TARGETS.index(job[1]), job[2]))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        one = reread if args.tabulate else run
+        futures = [
+            pool.submit(one, r, t, v, args.out_dir, passed, args.timeout) for r, t, v in jobs
+        ]
+        cells = []
+        for future in futures:
+            cell = future.result()
+            label = f"{cell.release} {cell.target}{' +vllm' if cell.vllm else ''}"
+            print(f"{label}: {cell.status}", file=sys.stderr, flush=True)
+            cells.append(cell)
+    text = table(cells)
+    if args.output:
+        args.output.write_text(text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
