@@ -215,31 +215,27 @@ def partial(lock: Lock) -> list[str]:
     ]
 
 
-def one_spelling_per_repository(lock: Lock) -> list[str]:
-    """Every git URL (pins and submodules) that names a repository another entry names
-    with a different spelling: each repository is one local mirror in the build, so a
-    second spelling could point that mirror's refs elsewhere."""
-    first: dict[str, tuple[str, str]] = {}  # key → (where, url)
+def one_commit_per_ref(lock: Lock) -> list[str]:
+    """Every repository is one local mirror in the build, whatever spellings of its URL the
+    lock holds (``…/pybind11`` and ``…/pybind11.git`` upstream), and each of its refs points
+    at one commit there: a second entry that pins a ref of the same repository to another
+    commit would redirect what the build checks out."""
+    first: dict[tuple[str, str], tuple[str, str]] = {}  # (repo key, ref) → (where, commit)
     out = []
-    places = [(f"git[{i}].url", g.url) for i, g in enumerate(lock.git)]
-    places += [
-        (f"git[{i}].submodules[{j}].url", sub.url)
-        for i, g in enumerate(lock.git)
-        for j, sub in enumerate(g.submodules)
-    ]
-    for where, url in places:
-        seen = first.setdefault(repo_key(url), (where, url))
-        if seen[1] != url:
+    for i, g in enumerate(lock.git):
+        key = (repo_key(g.url), g.ref)
+        where, commit = first.setdefault(key, (f"git[{i}]", g.commit))
+        if commit != g.commit:
             out.append(
-                f"{where}: {url} names the same repository as {seen[0]} ({seen[1]}); "
-                "spell each repository's URL one way"
+                f"git[{i}].commit: {g.url} {g.ref!r} is {g.commit[:12]} here but "
+                f"{commit[:12]} in {where} (the same repository); one ref, one commit"
             )
     return out
 
 
 RULES: tuple[Rule, ...] = (
     unique_entries,
-    one_spelling_per_repository,
+    one_commit_per_ref,
     wheel_indexes_known,
     wheel_files_match,
     one_version_per_image,

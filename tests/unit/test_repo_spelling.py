@@ -1,7 +1,9 @@
 """No lock can redirect a pinned repository (issue 14's integrity hole).
 
 A second `[[git]]` entry spelled `https://evil.example/../github.com/…/core` used to pass
-verify and share core's local mirror in the build, pointing its branch at another commit.
+verify and land in core's local mirror folder in the build, pointing its branch at another
+commit. Dot segments are refused now; spellings of one repository share one mirror, whose
+every ref is pinned to one commit.
 """
 
 from __future__ import annotations
@@ -46,15 +48,21 @@ def test_ordinary_urls_still_pass() -> None:
         assert not [p for p in schema.problems(data) if p.startswith("git[0].url")], url
 
 
-def test_two_spellings_of_one_repository_are_a_verify_error() -> None:
+def test_one_ref_of_one_repository_at_two_commits_is_a_verify_error() -> None:
     lock = lockfile.load(VALID)
-    server = next(g for g in lock.git if g.name == "server")
-    twin = replace(server, name="zz-extra", url=server.url.removesuffix(".git") + "/")
-    problems = rules.one_spelling_per_repository(replace(lock, git=(*lock.git, twin)))
-    assert len(problems) == 1
-    assert problems[0].startswith(f"git[{len(lock.git)}].url: {twin.url} names the same repository")
-    same = replace(server, name="zz-again")  # the same spelling at another ref is fine
-    assert rules.one_spelling_per_repository(replace(lock, git=(*lock.git, same))) == []
+    i, server = next((i, g) for i, g in enumerate(lock.git) if g.name == "server")
+    respelled = server.url.removesuffix(".git") + "/"
+    twin = replace(server, name="zz-extra", url=respelled, commit="f" * 40)
+    problems = rules.one_commit_per_ref(replace(lock, git=(*lock.git, twin)))
+    assert problems == [
+        f"git[{len(lock.git)}].commit: {respelled} {server.ref!r} is ffffffffffff here but "
+        f"{server.commit[:12]} in git[{i}] (the same repository); one ref, one commit"
+    ]
+    # upstream spells one repository two ways (pybind11, pybind11.git) at different refs
+    other_ref = replace(twin, ref="v9.9", commit="e" * 40)
+    assert rules.one_commit_per_ref(replace(lock, git=(*lock.git, other_ref))) == []
+    same = replace(server, name="zz-again", url=respelled)  # same ref, same commit
+    assert rules.one_commit_per_ref(replace(lock, git=(*lock.git, same))) == []
 
 
 def test_repo_keys_are_the_mirror_folders_and_tell_repositories_apart() -> None:
