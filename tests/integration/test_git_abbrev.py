@@ -69,7 +69,8 @@ def build(w: GitWorld) -> dict[str, str]:
     rev["dep"] = w.commit(
         "acme/dep",
         {
-            "CMakeLists.txt": "project(dep)\n",
+            # reached the way CMake reaches it: included from the top-level CMakeLists.txt
+            "CMakeLists.txt": "project(dep)\ninclude(cmake/deps.cmake)\n",
             "cmake/deps.cmake": declare("leaf", "acme/leaf", "v1"),
         },
         branch="release",
