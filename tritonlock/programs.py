@@ -11,12 +11,11 @@ import shutil
 
 from .errors import UsageError
 
-# program → the Debian package that provides it
+# program → the Debian packages that provide it
 DEBIAN_PACKAGES = {
     "git": "git",
     "buildah": "buildah",
-    "docker": "docker.io (with docker-buildx)",
-    "unshare": "util-linux",
+    "docker": "docker.io docker-buildx",
 }
 
 
@@ -24,10 +23,9 @@ def require(program: str, needed_for: str) -> str:
     """The path of ``program``, or a one-line error naming it and its Debian package."""
     found = shutil.which(program)
     if found is None:
-        package = DEBIAN_PACKAGES.get(program, program)
         raise UsageError(
             f"{program} is not installed; {needed_for} needs it "
-            f"(Debian/Ubuntu: apt-get install {package.split(' ')[0]})"
+            f"(Debian/Ubuntu: apt-get install {DEBIAN_PACKAGES.get(program, program)})"
         )
     return found
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
     check_replaceable(out)
     if not args.recipe:
         require("git", "build (it generates the recipe at the pinned server commit)")
-    if args.run:
-        _require_builder(args.builder)
+    builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
+    if args.run:  # buildx when `docker buildx` works (or was asked for), else buildah
+        require("docker" if builder == "buildx" else "buildah", f"build --run --builder {builder}")
     checked = verified(locks)
     if checked is None:
         print(
@@ -131,7 +131,6 @@ def run(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print("FAILED: nothing was written; the recipe does not match the lock", file=sys.stderr)
         return EXIT_NEGATIVE
-    builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
     files = assemble(checked, recipes, secrets, builder, args.network)
     write(out, files)
     hashes = ", ".join(lock.content_hash or "" for lock in checked)
@@ -205,13 +204,3 @@ def assemble(
 
 def _subfolder(lock: Lock) -> str:
     return f"{lock.inputs.release}-{lock.inputs.target}"
-
-
-def _require_builder(builder: str | None) -> None:
-    """``--run`` needs its builder installed: buildah, or docker with buildx."""
-    if builder == "buildah":
-        require("buildah", "build --run --builder buildah")
-    elif builder == "buildx":
-        require("docker", "build --run --builder buildx")
-    elif shutil.which("docker") is None:
-        require("buildah", "build --run (buildx or buildah)")
