@@ -10,18 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import lockfile, schema
-from .errors import LockInvalid, NegativeResult, UsageError
+from . import lockfile
+from .errors import NegativeResult, UsageError
 from .model import Lock, WheelPin
 
 
 def load_checked(path: str | Path) -> Lock:
     """Read a lock whose content hash matches its content (else LockInvalid)."""
-    raw = lockfile.read_raw(path)
-    problems = schema.problems(raw.data) + lockfile.check_hash(raw)
-    if problems:
-        raise LockInvalid(raw.path, problems)
-    return lockfile.to_model(raw)
+    return lockfile.to_model(lockfile.read_raw(path), sealed=True)
 
 
 def check_complete(lock: Lock, path: str, step: str | None) -> None:

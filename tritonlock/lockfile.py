@@ -114,9 +114,10 @@ def _check_version(name: str, data: Data) -> None:
         raise LockReadError(f"{name}: lock-version {version} is not a valid lock-version")
 
 
-def to_model(raw: RawLock) -> Lock:
-    """Validate against the schema and build the model; LockInvalid lists every problem."""
-    found = schema.problems(raw.data)
+def to_model(raw: RawLock, *, sealed: bool = False) -> Lock:
+    """Validate against the schema and build the model; LockInvalid lists every problem.
+    ``sealed``: the content hash must match the content too (listed with the others)."""
+    found = schema.problems(raw.data) + (check_hash(raw) if sealed else [])
     if found:
         raise LockInvalid(raw.path, found)
     return Lock.from_dict(raw.data)

@@ -145,8 +145,7 @@ def numpy_below_2(lock: Lock) -> list[str]:
 
 
 def _caps_below_2(requested: str) -> bool:
-    # packaging.requirements costs a third of `verify`'s start-up; most locks need no
-    # marker or extras parsing here, so it is loaded only when a numpy request is read.
+    # packaging.requirements is a large import: loaded only for a lock that requests numpy.
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:

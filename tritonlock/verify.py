@@ -37,7 +37,7 @@ def verify(path: str | Path) -> Report:
     if structure:
         # Without a valid structure, order and rules say nothing more useful.
         return Report(raw.path, actual, found)
-    lock = lockfile.to_model(raw)
+    lock = Lock.from_dict(raw.data)  # valid: checked just above
     found += _order(lock)
     found += rules.check(lock)
     return Report(raw.path, actual, found, lock)
