@@ -51,6 +51,7 @@ from tritonlock.model import (
     UrlPin,
     WheelFile,
     WheelPin,
+    environments,
 )
 
 __all__ = [
@@ -311,7 +312,7 @@ def _wheel_files(draw: Draw, name: str, version: str, sdist: bool) -> tuple[Whee
 
 
 @st.composite
-def _wheels(draw: Draw, indexes: tuple[Index, ...]) -> tuple[WheelPin, ...]:
+def _wheels(draw: Draw, indexes: tuple[Index, ...], ordered: bool) -> tuple[WheelPin, ...]:
     if not indexes:
         return ()
     versions = draw(st.dictionaries(_names, _versions, max_size=4))  # one version per package
@@ -319,13 +320,18 @@ def _wheels(draw: Draw, indexes: tuple[Index, ...]) -> tuple[WheelPin, ...]:
         return ()
     steps = st.sampled_from(["buildbase", "final", "vllm"])
     keys = draw(st.lists(st.tuples(steps, st.sampled_from(sorted(versions))), unique=True))
+    # With an install order recorded, each step has one image and a later step may move a
+    # package to another version (as pip does); without one, one version per image.
+    image_of = {"buildbase": "buildbase", "final": "final", "vllm": "final"} if ordered else {}
     out = []
     for step, name in keys:
         version, sdist = versions[name], draw(st.booleans())
+        if ordered and step == "vllm" and draw(st.booleans()):
+            version = draw(_versions)
         out.append(
             WheelPin(
                 step=step,
-                image=draw(st.sampled_from(["buildbase", "final"])),
+                image=image_of.get(step) or draw(st.sampled_from(["buildbase", "final"])),
                 name=name,
                 version=version,
                 index=draw(st.sampled_from(indexes)).name,
@@ -407,13 +413,16 @@ def locks(draw: Draw, *, sealed: bool | None = None, partial: bool | None = None
     """
     inputs = draw(_inputs())
     indexes = draw(_indexes())
+    ordered = draw(st.booleans())
+    wheels = draw(_wheels(indexes, ordered))
     lock = Lock(
         inputs=inputs,
         release=draw(_release()),
         recipe=draw(st.none() | _recipe()),
         git=draw(_git(inputs)),
         index=indexes,
-        wheel=draw(_wheels(indexes)),
+        wheel=wheels,
+        environment=environments(wheels) if ordered else (),
         image=draw(_images()),
         url=draw(_url_pins()),
         apt=draw(st.none() | _apt()),

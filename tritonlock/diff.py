@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Lock
+from .model import Lock, step_changes
 
 # Groups in the order a reviewer reads them.
 KINDS = (
@@ -21,6 +21,7 @@ KINDS = (
     "submodule",
     "index",
     "wheel",
+    "environment",
     "image",
     "url",
     "apt",
@@ -89,6 +90,12 @@ def _entries(lock: Lock) -> dict[str, dict[str, Fields]]:
             "index": w.index,
             "files": sorted(f"{f.name} {f.sha256}" for f in w.files),
         }
+    for e in lock.environment:  # only what a later step installs at another version
+        for before, after in step_changes(e.steps, lock.wheel):
+            out["environment"][f"{e.image}/{after.name}"] = {
+                "version": after.version,
+                "steps": f"{before.version} ({before.step}) → {after.version} ({after.step})",
+            }
     for im in lock.image:
         out["image"][im.role] = {
             "ref": im.ref,
@@ -132,6 +139,9 @@ def diff_locks(old: Lock, new: Lock) -> Diff:
 
 
 def _notes(kind: str, key: str, before: Fields | None, after: Fields | None) -> tuple[str, ...]:
+    if kind == "environment":  # either side's history, in an order both directions share
+        sides = sorted({str(f["steps"]) for f in (before, after) if f is not None})
+        return tuple(f"changed between install steps: {steps}" for steps in sides)
     if before is None or after is None:
         return ()
     notes = []
@@ -172,6 +182,7 @@ TITLES = {
     "submodule": "Submodules",
     "index": "Package indexes",
     "wheel": "Wheels",
+    "environment": "Versions changed between install steps",
     "image": "Images",
     "url": "URL downloads",
     "apt": "Apt",

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import ResolveError, UsageError
-from .model import Lock, WheelPin
+from .model import Lock, WheelPin, environments
 
 KINDS = ("git", "wheel", "image", "url")
 
@@ -61,7 +61,9 @@ def merge_only(old: Lock, new: Lock, only: list[tuple[str, str]]) -> Lock:
             continue
         _check_named(old, new, kind, names)
         if kind == "wheel":
-            merged = replace(merged, wheel=_wheels(old.wheel, new.wheel, names))
+            wheels = _wheels(old.wheel, new.wheel, names)
+            envs = environments(wheels, new.environment)
+            merged = replace(merged, wheel=wheels, environment=envs)
             continue
         kept = [e for e in getattr(old, kind) if _key(kind, e) not in names]
         taken = [e for e in getattr(new, kind) if _key(kind, e) in names]

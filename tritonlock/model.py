@@ -7,7 +7,7 @@ canonical order, with optional fields left out when unset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,6 +267,72 @@ class WheelPin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Environment:
+    """What one image has installed after its install steps ran, in the order they ran: a
+    later step may upgrade or downgrade what an earlier one installed, as pip does."""
+
+    image: str
+    steps: tuple[str, ...]  # install order
+    packages: tuple[str, ...]  # "name==version", the final environment
+
+    @classmethod
+    def from_dict(cls, d: Data) -> Environment:
+        return cls(image=d["image"], steps=tuple(d["steps"]), packages=tuple(d["packages"]))
+
+    def to_dict(self) -> Data:
+        return {"image": self.image, "steps": list(self.steps), "packages": list(self.packages)}
+
+    def sort_key(self) -> tuple[str]:
+        return (self.image,)
+
+
+def final_environment(steps: Sequence[str], wheels: Iterable[WheelPin]) -> dict[str, WheelPin]:
+    """name → the pin installed last, walking ``steps`` in order (later steps win)."""
+    order = {s: i for i, s in enumerate(steps)}
+    mine = sorted((w for w in wheels if w.step in order), key=lambda w: order[w.step])
+    return {w.name: w for w in mine}
+
+
+def step_changes(
+    steps: Sequence[str], wheels: Iterable[WheelPin]
+) -> list[tuple[WheelPin, WheelPin]]:
+    """(before, after) for each package a later step installs at another version."""
+    order = {s: i for i, s in enumerate(steps)}
+    installed: dict[str, WheelPin] = {}
+    out = []
+    for w in sorted((w for w in wheels if w.step in order), key=lambda w: order[w.step]):
+        before = installed.get(w.name)
+        if before is not None and before.version != w.version:
+            out.append((before, w))
+        installed[w.name] = w
+    return out
+
+
+def environments(
+    wheels: Sequence[WheelPin], known: Sequence[Environment] = ()
+) -> tuple[Environment, ...]:
+    """The environment of each image: its steps in the order of ``known`` environments, then
+    of first appearance in ``wheels`` (resolve lists a step's pins after the earlier steps')."""
+    used = {w.step for w in wheels}
+    steps: dict[str, list[str]] = {e.image: [s for s in e.steps if s in used] for e in known}
+    for w in wheels:
+        order = steps.setdefault(w.image, [])
+        if w.step not in order:
+            order.append(w.step)
+    return tuple(
+        Environment(
+            image=image,
+            steps=tuple(order),
+            packages=tuple(
+                sorted(f"{w.name}=={w.version}" for w in final_environment(order, wheels).values())
+            ),
+        )
+        for image, order in sorted(steps.items())
+        if order
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Index:
     """A Python package index by logical name; the URL only when it carries no secret."""
 
@@ -412,6 +478,7 @@ class Lock:
     git: tuple[GitPin, ...] = ()
     index: tuple[Index, ...] = ()
     wheel: tuple[WheelPin, ...] = ()
+    environment: tuple[Environment, ...] = ()
     image: tuple[ImagePin, ...] = ()
     url: tuple[UrlPin, ...] = ()
     apt: Apt | None = None
@@ -430,6 +497,7 @@ class Lock:
             git=tuple(GitPin.from_dict(g) for g in d.get("git", ())),
             index=tuple(Index(name=i["name"], url=i.get("url")) for i in d.get("index", ())),
             wheel=tuple(WheelPin.from_dict(w) for w in d.get("wheel", ())),
+            environment=tuple(Environment.from_dict(e) for e in d.get("environment", ())),
             image=tuple(ImagePin.from_dict(i) for i in d.get("image", ())),
             url=tuple(UrlPin.from_dict(u) for u in d.get("url", ())),
             apt=Apt.from_dict(d["apt"]) if "apt" in d else None,
@@ -450,7 +518,7 @@ class Lock:
             d["release-source"] = [s.to_dict() for s in self.release.sources]
         if self.recipe is not None:
             d["recipe"] = self.recipe.to_dict()
-        for key in ("git", "index", "wheel", "image", "url"):
+        for key in ("git", "index", "wheel", "environment", "image", "url"):
             items = getattr(self, key)
             if items:
                 d[key] = [i.to_dict() for i in items]
@@ -487,6 +555,10 @@ class Lock:
             wheel=tuple(
                 replace(w, files=tuple(sorted(w.files, key=lambda f: f.name)))
                 for w in sorted(self.wheel, key=WheelPin.sort_key)
+            ),
+            environment=tuple(
+                replace(e, packages=tuple(sorted(e.packages)))
+                for e in sorted(self.environment, key=Environment.sort_key)
             ),
             recipe=(
                 replace(self.recipe, files=tuple(sorted(self.recipe.files, key=lambda f: f.name)))

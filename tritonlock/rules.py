@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from packaging.version import InvalidVersion, Version
 
-from .model import Lock, WheelPin, repo_key
+from .model import Lock, WheelPin, final_environment, repo_key, step_changes
 
 Rule = Callable[[Lock], list[str]]
 
@@ -35,6 +35,7 @@ def unique_entries(lock: Lock) -> list[str]:
         )
     out += _dupes(((i, (w.step, w.name)) for i, w in enumerate(lock.wheel)), "wheel", "step/name")
     out += _dupes(((i, im.role) for i, im in enumerate(lock.image)), "image", "role")
+    out += _dupes(((i, e.image) for i, e in enumerate(lock.environment)), "environment", "image")
     out += _dupes(((i, u.url) for i, u in enumerate(lock.url)), "url", "url")
     out += _dupes(((i, x.name) for i, x in enumerate(lock.index)), "index", "name")
     if lock.apt:
@@ -112,11 +113,15 @@ def _parse_version(text: str) -> Version | None:
 
 
 def one_version_per_image(lock: Lock) -> list[str]:
-    """One version of a package across all install steps of one image."""
+    """An image without a recorded [[environment]] (a lock made before install order was
+    recorded) has one version of a package across all its install steps."""
+    ordered = {e.image for e in lock.environment}
     seen: dict[tuple[str, str], tuple[int, WheelPin]] = {}
     out = []
     for i, w in enumerate(lock.wheel):
         key = (w.image, w.name)
+        if w.image in ordered:
+            continue
         if key in seen and seen[key][1].version != w.version:
             j, other = seen[key]
             out.append(
@@ -127,21 +132,105 @@ def one_version_per_image(lock: Lock) -> list[str]:
     return out
 
 
+def environments_match(lock: Lock) -> list[str]:
+    """Each [[environment]] lists exactly its image's steps, and its packages are what those
+    steps leave installed in that order (a later step's pin replaces an earlier one's)."""
+    images: dict[str, str] = {}
+    for w in lock.wheel:
+        images.setdefault(w.step, w.image)
+    out = []
+    listed: dict[str, str] = {}
+    for i, e in enumerate(lock.environment):
+        for step in e.steps:
+            if step in listed and listed[step] != e.image:
+                out.append(
+                    f"environment[{i}].steps: step {step!r} is also in image {listed[step]!r}"
+                )
+            listed[step] = e.image
+            if images.get(step) != e.image:
+                where = f"image {images[step]!r}" if step in images else "no [[wheel]]"
+                out.append(
+                    f"environment[{i}].steps: step {step!r} installs into {where}, not {e.image!r}"
+                )
+        mine = [s for s, image in images.items() if image == e.image]
+        missing = sorted(set(mine) - set(e.steps))
+        if missing:
+            out.append(f"environment[{i}].steps: lacks step {', '.join(map(repr, missing))}")
+        final = final_environment(e.steps, lock.wheel).values()
+        derived = sorted(f"{w.name}=={w.version}" for w in final)
+        if list(e.packages) != derived:
+            extra = sorted(set(e.packages) - set(derived))
+            lacking = sorted(set(derived) - set(e.packages))
+            what = (
+                "; ".join(
+                    (
+                        [f"lists {', '.join(extra[:3])} which its steps do not leave installed"]
+                        if extra
+                        else []
+                    )
+                    + ([f"lacks {', '.join(lacking[:3])}"] if lacking else [])
+                )
+                or "packages are not sorted"
+            )
+            out.append(f"environment[{i}].packages: {what}")
+    return out
+
+
+def step_notes(lock: Lock) -> list[str]:
+    """Each package a later install step moves to another version, in words (not a problem:
+    pip does the same; a reviewer should still see it)."""
+    out = []
+    for e in lock.environment:
+        for before, after in step_changes(e.steps, lock.wheel):
+            out.append(
+                f"{after.name} {before.version} → {after.version} in step {after.step} "
+                f"(image {e.image}; {before.version} from step {before.step})"
+            )
+    return out
+
+
+def step_order(lock: Lock, image: str) -> dict[str, int]:
+    """Install order of ``image``'s steps (all 0 for a lock that does not record it)."""
+    for e in lock.environment:
+        if e.image == image:
+            return {s: n for n, s in enumerate(e.steps)}
+    return {}
+
+
 def numpy_below_2(lock: Lock) -> list[str]:
-    """Where any step of an image asks for numpy<2, no step of that image may install numpy>=2."""
-    capped: set[str] = set()
+    """Where a step of an image asks for numpy<2, neither it nor any later step of that image
+    may install numpy>=2 (an earlier one may: the capping step downgrades it, as pip does)."""
+    capped: dict[str, tuple[int, str]] = {}  # image → (order, step) of its first cap
     for w in lock.wheel:
         if w.name == "numpy" and w.requested and _caps_below_2(w.requested):
-            capped.add(w.image)
+            n = step_order(lock, w.image).get(w.step, 0)
+            if w.image not in capped or n < capped[w.image][0]:
+                capped[w.image] = (n, w.step)
     out = []
     for i, w in enumerate(lock.wheel):
         v = _parse_version(w.version) if w.name == "numpy" else None
-        if v is not None and w.image in capped and v.major >= 2:
+        if v is None or w.image not in capped or v.major < 2:
+            continue
+        n, step = capped[w.image]
+        if step_order(lock, w.image).get(w.step, 0) >= n:
             out.append(
                 f"wheel[{i}].version: numpy {w.version} in step {w.step!r} lifts the numpy<2 that "
-                f"image {w.image!r} needs (the python backend breaks with NumPy 2)"
+                f"step {step!r} of image {w.image!r} holds (the python backend breaks with NumPy 2)"
             )
     return out
+
+
+def held_caps(installed: Iterable[WheelPin]) -> list[tuple[str, str]]:
+    """Caps that later install steps of an image must keep, with the reason, from the pins its
+    earlier steps installed: today numpy<2 once a step asked for it (the python backend)."""
+    return [
+        (
+            "numpy<2",
+            f"step {w.step!r} asks for {w.requested} and the python backend breaks with NumPy 2",
+        )
+        for w in installed
+        if w.name == "numpy" and w.requested and _caps_below_2(w.requested)
+    ][:1]
 
 
 def _caps_below_2(requested: str) -> bool:
@@ -238,6 +327,7 @@ RULES: tuple[Rule, ...] = (
     wheel_indexes_known,
     wheel_files_match,
     one_version_per_image,
+    environments_match,
     numpy_below_2,
     torch_family,
     inputs_covered,

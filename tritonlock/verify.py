@@ -17,6 +17,7 @@ class Report:
     content_hash: str
     problems: list[str] = field(default_factory=list)
     lock: Lock | None = None
+    notes: list[str] = field(default_factory=list)  # worth a reviewer's eye, not problems
 
     @property
     def ok(self) -> bool:
@@ -40,13 +41,13 @@ def verify(path: str | Path) -> Report:
     lock = Lock.from_dict(raw.data)  # valid: checked just above
     found += _order(lock)
     found += rules.check(lock)
-    return Report(raw.path, actual, found, lock)
+    return Report(raw.path, actual, found, lock, rules.step_notes(lock))
 
 
 def _order(lock: Lock) -> list[str]:
     canon = lock.canonical()
     out = []
-    for key in ("recipe", "git", "index", "wheel", "image", "url", "unresolved"):
+    for key in ("recipe", "git", "index", "wheel", "environment", "image", "url", "unresolved"):
         if getattr(lock, key) != getattr(canon, key):
             out.append(f"{key}: entries are not in canonical order; the lock was edited by hand")
     if lock.apt and canon.apt and lock.apt.packages != canon.apt.packages:

@@ -20,7 +20,7 @@ from tests.fixtures.pypi import (  # noqa: F401
 from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.export import export_requirements
-from tritonlock.model import Index, Inputs, Lock, WheelPin
+from tritonlock.model import Index, Inputs, Lock, WheelPin, environments
 from tritonlock.resolve.pyindex import IndexClient
 from tritonlock.resolve.retry import RetryPolicy
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
@@ -113,13 +113,39 @@ def test_sdist_only_with_allow_sdist_and_marked(pypi: PyPI, tmp_path: Path) -> N
 
 
 def test_later_step_of_an_image_cannot_lift_numpy(pypi: PyPI, tmp_path: Path) -> None:
-    with pytest.raises(ResolveError, match=r"step 's1'.*numpy"):
+    with pytest.raises(ResolveError, match=r"step 's1'.*numpy") as err:
         resolve(pypi.url, tmp_path, ("numpy<2",), ("needs-numpy2",), machine="x86_64")
+    assert "(numpy<2 holds: step 's0' asks for numpy<2 and the python backend" in str(err.value)
 
 
 def test_later_step_keeps_earlier_versions(pypi: PyPI, tmp_path: Path) -> None:
     pins, _ = resolve(pypi.url, tmp_path, ("tomlkit==0.12.5",), ("tomlkit",))
     assert pins["s0", "tomlkit"].version == pins["s1", "tomlkit"].version == "0.12.5"
+
+
+def test_later_step_may_downgrade_as_pip_does(pypi: PyPI, tmp_path: Path) -> None:
+    # the shape of tritonfrontend's pydantic==2.10.6 after vLLM's newer pydantic
+    pins, _ = resolve(pypi.url, tmp_path, ("tomlkit",), ("tomlkit==0.12.5", "six"))
+    assert pins["s0", "tomlkit"].version == "0.13.2"
+    assert pins["s1", "tomlkit"].version == "0.12.5"
+    lock = Lock(inputs=Inputs(release="-", target="-"), wheel=tuple(pins.values()))
+    [env] = environments(lock.wheel)
+    assert env.steps == ("s0", "s1")
+    assert "tomlkit==0.12.5" in env.packages and "tomlkit==0.13.2" not in env.packages
+
+
+def test_final_environment_must_be_consistent(pypi: PyPI, tmp_path: Path) -> None:
+    # s1 downgrades tomlkit below what s0's package needs: pip would install it, then
+    # `pip check` fails; resolve refuses and says why
+    with pytest.raises(ResolveError) as err:
+        resolve(pypi.url, tmp_path, ("likes-new-tomlkit",), ("tomlkit==0.12.5",))
+    message = str(err.value)
+    assert message.startswith("image 'base': the packages its install steps leave installed")
+    assert "pip check would fail" in message and "likes-new-tomlkit" in message
+    assert "\n" not in message
+    # without the downgrade it resolves
+    pins, _ = resolve(pypi.url, tmp_path, ("likes-new-tomlkit",))
+    assert pins["s0", "tomlkit"].version == "0.13.2"
 
 
 def test_torch_family_rule_at_resolve(pypi: PyPI, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from tritonlock.model import (
     Unresolved,
     WheelFile,
     WheelPin,
+    environments,
 )
 
 DIGEST = "sha256:" + "5" * 64
@@ -84,9 +85,67 @@ def test_numpy_below_2_broken() -> None:
     )
     problems = rules.numpy_below_2(bad)
     assert problems == [
-        "wheel[1].version: numpy 2.2.0 in step 'vllm' lifts the numpy<2 that image 'final' "
-        "needs (the python backend breaks with NumPy 2)"
+        "wheel[1].version: numpy 2.2.0 in step 'vllm' lifts the numpy<2 that step 'python' of "
+        "image 'final' holds (the python backend breaks with NumPy 2)"
     ]
+
+
+def ordered(*wheels: WheelPin) -> Lock:
+    """A lock that records its install order: the order the wheels are given in."""
+    return replace(lock(*wheels), environment=environments(wheels))
+
+
+def test_numpy_cap_holds_from_its_step_on() -> None:
+    # numpy 2 from an earlier step is downgraded by the capping step, as pip does: fine
+    fine = ordered(
+        wheel("numpy", "2.2.0", step="vllm"),
+        wheel("numpy", "1.26.4", step="python", requested="numpy<2"),
+    )
+    assert rules.numpy_below_2(fine) == []
+    # a later step that lifts it again breaks the python backend
+    bad = ordered(
+        wheel("numpy", "1.26.4", step="python", requested="numpy<2"),
+        wheel("numpy", "2.2.0", step="vllm"),
+    )
+    [problem] = rules.numpy_below_2(bad)
+    assert "numpy 2.2.0 in step 'vllm' lifts the numpy<2 that step 'python'" in problem
+
+
+def test_held_caps() -> None:
+    capped = wheel("numpy", "1.26.4", step="python", requested="numpy<2")
+    [(cap, why)] = rules.held_caps([capped])
+    assert cap == "numpy<2" and "step 'python' asks for numpy<2" in why
+    assert rules.held_caps([wheel("numpy", "2.2.0", requested="numpy>=1.20")]) == []
+
+
+def test_versions_may_change_between_ordered_steps() -> None:
+    steps = ordered(
+        wheel("pydantic", "2.14.4", step="vllm"), wheel("pydantic", "2.10.6", step="frontend")
+    )
+    assert rules.one_version_per_image(steps) == []
+    assert rules.environments_match(steps) == []
+    assert rules.step_notes(steps) == [
+        "pydantic 2.14.4 → 2.10.6 in step frontend (image final; 2.14.4 from step vllm)"
+    ]
+    assert steps.environment[0].packages == ("pydantic==2.10.6",)
+
+
+def test_environment_must_match_its_steps() -> None:
+    good = ordered(wheel("a", "1", step="one"), wheel("a", "2", step="two"), wheel("b", "1"))
+    assert rules.environments_match(good) == []
+    [env] = good.environment
+    stale = replace(good, environment=(replace(env, packages=("a==1", "b==1")),))
+    [problem] = rules.environments_match(stale)
+    assert problem == (
+        "environment[0].packages: lists a==1 which its steps do not leave installed; lacks a==2"
+    )
+    short = replace(good, environment=(replace(env, steps=("one", "two")),))
+    assert any("lacks step 'final'" in p for p in rules.environments_match(short))
+    elsewhere = replace(good, environment=(replace(env, image="buildbase"),))
+    assert any(
+        "installs into image 'final', not 'buildbase'" in p
+        for p in rules.environments_match(elsewhere)
+    )
 
 
 def test_numpy_below_2_kept() -> None:

@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         with Progress(quiet=args.quiet or args.json) as progress:
             deep = verify_deep(report.lock, options, progress=progress)
     partial_ok = args.allow_partial and report.partial
+    if not args.json:
+        for note in report.notes:
+            print(f"note: {note}")
     if args.json:
         print(json.dumps(_json(report, deep, args.deep, partial_ok), indent=2))
     elif deep is not None:
@@ -123,6 +126,7 @@ def _json(
         "partial": report.partial,
         "content-hash": report.content_hash,
         "problems": report.problems,
+        "notes": report.notes,
     }
     if asked:
         out["deep"] = deep.to_json() if deep is not None else None

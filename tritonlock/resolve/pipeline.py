@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .. import rules
 from ..errors import ResolveError, TritonLockError
-from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin
+from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin, environments
 from ..upstream import (
     FloatingInputs,
     buildpy_options,
@@ -303,6 +303,7 @@ def _rest(
         lock,
         git=tuple(git.pins),
         wheel=wheels,
+        environment=environments(wheels),
         index=indexes,
         image=images,
         url=urls,

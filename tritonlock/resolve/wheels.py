@@ -11,9 +11,13 @@ Which engine does what:
   from PEP 691, else from streaming the file (which also checks its sha256).
 * :mod:`tritonlock.rules` checks coherence (torch family, numpy<2, one version per image).
 
-Steps are resolved in order; a step sees every version pinned by the earlier steps of
-its image as a constraint, so a later ``pip install`` can never lift numpy or any other
-package the image already has.
+Steps are resolved in order, as pip runs them: a step prefers what the earlier steps of its
+image installed (uv's preferences, as from an existing output file) but may upgrade or
+downgrade it, as ``pip install`` does; the lock records each step's pins and the final
+environment of each image. Caps meant to hold across steps (numpy<2 once a step asks for it,
+for the python backend) are constraints of every later step, and fail with their reason. The
+final environment of an image must be consistent, as ``pip check`` would say: uv resolves it
+again, every package at its final version, and must find exactly that set.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from packaging.version import Version
 
 from .. import __version__, procs, rules
 from ..errors import ResolveError, SourceError, UsageError
-from ..model import Index, Inputs, Lock, WheelFile, WheelPin
+from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
 from ..programs import uv_binary
 from .pyindex import IndexClient, IndexFile, redact, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
@@ -102,10 +106,17 @@ def resolve_wheels(
     ) as http:
         world = _Indexes(indexes, cache_dir=cache_dir, http=http, jobs=jobs)
         pins: list[WheelPin] = []
+        installed: dict[str, dict[str, WheelPin]] = {}  # image → name → pin installed last
         for step in steps:
             say(f"step {step.name}: resolving for {target.describe()}")
-            earlier = [p for p in pins if p.image == step.image]
-            pins += _resolve_step(step, earlier, target, world, allow_sdist, cache_dir)
+            have = installed.setdefault(step.image, {})
+            mine = _resolve_step(step, list(have.values()), target, world, allow_sdist, cache_dir)
+            pins += mine
+            have.update((p.name, p) for p in mine)
+        for image, env in installed.items():
+            if len({p.step for p in env.values()}) > 1:
+                say(f"image {image}: checking the final environment")
+                _check_environment(image, env, target, world, allow_sdist, cache_dir)
     _check_rules(pins, [world.record(s) for s in indexes])
     return tuple(pins), tuple(world.record(s) for s in indexes)
 
@@ -199,8 +210,19 @@ def _resolve_step(
     world.prefetch(r.name for r in active)
     for req in active:
         _precheck(step, req, target, world, allow_sdist)
-    inherited = tuple(f"{p.name}=={p.version}" for p in earlier)
-    pinned = _uv_compile(step, inherited, target, world, allow_sdist, cache_dir)
+    caps = rules.held_caps(earlier)
+    preferred = tuple(f"{p.name}=={p.version}" for p in earlier)
+    pinned = _uv_compile(
+        step.name,
+        step.requirements,
+        (*step.constraints, *(cap for cap, _ in caps)),
+        target,
+        world,
+        allow_sdist,
+        cache_dir,
+        preferred=preferred,
+        why_fails=" ".join(f"({cap} holds: {why})" for cap, why in caps),
+    )
     world.prefetch(p.name for p in pinned)
     requested = _requested(active)
     with ThreadPoolExecutor(world.jobs) as pool:
@@ -335,24 +357,71 @@ def _spelled_as_in_files(version: str, files: list[WheelFile]) -> str:
     return spelled.pop() if len(spelled) == 1 else version
 
 
-def _uv_compile(
-    step: InstallStep,
-    inherited: tuple[str, ...],
+def _check_environment(
+    image: str,
+    env: dict[str, WheelPin],
     target: Target,
     world: _Indexes,
     allow_sdist: bool,
     cache_dir: Path,
+) -> None:
+    """What the steps of ``image`` leave installed satisfies every installed package's own
+    requirements (``pip check``): uv, asked for each package at its final version (with the
+    extras its step asked for), must resolve to exactly that set."""
+    wanted = tuple(f"{_with_extras(p)}=={p.version}" for _, p in sorted(env.items()))
+    try:
+        found = _uv_compile(
+            f"environment of image {image}", wanted, (), target, world, allow_sdist, cache_dir
+        )
+    except ResolveError as err:
+        raise ResolveError(
+            f"image {image!r}: the packages its install steps leave installed conflict "
+            f"(pip check would fail): {err}"
+        ) from None
+    extra = sorted(f"{p.name}=={p.version}" for p in found if canonicalize_name(p.name) not in env)
+    if extra:
+        raise ResolveError(
+            f"image {image!r}: the packages its install steps leave installed need "
+            f"{', '.join(extra[:5])}, which no step installs (pip check would fail)"
+        )
+
+
+def _with_extras(p: WheelPin) -> str:
+    """``name[extra,…]`` with the extras the step asked for (``vllm[all]``), else ``name``."""
+    if p.requested:
+        m = re.match(r"^[A-Za-z0-9._-]+(\[[A-Za-z0-9._,-]+\])", p.requested)
+        if m:
+            return p.name + m.group(1)
+    return p.name
+
+
+def _uv_compile(
+    what: str,
+    requirements: Sequence[str],
+    constraints: Sequence[str],
+    target: Target,
+    world: _Indexes,
+    allow_sdist: bool,
+    cache_dir: Path,
+    *,
+    preferred: Sequence[str] = (),
+    why_fails: str = "",
 ) -> list[Pinned]:
-    """Run ``uv pip compile`` for the target; credentials travel in the environment only."""
+    """Run ``uv pip compile`` for the target; credentials travel in the environment only.
+    ``preferred`` pins are kept where the requirements allow (uv reads them from the output
+    file, as it keeps an existing lock's pins)."""
     with tempfile.TemporaryDirectory(prefix="tritonlock-uv-") as tmp:
         reqs, cons = Path(tmp, "requirements.in"), Path(tmp, "constraints.txt")
-        reqs.write_text("".join(f"{r}\n" for r in step.requirements))
-        cons.write_text("".join(f"{c}\n" for c in (*step.constraints, *inherited)))
+        out = Path(tmp, "requirements.txt")
+        reqs.write_text("".join(f"{r}\n" for r in requirements))
+        cons.write_text("".join(f"{c}\n" for c in constraints))
+        out.write_text("".join(f"{p}\n" for p in preferred))
         cmd = [
             uv_binary(), "pip", "compile", "--no-config", "--no-python-downloads", "--quiet",
             "--python-version", target.python, "--python-platform", target.uv_platform,
             "--emit-index-annotation", "--no-annotate", "--no-header", "--generate-hashes",
             "--cache-dir", str(cache_dir / "uv"), "--constraints", str(cons), str(reqs),
+            "--output-file", str(out),
         ]  # fmt: skip
         if not allow_sdist:
             cmd[3:3] = ["--only-binary", ":all:"]
@@ -361,18 +430,17 @@ def _uv_compile(
         except FileNotFoundError:
             raise ResolveError(f"cannot run uv ({cmd[0]}); reinstall tritonlock") from None
         except subprocess.TimeoutExpired:
-            raise ResolveError(f"step {step.name!r}: uv did not finish in {UV_TIMEOUT} s") from None
-    stdout, stderr = (
-        done.stdout.decode("utf-8", "replace"),
-        done.stderr.decode("utf-8", "replace"),
-    )
+            raise ResolveError(f"{_named(what)}: uv did not finish in {UV_TIMEOUT} s") from None
+        stdout = out.read_text("utf-8", "replace") if done.returncode == 0 else ""
     if done.returncode != 0:
-        why = _condense(stderr)
-        more = " (earlier steps of this image pin versions it must keep)" if inherited else ""
-        raise ResolveError(
-            f"step {step.name!r}: cannot resolve for {target.describe()}: {why}{more}"
-        )
+        why = _condense(done.stderr.decode("utf-8", "replace"))
+        more = f" {why_fails}" if why_fails else ""
+        raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}: {why}{more}")
     return parse_uv_output(stdout)
+
+
+def _named(what: str) -> str:
+    return what if " " in what else f"step {what!r}"
 
 
 def _uv_env(world: _Indexes) -> dict[str, str]:
@@ -420,11 +488,16 @@ def parse_uv_output(text: str) -> list[Pinned]:
 
 
 def _check_rules(pins: list[WheelPin], indexes: list[Index]) -> None:
-    lock = Lock(inputs=Inputs(release="-", target="-"), wheel=tuple(pins), index=tuple(indexes))
+    lock = Lock(
+        inputs=Inputs(release="-", target="-"),
+        wheel=tuple(pins),
+        environment=environments(pins),
+        index=tuple(indexes),
+    )
     problems: list[str] = []
     for rule in (
         rules.wheel_files_match,
-        rules.one_version_per_image,
+        rules.environments_match,
         rules.numpy_below_2,
         rules.torch_family,
     ):
