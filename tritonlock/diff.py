@@ -60,6 +60,27 @@ class Diff:
     old_hash: str | None
     new_hash: str | None
     changes: tuple[Change, ...]
+    # A side whose claimed content hash is not the hash of its content: edited or tampered.
+    old_hash_actual: str | None = None
+    new_hash_actual: str | None = None
+
+    def hash_warnings(self, old_name: str, new_name: str) -> list[str]:
+        out = []
+        for name, claimed, actual in (
+            (old_name, self.old_hash, self.old_hash_actual),
+            (new_name, self.new_hash, self.new_hash_actual),
+        ):
+            if actual is not None and claimed != actual:
+                out.append(
+                    f"{name} claims content-hash {claimed or '(none)'} but its content hashes "
+                    f"to {actual}: it was edited after it was written; do not trust it "
+                    f"(`tritonlock verify {name}` lists why)"
+                )
+        return out
+
+    @property
+    def hashes_ok(self) -> bool:
+        return not self.hash_warnings("", "")
 
     @property
     def identical(self) -> bool:
@@ -115,7 +136,10 @@ def _entries(lock: Lock) -> dict[str, dict[str, Fields]]:
     return out
 
 
-def diff_locks(old: Lock, new: Lock) -> Diff:
+def diff_locks(
+    old: Lock, new: Lock, *, actual: tuple[str | None, str | None] = (None, None)
+) -> Diff:
+    """``actual``: the content hashes computed from each file, to check what each claims."""
     a, b = _entries(old), _entries(new)
     changes: list[Change] = []
     for kind in KINDS:
@@ -135,7 +159,13 @@ def diff_locks(old: Lock, new: Lock) -> Diff:
                     link=_link(kind, before, after),
                 )
             )
-    return Diff(old_hash=old.content_hash, new_hash=new.content_hash, changes=tuple(changes))
+    return Diff(
+        old_hash=old.content_hash,
+        new_hash=new.content_hash,
+        changes=tuple(changes),
+        old_hash_actual=actual[0],
+        new_hash_actual=actual[1],
+    )
 
 
 def _notes(kind: str, key: str, before: Fields | None, after: Fields | None) -> tuple[str, ...]:
@@ -192,17 +222,25 @@ _SIGN = {"added": "+", "removed": "-", "changed": "~"}
 
 
 def short(value: Any) -> str:
-    """Short form of a pinned value: 7-hex commits, 12-hex digests, lists joined."""
+    """Short form of a pinned value: 12-hex commits and digests, lists joined."""
     if value is None:
         return "∅"
     if isinstance(value, list):
         return ", ".join(short(v) for v in value) or "(none)"
     text = str(value)
     if len(text) == 40 and all(c in "0123456789abcdef" for c in text):
-        return text[:7]
+        return text[:12]
     if text.startswith("sha256:") and len(text) == 71:
         return text[:19]
     return text
+
+
+def _moved(before: Any, after: Any) -> str:
+    """``old → new`` in short forms, or in full where the short forms are equal."""
+    a, b = short(before), short(after)
+    if a == b and before != after:
+        a, b = str(before), str(after)
+    return f"{a} → {b}"
 
 
 def _summary(fields: Fields | None) -> str:
@@ -236,9 +274,9 @@ def describe(change: Change) -> str:
         elif field == "files":
             parts.append(f"files: {len(before or [])} → {len(after or [])} (hashes changed)")
         elif field in ("value", "version", "commit", "digest", "sha256", "why"):
-            parts.append(f"{short(before)} → {short(after)}")
+            parts.append(_moved(before, after))
         else:
-            parts.append(f"{field} {short(before)} → {short(after)}")
+            parts.append(f"{field} {_moved(before, after)}")
     text = ", ".join(parts)
     if "ref" in change.new and change.old.get("ref") == change.new["ref"]:
         text = f"{change.new['ref']}: {text}"
@@ -264,9 +302,14 @@ def _grouped(diff: Diff) -> Iterable[tuple[str, list[Change]]]:
 
 
 def render_text(diff: Diff, old_name: str, new_name: str) -> str:
+    warned = "".join(f"WARNING: {w}\n" for w in diff.hash_warnings(old_name, new_name))
     if diff.identical:
-        return f"no differences between {old_name} and {new_name}\n"
-    lines = [f"--- {old_name} ({short(diff.old_hash)})", f"+++ {new_name} ({short(diff.new_hash)})"]
+        return warned + f"no differences between {old_name} and {new_name}\n"
+    lines = [f"WARNING: {w}" for w in diff.hash_warnings(old_name, new_name)]
+    lines += [
+        f"--- {old_name} ({short(diff.old_hash)})",
+        f"+++ {new_name} ({short(diff.new_hash)})",
+    ]
     for kind, group in _grouped(diff):
         lines.append(f"{TITLES[kind]}:")
         for c in group:
@@ -290,13 +333,17 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(diff: Diff, old_name: str, new_name: str) -> str:
+    warned = [f"> **Warning:** {_md_cell(w)}" for w in diff.hash_warnings(old_name, new_name)]
     if diff.identical:
-        return f"**triton.lock**: no differences between `{old_name}` and `{new_name}`.\n"
+        head = f"**triton.lock**: no differences between `{old_name}` and `{new_name}`.\n"
+        return "".join(f"{w}\n\n" for w in warned) + head
     out = [
         f"### triton.lock changes: {_count_line(diff)}",
         "",
         f"`{short(diff.old_hash)}` → `{short(diff.new_hash)}`",
     ]
+    for w in warned:
+        out += ["", w]
     warnings = sorted({n for c in diff.changes for n in c.notes if "must be rebuilt" in n})
     for w in warnings:
         out += ["", f"> **Warning:** {w}"]
@@ -318,6 +365,7 @@ def render_json(diff: Diff, old_name: str, new_name: str) -> dict[str, Any]:
         "old": {"path": old_name, "content-hash": diff.old_hash},
         "new": {"path": new_name, "content-hash": diff.new_hash},
         "identical": diff.identical,
+        "hash-warnings": diff.hash_warnings(old_name, new_name),
         "changes": [c.to_json() for c in diff.changes],
     }
 

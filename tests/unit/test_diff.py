@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_json, render_markdown, render_text
@@ -81,7 +84,7 @@ def test_moved_branch_shows_ref_short_commits_and_compare_link() -> None:
     assert change.link == f"{GH}/third_party/compare/{C1}...{C2}"
     assert "the r25.04 ref moved" in change.notes
     text = render_text(diff_locks(a, b), "a", "b")
-    assert "third_party: r25.04: 1111111 → 2222222" in text
+    assert "third_party: r25.04: 111111111111 → 222222222222" in text
 
 
 def test_submodule_change_is_its_own_entry() -> None:
@@ -119,7 +122,8 @@ def test_json_form_is_stable_and_documented_shape() -> None:
     a = _base()
     b = replace(a, image=(replace(a.image[0], digest=D2),))
     out = render_json(diff_locks(a, b), "old.lock", "new.lock")
-    assert set(out) == {"format", "version", "old", "new", "identical", "changes"}
+    assert set(out) == {"format", "version", "old", "new", "identical", "hash-warnings", "changes"}
+    assert out["hash-warnings"] == []
     assert out["format"] == "tritonlock-diff" and out["version"] == 1
     (change,) = out["changes"]
     assert set(change) == {"kind", "key", "op", "old", "new", "notes", "link"}
@@ -140,3 +144,47 @@ def test_list_values_show_only_what_was_added_and_removed() -> None:
     (change,) = diff_locks(a, b).changes
     assert "backends: added vllm" in render_text(diff_locks(a, b), "a", "b")
     assert change.old == {"value": ["python"]} and change.new == {"value": ["python", "vllm"]}
+
+
+def test_commits_equal_in_short_form_are_shown_in_full() -> None:
+    a = _base()
+    near = C1[:-1] + "2"  # differs only in the last hex digit
+    b = replace(a, git=(replace(a.git[0], commit=near),))
+    text = render_text(diff_locks(a, b), "a", "b")
+    assert f"third_party: r25.04: {C1} → {near}" in text
+
+
+def test_a_claimed_hash_that_is_wrong_is_said_loudly(tmp_path: Path) -> None:
+    # the server commit's last digit changed, content-hash left as it was
+    good = tmp_path / "good.lock"
+    lockfile.write(_base(), good)
+    text = good.read_text()
+    tampered = tmp_path / "tampered.lock"
+    tampered.write_text(text.replace(C1, C1[:-1] + "2", 1))
+    done = subprocess.run(
+        [sys.executable, "-m", "tritonlock", "diff", str(good), str(tampered)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    actual = lockfile.file_hash(tampered)
+    assert done.stdout.startswith(f"WARNING: {tampered} claims content-hash ")
+    assert f"but its content hashes to {actual}" in done.stdout
+    assert f"{C1} → {C1[:-1]}2" in done.stdout  # the 12-hex forms are equal: shown in full
+    assert done.stderr.count("\n") == 1 and "do not trust it" in done.stderr
+    for fmt in ("markdown", "json"):
+        out = subprocess.run(
+            [sys.executable, "-m", "tritonlock", "diff", str(good), str(tampered), "--format", fmt],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert out.returncode == 1 and actual in out.stdout
+    same = subprocess.run(
+        [sys.executable, "-m", "tritonlock", "diff", str(good), str(good)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert same.returncode == 0 and "WARNING" not in same.stdout

@@ -79,5 +79,5 @@ def test_diff_shows_where_every_added_or_changed_git_pin_comes_from() -> None:
     moved = replace(server, commit="f" * 40)
     others = tuple(g for g in lock.git if g.name != "server")
     text = render_text(diff_locks(lock, replace(lock, git=(*others, moved, extra))), "a", "b")
-    assert f"+ zz-extra: {server.commit[:7]} ({server.ref}) from {server.url}" in text
-    assert f"~ server: {server.ref}: {server.commit[:7]} → fffffff from {server.url}" in text
+    assert f"+ zz-extra: {server.commit[:12]} ({server.ref}) from {server.url}" in text
+    assert f"~ server: {server.ref}: {server.commit[:12]} → ffffffffffff from {server.url}" in text

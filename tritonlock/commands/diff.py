@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING
 
 from .. import lockfile
@@ -32,7 +33,9 @@ def register(sub: Subparsers, help: str) -> None:
         "submodules, wheels, images, URL downloads, apt) with old → new short commits, "
         "versions and digests, the requested ref beside the pin, and compare links for "
         "github.com repos. The json form is documented in the README. A lock that breaks "
-        "the schema is refused (exit 1), as by every command.",
+        "the schema is refused (exit 1), as by every command. Each side's content hash is "
+        "recomputed: a lock whose claimed hash is wrong (edited or tampered) is shown with a "
+        "warning, and diff exits 1.",
         EXAMPLES,
     )
     p.add_argument("old", metavar="OLD", help="the lock before (e.g. from the base branch)")
@@ -47,11 +50,17 @@ def register(sub: Subparsers, help: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..diff import RENDERERS, diff_locks
 
-    old, new = lockfile.load(args.old), lockfile.load(args.new)
-    diff = diff_locks(old, new)
+    raws = lockfile.read_raw(args.old), lockfile.read_raw(args.new)
+    old, new = (lockfile.to_model(r) for r in raws)
+    diff = diff_locks(old, new, actual=(lockfile.content_hash(raws[0].data),
+                                         lockfile.content_hash(raws[1].data)))  # fmt: skip
     rendered = RENDERERS[args.format](diff, args.old, args.new)
     if args.format == "json":
         print(json.dumps(rendered, indent=2, ensure_ascii=False))
     else:
         print(rendered, end="")
+    if not diff.hashes_ok:  # loud on stderr too: the diff of a tampered lock is not a review
+        for warning in diff.hash_warnings(args.old, args.new):
+            print(f"tritonlock: {warning}", file=sys.stderr)
+        return EXIT_NEGATIVE
     return EXIT_NEGATIVE if args.exit_code and not diff.identical else EXIT_OK
