@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
+from tests.fixtures.wheel_runs import FIND_XARGS, LOOP, LOOP_LINE, final
 from tritonlock.schema import schema_text
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.floating import PipInstall
@@ -310,6 +311,32 @@ def test_plan_from_a_generated_dockerfile() -> None:
     ]
     assert plan.steps[1].found_in == ("Dockerfile:4",)
     assert plan.skipped == ()
+
+
+def test_the_r26_06_wheel_loop_plans_the_steps_of_find_xargs() -> None:
+    """From r26.06 one RUN loops over both in-tree wheels: the same steps, with the
+    dependencies of each wheel's ``all`` extra, found in that one RUN."""
+    loop = plan_pip_steps(floating_inputs({"Dockerfile": final(LOOP)}).pip, files=_files("25.04"))
+    old = plan_pip_steps(
+        floating_inputs({"Dockerfile": final(FIND_XARGS)}).pip, files=_files("25.04")
+    )
+    assert _summary(loop) == _summary(old)
+    assert [s.name for s in loop.steps] == [
+        "final-tritonserver",
+        "final-tritonfrontend",
+        "final-openai",
+    ]
+    assert loop.steps[0].requirements == ("numpy<2", "cupy-cuda12x", "pytest")
+    assert loop.steps[0].found_in == loop.steps[1].found_in == (f"Dockerfile:{LOOP_LINE}",)
+    assert loop.skipped == old.skipped
+
+
+def test_a_loop_over_words_known_only_at_build_time_is_not_planned() -> None:
+    text = final(LOOP.replace("tritonserver tritonfrontend", "$TRITON_WHEELS"))
+    plan = plan_pip_steps(floating_inputs({"Dockerfile": text}).pip, files=_files("25.04"))
+    assert [s.name for s in plan.steps] == ["final-openai"]
+    why = dict(plan.skipped)["final-pip"]
+    assert why.startswith("runs once for each word of `for pkg in $TRITON_WHEELS`")
 
 
 _REQ = st.one_of(
