@@ -11,11 +11,14 @@ import dockerfile
 import pytest
 
 from tests.fixtures.emit_world import RECIPE_NAMES, RECIPES, make_lock
+from tests.fixtures.wheel_runs import FIND_XARGS, LOOP, final
 from tritonlock import lockfile, runner
 from tritonlock.cli import main
-from tritonlock.emit import OFFLINE_CHECK, emit
+from tritonlock.emit import OFFLINE_CHECK, emit, pip_step_names
+from tritonlock.emit.dockerfile import Translator
+from tritonlock.emit.errors import EmitError
 from tritonlock.emit.recipe import digest, read_folder, stale
-from tritonlock.model import Lock
+from tritonlock.model import Lock, WheelFile, WheelPin
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.steps import plan_pip_steps, step_names
 
@@ -186,3 +189,74 @@ def test_pip_installs_of_cmake_build_get_a_wheelhouse() -> None:
     assert 'COPY ["requirements/cmake_build-setuptools.txt"' in text
     assert "pip3 download --require-hashes --no-deps" in text
     assert "ENV PIP_NO_INDEX=1" in text
+
+
+def _wheel_steps_lock(*steps: str) -> Lock:
+    """The emit world's lock with one wheel in each of ``steps`` (named as the resolver
+    names the in-tree wheels' steps)."""
+    lock = make_lock("cpu")
+    wheels = []
+    for k, step in enumerate(steps):
+        name = f"dep{k}"
+        file = WheelFile(name=f"{name}-1.0-py3-none-any.whl", sha256=f"sha256:{k:064x}", size=9)
+        wheels.append(
+            WheelPin(step=step, image="base", name=name, version="1.0", index="pypi", files=(file,))
+        )
+    return replace(lock, wheel=tuple(wheels))
+
+
+def _final_body(lock: Lock, text: str) -> list[str]:
+    steps = pip_step_names({"Dockerfile": text})
+    return Translator(lock, "Dockerfile", "final", allow_git=True, pip_steps=steps).run(text).body
+
+
+def _hashed(lines: list[str]) -> list[str]:
+    return [line.rsplit("; ", 1)[1] for line in lines if "--require-hashes" in line]
+
+
+def test_the_r26_06_wheel_loop_installs_each_wheels_pinned_step() -> None:
+    """The loop runs its xargs once per wheel: both steps' hashed sets are installed before
+    it, as for the older RUN per wheel; the wheels themselves offline, without deps, and
+    upstream's check that each wheel exists is kept."""
+    lock = _wheel_steps_lock("final-tritonserver", "final-tritonfrontend", "final-openai")
+    body = _final_body(lock, final(LOOP))
+    assert _hashed(body) == _hashed(_final_body(lock, final(FIND_XARGS)))
+    assert _hashed(body)[:2] == [
+        f"pip install --upgrade --require-hashes --no-deps -r /tritonlock/requirements/{step}.txt"
+        for step in ("final-tritonserver", "final-tritonfrontend")
+    ]
+    (loop,) = [line for line in body if "for pkg in" in line]
+    assert body.index(loop) > body.index(
+        'COPY ["requirements/final-tritonfrontend.txt", '
+        '"/tritonlock/requirements/final-tritonfrontend.txt"]'
+    )
+    assert "for pkg in tritonserver tritonfrontend; do" in loop
+    assert (
+        'wheels=$(find /opt/tritonserver/python -maxdepth 1 -type f -name "${pkg}-*.whl")' in loop
+    )
+    assert 'if [ -z "$wheels" ]; then' in loop and "exit 1;" in loop
+    assert (
+        "printf '%s\\n' \"$wheels\" | xargs -I '{}' pip install --upgrade --no-deps --no-index {}"
+        in loop
+    )
+    assert "--require-hashes" not in loop
+
+
+def test_a_pinned_step_no_command_of_its_run_installs_is_an_error() -> None:
+    lock = _wheel_steps_lock("final-tritonserver", "final-tritonfrontend", "final-openai")
+    once = LOOP.replace("tritonserver tritonfrontend", "tritonserver")
+    text = final(once)
+    steps = {**pip_step_names({"Dockerfile": text})}
+    steps["Dockerfile:7"] += ("final-tritonfrontend",)
+    translator = Translator(lock, "Dockerfile", "final", allow_git=True, pip_steps=steps)
+    with pytest.raises(
+        EmitError, match=r"line 7: no command of this RUN installs .*tritonfrontend"
+    ):
+        translator.run(text)
+
+
+def test_a_pip_install_in_a_loop_over_unknown_words_is_refused() -> None:
+    lock = _wheel_steps_lock("final-tritonserver", "final-openai")
+    text = final(LOOP.replace("tritonserver tritonfrontend", "$WHEELS"))
+    with pytest.raises(EmitError, match="line 7: pip install in a `for` loop over words"):
+        _final_body(lock, text)

@@ -169,6 +169,45 @@ def test_shell_split_keeps_conditions_and_pipes() -> None:
     assert cmds[3].piped_from == ("a",)
 
 
+def test_shell_split_unrolls_a_for_loop_over_literal_words() -> None:
+    cmds = split(
+        "for p in a b; do pip install \"${p}[x]\" $p '$p' \\$p; done; "
+        "for q in 1; do for r in c d; do echo $q$r ${qr}; done; done"
+    )
+    assert [c.argv for c in cmds] == [
+        ("pip", "install", "a[x]", "a", "$p", "$p"),
+        ("pip", "install", "b[x]", "b", "$p", "$p"),
+        ("echo", "1c", "${qr}"),
+        ("echo", "1d", "${qr}"),
+    ]
+    assert all(c.conditions == () for c in cmds)
+
+
+def test_shell_split_does_not_guess_a_loop_it_cannot_unroll() -> None:
+    for words in ("$PKGS", "/opt/*.whl", "$(ls)", "'a b'"):
+        cmds = split(f"for p in {words}; do pip install $p; done; pip install x")
+        assert [c.argv for c in cmds] == [("pip", "install", "$p"), ("pip", "install", "x")]
+        assert cmds[0].conditions == (f"for p in {words.strip(chr(39))}",)
+        assert cmds[1].conditions == ()
+
+
+def test_shell_split_pipes_what_a_variable_holds_from_its_command() -> None:
+    cmds = split(
+        'w=$(find /d -name "x-*.whl"); printf \'%s\\n\' "$w" | xargs -I {} pip install {}; '
+        "echo \"$w\" | a; echo '$w' | b; printf '%s\\n' \"$v\" | c; "
+        'if [ -n "$w" ]; then w=$(find /e); fi; echo $w | d'
+    )
+    pipes = {c.argv[0]: c.piped_from for c in cmds if c.piped_from}
+    assert pipes["xargs"] == pipes["a"] == ("find", "/d", "-name", "x-*.whl")
+    assert pipes["b"] == ("echo", "$w")  # quoted: the name, not its value
+    assert pipes["c"] == ("printf", "%s\\n", "$v")  # never assigned
+    assert pipes["d"] == ("echo", "$w")  # assigned under a condition: not known
+
+
+def test_shell_split_keeps_empty_words() -> None:
+    assert [c.argv for c in split('echo "" a')] == [("echo", "", "a")]
+
+
 @given(st.text(max_size=200))
 def test_shell_split_never_raises(text: str) -> None:
     for cmd in split(text):
@@ -209,6 +248,15 @@ _WORDS = st.sampled_from(
         "-DX=1",
         "xargs",
         "-I",
+        "for",
+        "in",
+        "do",
+        "done",
+        ";",
+        "w=$(find",
+        "printf '%s\\n'",
+        '"$w"',
+        "${p}",
     ]
 )
 

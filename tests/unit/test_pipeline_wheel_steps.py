@@ -1,6 +1,7 @@
 """With --allow-partial, a wheel step that cannot be pinned costs only itself and the later
 steps of its image: the first steps and other images' steps are still pinned (vllm==0.8.1
-has no aarch64 wheel, but numpy installed before it and the build image's tools do)."""
+has no aarch64 wheel, but numpy installed before it and the build image's tools do). A pip
+install that cannot be planned at all is an error, or with --allow-partial unresolved."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.emit_world import make_lock
+from tests.fixtures.wheel_runs import LOOP, LOOP_LINE, final
 from tritonlock.errors import ResolveError, Unreachable
 from tritonlock.model import Index, Inputs, WheelPin
+from tritonlock.resolve import wheels as whlres
 from tritonlock.resolve.context import Ctx, ResolveOptions, Wheels
 from tritonlock.resolve.wheels import InstallStep
-from tritonlock.resolve.wheelsteps import wheel_steps
+from tritonlock.resolve.wheelsteps import pin_wheels, wheel_steps
+from tritonlock.upstream import floating_inputs
 
 STEPS = [
     InstallStep(name=n, image="final", requirements=(f"{n}==1",))
@@ -22,12 +27,12 @@ STEPS = [
 INDEX = Index(name="pypi", url="https://pypi.org/simple")
 
 
-def ctx(tmp_path: Path, *, partial: bool) -> Ctx:
+def ctx(tmp_path: Path, *, partial: bool, notes: list[str] | None = None) -> Ctx:
     return Ctx(
         inputs=Inputs(release="25.04", target="igpu"),
         opts=ResolveOptions(allow_partial=partial, cache_dir=tmp_path),
         say=lambda _m: None,
-        notes=lambda _m: None,
+        notes=(notes if notes is not None else []).append,
     )
 
 
@@ -110,3 +115,37 @@ def test_an_unreachable_index_is_not_searched_step_by_step(tmp_path: Path) -> No
     assert [(u.kind, u.what) for u in c.unresolved] == [
         ("wheel", "python requirements of steps numpy, vllm, extra")
     ]
+
+
+def test_a_pip_install_that_cannot_be_planned_is_unresolved_not_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = final(LOOP.replace("tritonserver tritonfrontend", "$TRITON_WHEELS"))
+    text += "RUN pip3 install --upgrade $EXTRA_PACKAGES\n"
+    floating = floating_inputs({"Dockerfile": text})
+    texts = {"server:python/openai/requirements.txt": "fastapi==0.115.6\n"}
+    asked: list[list[str]] = []
+
+    def resolve_wheels(steps: Sequence[InstallStep], **_kw: object) -> Wheels:
+        asked.append([s.name for s in steps])
+        return (), ()
+
+    monkeypatch.setattr(whlres, "resolve_wheels", resolve_wheels)
+    notes: list[str] = []
+    c = ctx(tmp_path, partial=True, notes=notes)
+
+    pin_wheels(c, make_lock(), floating, texts, "x86_64")
+
+    loop_at = f"pip install at Dockerfile:{LOOP_LINE}: final-pip"
+    extra_at = "pip install at Dockerfile:17: final-pip-2: $EXTRA_PACKAGES"
+    assert [(u.kind, u.what) for u in c.unresolved] == [("wheel", loop_at), ("wheel", extra_at)]
+    assert "each word of `for pkg in $TRITON_WHEELS`" in c.unresolved[0].why
+    assert c.unresolved[1].why == "a shell variable, known only at build time"
+    assert not any("final-pip" in n for n in notes)
+    assert asked == [["final-openai"]]
+    with pytest.raises(ResolveError) as err:
+        pin_wheels(ctx(tmp_path, partial=False), make_lock(), floating, texts, "x86_64")
+    assert str(err.value) == (
+        f"{loop_at}: {c.unresolved[0].why} (and 1 more); --allow-partial locks the rest without it"
+    )
+    assert asked == [["final-openai"]]

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
+from tests.fixtures.wheel_runs import FIND_XARGS, LOOP, LOOP_LINE, final
 from tritonlock.schema import schema_text
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.floating import PipInstall
@@ -126,6 +127,7 @@ def test_real_r25_04_igpu_public_vllm_plan() -> None:
     )
     assert "dependency of tritonfrontend" in skipped["final-tritonfrontend: tritonserver"]
     assert len(plan.skipped) == 6
+    assert plan.unplanned == ()  # nothing the public vLLM build installs is left out
 
 
 def test_private_vllm_plans_what_it_can_and_names_the_secret_parts() -> None:
@@ -136,11 +138,11 @@ def test_private_vllm_plans_what_it_can_and_names_the_secret_parts() -> None:
     assert "final-vllm" not in names and "final-secrets" not in names
     mkl = plan.steps[1]
     assert mkl.requirements == ("mkl==2021.1.1", "mkl-include==2021.1.1", "mkl-devel==2021.1.1")
-    skipped = dict(plan.skipped)
-    assert "secret requirements file" in skipped["final-secrets: -r /run/secrets/requirements"]
-    assert "--requirement" in skipped["final-secrets: -r /run/secrets/requirements"]
+    skipped, unplanned = dict(plan.skipped), dict(plan.unplanned)
+    assert "secret requirements file" in unplanned["final-secrets: -r /run/secrets/requirements"]
+    assert "--requirement" in unplanned["final-secrets: -r /run/secrets/requirements"]
     assert "index" in skipped["final-secrets: --index-url=$VLLM_INDEX_URL"]
-    assert "--requirement" in skipped["final-pytorch-triton: /tmp/pytorch_triton-*.whl"]
+    assert "--requirement" in unplanned["final-pytorch-triton: /tmp/pytorch_triton-*.whl"]
     assert skipped["final-vllm"].startswith("public vLLM branch")
     assert "mkl==2021.1.1" in plan.steps[2].constraints  # a later step cannot move mkl
 
@@ -151,7 +153,8 @@ def test_private_vllm_on_jetson_has_no_mkl_and_unknown_machine_is_said() -> None
     assert "uname -m" in dict(plan.skipped)["final-mkl"]
     assert "aarch64" in dict(plan.skipped)["final-mkl"]
     unknown = plan_pip_steps(pip, files=_files("25.04"), public_vllm=False)
-    assert "cannot evaluate" in dict(unknown.skipped)["final-mkl"]
+    assert "cannot evaluate" in dict(unknown.unplanned)["final-mkl"]
+    assert "final-mkl" not in dict(unknown.skipped)
 
 
 def test_r24_12_reads_tritonserver_from_setup_py() -> None:
@@ -184,16 +187,16 @@ def test_files_needed_for_the_real_recipe_and_nested_files() -> None:
     assert set(files_needed(pip, _files("25.04"))) == set(needed)
 
 
-def test_missing_texts_are_skipped_never_dropped() -> None:
+def test_missing_texts_are_unplanned_never_dropped() -> None:
     plan = plan_pip_steps(_pip("25.04", "igpu"), files={})
     names = [s.name for s in plan.steps]
     assert names == ["final-numpy", "final-vllm", "buildbase-build"]
-    skipped = dict(plan.skipped)
-    why = skipped["final-tritonserver: /opt/tritonserver/python/tritonserver-*.whl[all]"]
+    unplanned = dict(plan.unplanned)
+    why = unplanned["final-tritonserver: /opt/tritonserver/python/tritonserver-*.whl[all]"]
     assert "not read: core:pyproject.toml, core:python/setup.py" in why
-    why = skipped["final-tritonfrontend: /opt/tritonserver/python/tritonfrontend-*.whl[all]"]
+    why = unplanned["final-tritonfrontend: /opt/tritonserver/python/tritonfrontend-*.whl[all]"]
     assert "server:src/python/setup.py" in why
-    assert skipped["final-openai: -r server:python/openai/requirements.txt"] == (
+    assert unplanned["final-openai: -r server:python/openai/requirements.txt"] == (
         "not read from the pinned tree"
     )
 
@@ -202,7 +205,9 @@ def test_a_setup_py_without_the_named_setup_call_does_not_declare() -> None:
     files = _files("25.04")
     del files["core:pyproject.toml"]
     plan = plan_pip_steps(_pip("25.04", "igpu"), files=files)
-    why = dict(plan.skipped)["final-tritonserver: /opt/tritonserver/python/tritonserver-*.whl[all]"]
+    why = dict(plan.unplanned)[
+        "final-tritonserver: /opt/tritonserver/python/tritonserver-*.whl[all]"
+    ]
     assert "no setup(name='tritonserver'" in why and "not read: core:pyproject.toml" in why
 
 
@@ -233,14 +238,15 @@ def test_requirements_files_are_expanded_like_pip() -> None:
     )
     assert step.constraints == ("foo<=1.0",)
     whats = [w for w, _ in plan.skipped]
-    assert "final-x: -r server:a/requirements.txt" in whats  # the include cycle
+    lost = dict(plan.unplanned)
+    assert "final-x: -r server:a/requirements.txt" in lost  # the include cycle
     assert any("https://pypi.corp/simple" in w and "tok" not in w for w in whats)
-    assert any("-e ./local" in w for w in whats)
-    assert any("${PKG}" in w for w in whats)
-    assert "shell variable" in dict(plan.skipped)["final-x: -r $REQS"]
-    assert "in the image" in dict(plan.skipped)["final-x: -c /etc/pins.txt"]
+    assert lost["final-x: server:a/requirements.txt: -e ./local"].startswith("an editable install")
+    assert any("${PKG}" in w for w in lost)
+    assert "shell variable" in lost["final-x: -r $REQS"]
+    assert "in the image" in lost["final-x: -c /etc/pins.txt"]
     assert any("--config-settings" in w for w in whats)
-    assert not any("require-hashes" in w or "hash=" in w for w in whats)
+    assert not any("require-hashes" in w or "hash=" in w for w in [*whats, *lost])
 
 
 def test_conditions_and_odd_requirements() -> None:
@@ -252,11 +258,11 @@ def test_conditions_and_odd_requirements() -> None:
     ]
     plan = plan_pip_steps(pip, files={}, machine="x86_64")
     assert [s.name for s in plan.steps] == ["final-b", "final-d"]
-    skipped = dict(plan.skipped)
-    assert "cannot evaluate" in skipped["final-a"]
-    assert "shell variable" in skipped["final-b: $EXTRA"]
-    assert "not a PEP 508 requirement" in skipped["final-b: c>="]
-    assert "neither built in-tree" in skipped["final-b: ./pkg.tar.gz"]
+    skipped, unplanned = dict(plan.skipped), dict(plan.unplanned)
+    assert "cannot evaluate" in unplanned["final-a"]
+    assert "shell variable" in unplanned["final-b: $EXTRA"]
+    assert "not a PEP 508 requirement" in unplanned["final-b: c>="]
+    assert "neither built in-tree" in unplanned["final-b: ./pkg.tar.gz"]
     assert "uname" in skipped["final-c"]
     assert skipped["final-d: --target=/opt/d"] == "pip option not applied by the plan"
     assert "final-d: --upgrade" not in skipped
@@ -312,6 +318,32 @@ def test_plan_from_a_generated_dockerfile() -> None:
     assert plan.skipped == ()
 
 
+def test_the_r26_06_wheel_loop_plans_the_steps_of_find_xargs() -> None:
+    """From r26.06 one RUN loops over both in-tree wheels: the same steps, with the
+    dependencies of each wheel's ``all`` extra, found in that one RUN."""
+    loop = plan_pip_steps(floating_inputs({"Dockerfile": final(LOOP)}).pip, files=_files("25.04"))
+    old = plan_pip_steps(
+        floating_inputs({"Dockerfile": final(FIND_XARGS)}).pip, files=_files("25.04")
+    )
+    assert _summary(loop) == _summary(old)
+    assert [s.name for s in loop.steps] == [
+        "final-tritonserver",
+        "final-tritonfrontend",
+        "final-openai",
+    ]
+    assert loop.steps[0].requirements == ("numpy<2", "cupy-cuda12x", "pytest")
+    assert loop.steps[0].found_in == loop.steps[1].found_in == (f"Dockerfile:{LOOP_LINE}",)
+    assert loop.skipped == old.skipped
+
+
+def test_a_loop_over_words_known_only_at_build_time_is_not_planned() -> None:
+    text = final(LOOP.replace("tritonserver tritonfrontend", "$TRITON_WHEELS"))
+    plan = plan_pip_steps(floating_inputs({"Dockerfile": text}).pip, files=_files("25.04"))
+    assert [s.name for s in plan.steps] == ["final-openai"]
+    why = dict(plan.unplanned)[f"Dockerfile:{LOOP_LINE}: final-pip"]
+    assert why.startswith("runs once for each word of `for pkg in $TRITON_WHEELS`")
+
+
 _REQ = st.one_of(
     st.sampled_from(["numpy<2", "a[b]==1; os_name == 'posix'", "/x/tritonserver-*.whl[all]"]),
     st.text(max_size=20),
@@ -337,10 +369,12 @@ def test_every_output_is_valid_and_nothing_is_dropped(raw: list[tuple[str, list[
         for text in (*step.requirements, *step.constraints):
             Requirement(text)
     planned = {r for s in plan.steps for r in s.requirements}
+    # each requirement is planned, planned as an in-tree wheel's dependencies, or unplanned
+    said = [w for w, why in plan.skipped if why.endswith("its dependencies are planned")]
+    said += [what for what, _ in plan.unplanned]
     for install in pip:
         for req in install.requirements:
-            said = any(req in what for what, _ in plan.skipped)
-            assert said or _normal(req) in planned
+            assert any(req in what for what in said) or _normal(req) in planned
 
 
 def _normal(text: str) -> str:
@@ -363,5 +397,5 @@ def test_any_requirements_file_or_condition_plans_without_raising(
     for step in plan.steps:
         for req in (*step.requirements, *step.constraints):
             Requirement(req)
-    assert plan.steps or plan.skipped
+    assert plan.steps or plan.skipped or plan.unplanned
     files_needed(pip, {"server:r.txt": text})

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import dockerfile
 
 from ..model import Lock
+from ..upstream.shell import loop_words
 from . import shell
 from .errors import EmitError
 from .rewrite import REQ_DIR, Rewriter, StageState
@@ -172,14 +173,17 @@ class Translator:
             return [c.original] if flags == list(c.flags) else [_exec("RUN", flags, c.value)]
         self.state.uses = set()
         self.state.pip_candidates = self.pip_steps.get(f"{self.name}:{c.start_line}", ())
-        self.state.run_steps = []
+        self.state.claimed, self.state.run_steps = [], []
         rw = Rewriter(self.lock, self.state, self.where(c))
         parts = shell.split(c.value[0])
         branch = shell.static_if(parts, self.stage_args)
         changed = branch is not None
         parts = branch if branch is not None else parts
+        loops: list[int | None] = []
         for k in range(0, len(parts), 2):
             cmd = shell.command(parts[k])
+            self.state.runs = _runs(loops)
+            _loop(loops, parts[k], cmd)
             if cmd is None or not cmd.words:
                 if _FLOATING.search(parts[k]):
                     raise EmitError(f"{self.where(c)}: cannot parse {parts[k].strip()!r}")
@@ -187,6 +191,7 @@ class Translator:
             new = rw.rewrite(cmd)
             if new is not None:
                 parts[k], changed = new, True
+        self._all_installed(c)
         out = self._preamble()
         if not changed and flags == list(c.flags):
             return [*out, c.original]
@@ -195,6 +200,17 @@ class Translator:
         pro = "; ".join(p for p in (prologue(uses), self._index_env(uses)) if p)
         body = "".join(parts).strip()
         return [*out, f"RUN {head} {pro}; {body}" if pro else f"RUN {head} {body}".rstrip()]
+
+    def _all_installed(self, c: dockerfile.Command) -> None:
+        """Every step the lock pins for this RUN is installed by one of its commands."""
+        pinned = {w.step for w in self.lock.wheel}
+        st = self.state
+        left = [s for s in st.pip_candidates if s in pinned and s not in st.claimed]
+        if left:
+            raise EmitError(
+                f"{self.where(c)}: no command of this RUN installs the lock's pip step "
+                f"{left[0]!r}; re-resolve the lock from this recipe"
+            )
 
     def _preamble(self) -> list[str]:
         """What the current RUN needs first: snapshot, downloads, requirements, mirrors."""
@@ -241,6 +257,27 @@ class Translator:
         if c.cmd == "ADD":
             raise EmitError(f"{self.where(c)}: ADD from the build context is not supported")
         return [_exec("COPY", [*flags, f"--from={st}"], [path, dest]) for st, path in _map(srcs)]
+
+
+def _loop(loops: list[int | None], segment: str, cmd: shell.Command | None) -> None:
+    """Follow the ``for`` loops of a RUN: a header pushes how many words it iterates over
+    (None when they are known only when it runs), ``done`` pops."""
+    words = cmd.words if cmd is not None else tuple(segment.split())
+    if words[:1] == ("for",):
+        items = loop_words(words) if cmd is not None else None
+        loops.append(None if items is None else len(items))
+    elif words[:1] == ("done",) and loops:
+        loops.pop()
+
+
+def _runs(loops: list[int | None]) -> int | None:
+    """How often a command inside ``loops`` runs (None: unknown)."""
+    runs = 1
+    for words in loops:
+        if words is None:
+            return None
+        runs *= words
+    return runs
 
 
 def _map(srcs: list[str]) -> list[tuple[str, str]]:

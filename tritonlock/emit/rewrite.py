@@ -101,9 +101,14 @@ class StageState:
     before_pip: list[str] = field(default_factory=list)
     uses: set[Use] = field(default_factory=set)
     pip_steps: set[str] = field(default_factory=set)
-    # the lock's step names for the pip installs of the current RUN (from the planner)
+    # the lock's step names for the pip installs of the current RUN (from the planner),
+    # those its commands took so far, and those of them with wheels (installed)
     pip_candidates: tuple[str, ...] = ()
+    claimed: list[str] = field(default_factory=list)
     run_steps: list[str] = field(default_factory=list)
+    # how often the current command runs: 1, or per word of the `for` loops around it
+    # (None: a loop over words tritonlock cannot know)
+    runs: int | None = 1
 
 
 class Rewriter:
@@ -156,7 +161,37 @@ class Rewriter:
         if cmd.words[head : head + 1] != ("install",):
             return None
         keep, names, locals_, req_files = self._pip_args(cmd.words[head + 1 :])
+        prefix = join(cmd.words[:head])
+        hashed = [
+            self._hashed(prefix, keep, names, locals_, req_files)
+            for _ in range(self._runs(locals_))
+        ]
+        parts = [h for h in dict.fromkeys(hashed) if h]
+        if "{}" in locals_:  # xargs: each wheel's hashed set is installed before the RUN
+            self.state.before_pip += parts
+            parts = []
+        if locals_:
+            parts.append(
+                f"{prefix} install {join([*keep, '--no-deps', '--no-index'])} {' '.join(locals_)}"
+            )
+        return cmd.render(" && ".join(parts) if parts else "true")
+
+    def _runs(self, locals_: list[str]) -> int:
+        """How many of the RUN's steps this install takes: one per run, and a loop runs it
+        once per word; then it must install the wheels xargs gives it (``{}``)."""
+        runs = self.state.runs
+        if runs is None:
+            raise self.fail("pip install in a `for` loop over words known only when it runs")
+        if runs > 1 and "{}" not in locals_:
+            raise self.fail("pip install in a `for` loop is supported only as `xargs … {}`")
+        return runs
+
+    def _hashed(
+        self, prefix: str, keep: list[str], names: list[str], locals_: list[str], req_files: int
+    ) -> str | None:
+        """The hashed install of the step this install takes, None if it has no wheels."""
         step = self._pip_step(names)
+        self.state.claimed.append(step)
         pinned = self._pinned(step)
         for n in names:
             if n not in pinned:
@@ -164,29 +199,19 @@ class Rewriter:
                     f"pip install of {n!r} is not pinned by the lock (no wheel {n!r} in step "
                     f"{step!r}); re-resolve the lock"
                 )
-        prefix = join(cmd.words[:head])
-        parts = []
         if (names or req_files) and not pinned:
             raise self.fail(f"pip install: the lock has no wheels for step {step!r}")
-        if pinned and (names or req_files or locals_):
-            self.state.needs_reqs = True
-            self.state.pip_steps.add(step)
-            if step not in self.state.run_steps:
-                self.state.run_steps.append(step)
-            self.state.uses.add(Use.PIP)
-            hashed = (
-                f"{prefix} install {join([*keep, '--require-hashes', '--no-deps', '-r'])} "
-                f"{shlex.quote(f'{REQ_DIR}/{step}.txt')}"
-            )
-            if "{}" in locals_:
-                self.state.before_pip.append(hashed)
-            else:
-                parts.append(hashed)
-        if locals_:
-            parts.append(
-                f"{prefix} install {join([*keep, '--no-deps', '--no-index'])} {' '.join(locals_)}"
-            )
-        return cmd.render(" && ".join(parts) if parts else "true")
+        if not pinned or not (names or req_files or locals_):
+            return None
+        self.state.needs_reqs = True
+        self.state.pip_steps.add(step)
+        if step not in self.state.run_steps:
+            self.state.run_steps.append(step)
+        self.state.uses.add(Use.PIP)
+        return (
+            f"{prefix} install {join([*keep, '--require-hashes', '--no-deps', '-r'])} "
+            f"{shlex.quote(f'{REQ_DIR}/{step}.txt')}"
+        )
 
     def _pinned(self, step: str) -> set[str]:
         return {w.name for w in self.lock.wheel if w.step == step}
@@ -196,7 +221,7 @@ class Rewriter:
         one whose wheels hold every named requirement, else the first with wheels), or the
         stage's step when the lock names its steps by stage."""
         st = self.state
-        free = [s for s in st.pip_candidates if s not in st.run_steps] or list(st.pip_candidates)
+        free = [s for s in st.pip_candidates if s not in st.claimed] or list(st.pip_candidates)
         if not free:
             return st.step
         with_wheels = [s for s in free if self._pinned(s)]

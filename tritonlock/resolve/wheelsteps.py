@@ -1,18 +1,19 @@
 """The wheel stage of `resolve`: upstream's pip installs planned into steps and pinned for
-the target; with --allow-partial, a step that does not resolve costs only itself and the
-later steps of its image."""
+the target. A pip install that cannot be planned is an error, or with --allow-partial an
+``[[unresolved]]`` entry; a step that does not resolve costs only itself and the later
+steps of its image."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
 
-from ..errors import TritonLockError, Unreachable
+from ..errors import ResolveError, TritonLockError, Unreachable
 from ..model import Index, Lock, WheelPin
 from ..upstream import FloatingInputs
 from ..upstream.steps import plan_pip_steps
 from . import wheels as whlres
-from .context import Ctx, Wheels
+from .context import Ctx, Wheels, one_line
 
 
 def pin_wheels(
@@ -20,7 +21,8 @@ def pin_wheels(
 ) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
     plan = plan_pip_steps(floating.pip, files=texts, public_vllm=True, machine=machine)
     for what, why in plan.skipped:
-        ctx.notes(f"pip: not resolved: {what}: {why}")
+        ctx.notes(f"pip: not planned: {what}: {why}")
+    unplanned(ctx, plan.unplanned)
     steps = [
         whlres.InstallStep(
             name=s.name,
@@ -55,6 +57,18 @@ def pin_wheels(
         )
 
     return wheel_steps(ctx, steps, pin)
+
+
+def unplanned(ctx: Ctx, entries: Sequence[tuple[str, str]]) -> None:
+    """What the recipe installs and the plan cannot is never only a note: without
+    --allow-partial an error naming the first, with it an ``[[unresolved]]`` entry each."""
+    if entries and not ctx.opts.allow_partial:
+        what, why = entries[0]
+        more = f" (and {len(entries) - 1} more)" if len(entries) > 1 else ""
+        hint = "--allow-partial locks the rest without it"
+        raise ResolveError(one_line(f"pip install at {what}: {why}{more}; {hint}"))
+    for what, why in entries:
+        ctx.unresolve("wheel", one_line(f"pip install at {what}"), why)
 
 
 def _final_image(floating: FloatingInputs) -> str:

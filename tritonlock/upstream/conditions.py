@@ -1,6 +1,7 @@
 """The ``if`` conditions around an install command of upstream's recipe, evaluated for
 what tritonlock knows: ``BUILD_PUBLIC_VLLM`` (the public/private vLLM switch) and
-``$(uname -m)`` of the build machine (pure)."""
+``$(uname -m)`` of the build machine (pure). A ``for`` loop that
+:mod:`tritonlock.upstream.shell` cannot unroll is a condition no plan can decide."""
 
 from __future__ import annotations
 
@@ -20,14 +21,18 @@ def condition_env(public_vllm: bool, machine: str | None) -> dict[str, str]:
     return env
 
 
-def why_not_run(conditions: Iterable[str], env: Mapping[str, str]) -> str | None:
-    """None if every condition holds, else why the command does not run in this plan."""
+def why_not_run(conditions: Iterable[str], env: Mapping[str, str]) -> tuple[str, bool] | None:
+    """None if every condition holds, else why the command is not planned and whether it
+    surely does not run in this build (False: it may, tritonlock cannot tell)."""
     for cond in conditions:
         truth = _truth(cond, env)
+        if truth is None and cond.startswith("for "):
+            why = f"runs once for each word of `{cond}`, unknown before the build; not planned"
+            return why, False
         if truth is None:
-            return f"runs only if `{cond}`, which tritonlock cannot evaluate; not planned"
+            return f"runs only if `{cond}`, which tritonlock cannot evaluate; not planned", False
         if not truth:
-            return _explain(cond, env)
+            return _explain(cond, env), True
     return None
 
 

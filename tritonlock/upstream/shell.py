@@ -1,19 +1,39 @@
 """Split a shell script (a Dockerfile RUN line, a generated build script) into simple
 commands with ``shlex``, keeping the ``if`` conditions each runs under and the command
 piped into it. Not a shell: enough to read upstream's generated recipe.
+
+Two constructs are read further, because upstream installs with them:
+
+* ``for NAME in WORD…; do BODY; done`` over literal words (no variable, glob or quote
+  left in them) is unrolled: BODY once per word, ``$NAME`` and ``${NAME}`` replaced by it
+  wherever the shell would expand them (not inside single quotes, not after a
+  backslash). Any other loop is not guessed: BODY is read once, each of its commands
+  under the loop's header ``for NAME in …`` as a condition, which no plan can decide.
+* ``NAME=$(CMD)`` and later ``printf '%s\\n' "$NAME" | …`` (or ``echo "$NAME" | …``):
+  what is piped is CMD's output, so CMD is the pipe's source, as in ``CMD | …``.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _SEPARATORS = frozenset({"&&", "||", ";", ";;", "&", "|", "(", ")"})
 _SKIP_WORDS = frozenset({"do", "done", "for", "while", "until", "case", "esac", "{", "}"})
+# after these a word is a command's first word again (where `do` and `done` are keywords)
+_COMMAND_START = _SEPARATORS | _SKIP_WORDS | {"if", "then", "elif", "else", "fi", "!"}
 _SUB = "__tlsub{}__"
 _SUB_RE = re.compile(r"__tlsub(\d+)__")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LITERAL_WORD = re.compile(r"^[A-Za-z0-9_.,:+=@%/-]+$")
+_EXPANSION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_REFERENCE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+# `$` and backquote that quoting makes literal, while the words are read (restored after)
+_MARK = str.maketrans({"$": "\ue000", "`": "\ue001"})
+_UNMARK = str.maketrans({"\ue000": "$", "\ue001": "`"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +43,51 @@ class Command:
     argv: tuple[str, ...]
     conditions: tuple[str, ...] = ()
     piped_from: tuple[str, ...] = ()
+
+
+def loop_words(argv: Sequence[str]) -> tuple[str, ...] | None:
+    """The words ``for NAME in WORD…`` iterates over, if every one is literal (else None:
+    a variable, a glob, a quote or a command's output is known only when it runs)."""
+    if len(argv) < 3 or argv[0] != "for" or not _NAME.match(argv[1]) or argv[2] != "in":
+        return None
+    words = tuple(argv[3:])
+    if any(not _LITERAL_WORD.match(w) or _SUB_RE.search(w) for w in words):
+        return None
+    return words
+
+
+def _marked(text: str, start: int = 0, inner: bool = False) -> tuple[str, int]:
+    """``text`` with each ``$`` and backquote that quoting makes literal marked; inside
+    ``$(…)`` (``inner``) up to its closing parenthesis. Returns the text and where it ended."""
+    out: list[str] = []
+    double = False
+    depth = 0
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            out.append(ch + text[i + 1 : i + 2].translate(_MARK))
+            i += 2
+            continue
+        if ch == "'" and not double:
+            end = text.find("'", i + 1)
+            end = len(text) - 1 if end < 0 else end
+            out.append(text[i : end + 1].translate(_MARK))
+            i = end + 1
+            continue
+        if text.startswith("$(", i):
+            sub, i = _marked(text, i + 2, inner=True)
+            out.append("$(" + sub)
+            continue
+        if ch == '"':
+            double = not double
+        elif inner and not double and ch in "()":
+            depth += 1 if ch == "(" else -1
+            if depth < 0:
+                return "".join(out) + ch, i + 1
+        out.append(ch)
+        i += 1
+    return "".join(out), i
 
 
 def _substitutions(text: str) -> tuple[str, list[str]]:
@@ -49,6 +114,10 @@ def _substitutions(text: str) -> tuple[str, list[str]]:
     return "".join(out), subs
 
 
+def _whole_command(sub: str) -> bool:
+    return sub.startswith("$(") and sub.endswith(")")
+
+
 def _restore(word: str, subs: list[str]) -> str:
     return _SUB_RE.sub(lambda m: subs[int(m.group(1))], word)
 
@@ -63,25 +132,80 @@ def _tokens(text: str) -> list[str]:
         return text.split()
 
 
+def _body_end(words: list[str], start: int) -> int:
+    """Index of the ``done`` that closes the loop body starting at ``start`` (nested
+    loops counted), or ``len(words)`` when the text ends first."""
+    depth, first = 0, True
+    for i in range(start, len(words)):
+        word = words[i]
+        if first and word == "do":
+            depth += 1
+        elif first and word == "done":
+            if depth == 0:
+                return i
+            depth -= 1
+        first = word in _COMMAND_START
+    return len(words)
+
+
 class _Splitter:
-    def __init__(self) -> None:
+    def __init__(self, subs: list[str]) -> None:
+        self.subs = subs
         self.commands: list[Command] = []
         self.frames: list[list[str]] = []
-        self.argv: list[str] = []
+        self.argv: list[str] = []  # words with literal `$` still marked
         self.cond: list[str] | None = None
         self.pipe: tuple[str, ...] = ()
+        self.bound: dict[str, str] = {}  # loop variables of the unrolled iteration
+        self.outputs: dict[str, tuple[str, ...]] = {}  # NAME=$(CMD): NAME -> CMD
 
     def conditions(self) -> tuple[str, ...]:
         return tuple(c for frame in self.frames for c in frame)
 
+    def word(self, token: str) -> str:
+        def bind(m: re.Match[str]) -> str:
+            return self.bound.get(m.group(1) or m.group(2), m.group(0))
+
+        return _EXPANSION.sub(bind, _restore(token, self.subs))
+
     def finish(self, sep: str) -> None:
-        argv = tuple(self.argv)
+        marked = tuple(self.argv)
+        argv = tuple(w.translate(_UNMARK) for w in marked)
         self.argv = []
         if argv and self.cond is not None:
             self.cond.append(" ".join(argv))
         if argv:
             self.commands.append(Command(argv, self.conditions(), self.pipe))
-        self.pipe = argv if sep == "|" else ()
+            self.remember(marked)
+        self.pipe = self.output(marked) if sep == "|" else ()
+
+    def remember(self, marked: tuple[str, ...]) -> None:
+        """What ``NAME=$(CMD)`` leaves in NAME; a command that names NAME may change it."""
+        if not all(_ASSIGN.match(w) for w in marked):
+            for word in marked[1:]:
+                self.outputs.pop(word.split("=", 1)[0], None)
+            return
+        for word in marked:
+            name, _, value = word.partition("=")
+            self.outputs.pop(name, None)
+            text, subs = _substitutions(value)
+            if self.conditions() or text != _SUB.format(0) or not _whole_command(subs[0]):
+                continue
+            inner = split(subs[0][2:-1].translate(_UNMARK))
+            if len(inner) == 1 and not inner[0].conditions and not inner[0].piped_from:
+                self.outputs[name] = inner[0].argv
+
+    def output(self, marked: tuple[str, ...]) -> tuple[str, ...]:
+        """The command whose output ``marked`` writes to the pipe: itself, or CMD for
+        ``printf '%s\\n' "$NAME"`` and ``echo "$NAME"`` after ``NAME=$(CMD)``."""
+        argv = tuple(w.translate(_UNMARK) for w in marked)
+        if argv[:2] == ("printf", "%s\\n") and len(argv) == 3:
+            ref = _REFERENCE.match(marked[2])
+        elif argv[:1] == ("echo",) and len(argv) == 2:
+            ref = _REFERENCE.match(marked[1])
+        else:
+            return argv
+        return self.outputs.get(ref.group(1), argv) if ref else argv
 
     def keyword(self, word: str) -> bool:
         if word in ("if", "elif"):
@@ -102,29 +226,58 @@ class _Splitter:
             return False
         return True
 
-    def feed(self, words: list[str], subs: list[str]) -> None:
-        skip_next = False
-        for word in words:
-            if skip_next:
-                skip_next = False
-            elif word in _SEPARATORS:
+    def loop(self, words: list[str], i: int) -> int | None:
+        """Read the ``for`` loop whose keyword is ``words[i]``: the index after its
+        ``done``, or None when no ``do`` follows (then ``for`` is skipped as before)."""
+        do = next(
+            (j for j in range(i + 2, len(words)) if words[j] == "do" and words[j - 1] == ";"),
+            None,
+        )
+        if do is None:
+            return None
+        header = [self.word(w) for w in words[i : do - 1]]
+        end = _body_end(words, do + 1)
+        body = words[do + 1 : end]
+        items = loop_words(header)
+        if items is None:
+            depth = len(self.frames)
+            self.frames.append([" ".join(header).translate(_UNMARK)])
+            self.feed(body)
+            del self.frames[depth:]
+            return end + 1
+        outer = self.bound
+        for item in items:
+            self.bound = {**outer, header[1]: item}
+            self.feed(body)
+        self.bound = outer
+        return end + 1
+
+    def feed(self, words: list[str]) -> None:
+        i = 0
+        while i < len(words):
+            word = words[i]
+            i += 1
+            if word in _SEPARATORS:
                 self.finish(word)
-            elif word[0] in "<>" or word in (">&", "&>"):
+            elif word[:1] in ("<", ">") or word in (">&", "&>"):
                 if self.argv and self.argv[-1].isdigit():
                     self.argv.pop()
-                skip_next = True
+                i += 1  # the redirection's target
+            elif not self.argv and word == "for" and (after := self.loop(words, i - 1)):
+                i = after
             elif not self.argv and self.keyword(word):
                 continue
             else:
-                self.argv.append(_restore(word, subs))
+                self.argv.append(self.word(word))
         self.finish(";")
 
 
 def split(script: str) -> list[Command]:
     """Every simple command of ``script`` (one logical line or many)."""
-    text, subs = _substitutions(script)
-    splitter = _Splitter()
-    splitter.feed(_tokens(text), subs)
+    marked, _ = _marked(script)
+    text, subs = _substitutions(marked)
+    splitter = _Splitter(subs)
+    splitter.feed(_tokens(text))
     return splitter.commands
 
 

@@ -10,13 +10,19 @@ What each kind of requirement becomes:
   ``setup.py`` (with :mod:`ast`, never executed) — see
   :data:`tritonlock.upstream.wheelmeta.LOCAL_WHEELS`;
 * ``-r``/``-c`` files of a pinned tree: expanded (comments, continuations, nested
-  ``-r``/``-c``; ``--hash`` dropped, as the resolver hashes every file itself);
-* anything else (secret files, shell variables, globs, editable or index options) is
-  listed in :attr:`StepPlan.skipped` with the reason, never dropped silently.
+  ``-r``/``-c``; ``--hash`` dropped, as the resolver hashes every file itself).
+
+Nothing is dropped silently. What the recipe installs but the plan cannot (a secret file,
+a shell variable, a file in the image, an in-tree wheel whose dependencies are unknown,
+an editable install) is listed in :attr:`StepPlan.unplanned` with where it is and why;
+what is planned another way (an in-tree wheel's dependencies), what the plan does not
+apply (index and pip options, an extra the wheel does not declare) and what does not run
+in this build, in :attr:`StepPlan.skipped`.
 
 ``if`` conditions around a command are evaluated for ``BUILD_PUBLIC_VLLM`` (upstream's
-public/private vLLM switch) and ``$(uname -m)``; a step whose conditions are false, or
-cannot be told, is skipped with the reason.
+public/private vLLM switch) and ``$(uname -m)``; a step whose conditions are false is
+skipped, one whose conditions cannot be told (or in a loop that cannot be unrolled) is
+unplanned.
 
 Steps keep upstream's order. Each planned requirement with a version specifier becomes a
 constraint of every later step of the same built image (the same generated Dockerfile and
@@ -50,6 +56,7 @@ _IGNORED_OPTIONS = frozenset(
 _INDEX_OPTIONS = frozenset(
     {"-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links", "--trusted-host"}
 )
+_EDITABLE = frozenset({"-e", "--editable"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,8 +73,12 @@ class PipStep:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepPlan:
+    """The steps; (what, why) of what is skipped on purpose and of what the recipe installs
+    that is not planned (its ``what`` starts with where it is, ``Dockerfile:86: ``)."""
+
     steps: tuple[PipStep, ...]
-    skipped: tuple[tuple[str, str], ...]  # (what, why)
+    skipped: tuple[tuple[str, str], ...]
+    unplanned: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -75,6 +86,7 @@ class _Collected:
     requirements: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    unplanned: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, req: str, *, constraint: bool = False) -> None:
         target = self.constraints if constraint else self.requirements
@@ -100,17 +112,23 @@ def plan_pip_steps(
     env = condition_env(public_vllm, machine)
     steps: list[PipStep] = []
     skipped: list[tuple[str, str]] = []
+    unplanned: list[tuple[str, str]] = []
     caps: dict[tuple[str, str], list[str]] = {}
     names: set[str] = set()
     for install in pip:
-        why = why_not_run(install.conditions, env)
-        if why is not None:
-            skipped.append((install.step, why))
+        not_run = why_not_run(install.conditions, env)
+        if not_run is not None:
+            why, surely = not_run
+            if surely:
+                skipped.append((install.step, why))
+            else:
+                unplanned.append(_located(install, install.step, why))
             continue
         got = _collect(install, files)
         skipped += got.skipped
+        unplanned += [_located(install, what, why) for what, why in got.unplanned]
         if not got.requirements:
-            if not got.skipped:
+            if not got.skipped and not got.unplanned:
                 skipped.append((install.step, "no requirements to install"))
             continue
         image = _built_image(install)
@@ -126,7 +144,12 @@ def plan_pip_steps(
             )
         )
         earlier += [c for c in map(_cap, got.requirements) if c and c not in earlier]
-    return StepPlan(steps=tuple(steps), skipped=tuple(skipped))
+    return StepPlan(steps=tuple(steps), skipped=tuple(skipped), unplanned=tuple(unplanned))
+
+
+def _located(install: PipInstall, what: str, why: str) -> tuple[str, str]:
+    """``what`` led by where the install is in the recipe (``Dockerfile:86: …``)."""
+    return (f"{', '.join(install.found_in)}: {what}" if install.found_in else what), why
 
 
 def step_names(pip: Sequence[PipInstall]) -> dict[str, tuple[str, ...]]:
@@ -219,6 +242,8 @@ def _collect(install: PipInstall, files: Mapping[str, str]) -> _Collected:
             got.skipped.append(
                 (f"{step}: {opt}", "step-specific index; resolve with --extra-index-url")
             )
+        elif name in _EDITABLE:
+            got.unplanned.append((f"{step}: {opt}", "an editable install of a local tree"))
         elif name not in _IGNORED_OPTIONS:
             got.skipped.append((f"{step}: {opt}", "pip option not applied by the plan"))
     for req in install.requirements:
@@ -241,12 +266,12 @@ def _requirement(
         _wheel_requirement(step, text, wheel, files, got)
         return
     if "$" in text:
-        got.skipped.append((f"{step}: {text}", "a shell variable, known only at build time"))
+        got.unplanned.append((f"{step}: {text}", "a shell variable, known only at build time"))
         return
     try:
         req = Requirement(text)
     except InvalidRequirement as err:
-        got.skipped.append((f"{step}: {text}", f"not a PEP 508 requirement ({err})"))
+        got.unplanned.append((f"{step}: {text}", f"not a PEP 508 requirement ({err})"))
         return
     got.add(str(req), constraint=constraint)
 
@@ -274,11 +299,11 @@ def _wheel_requirement(
         why = (
             "a file in the image, neither built in-tree nor on an index; give it with --requirement"
         )
-        got.skipped.append((what, why))
+        got.unplanned.append((what, why))
         return
     deps = _wheel_deps(dist, extras, files, step, got)
     if isinstance(deps, str):
-        got.skipped.append((what, deps))
+        got.unplanned.append((what, deps))
         return
     got.skipped.append((what, "built in-tree, not resolved; its dependencies are planned"))
     for dep in deps:
@@ -307,17 +332,18 @@ def _file(
     """Expand ``-r path`` (``-c path``); ``path`` is a recipe path or ``<tree>:<path>``."""
     flag = "-c" if constraint else "-r"
     key = path if seen else _tree_path(path)
+    shown = f"{step}: {flag} {path}"
     if path.startswith(SECRETS_DIR):
         why = "a secret requirements file of the build; give its contents with --requirement"
-        got.skipped.append((f"{step}: {flag} {path}", why))
+        got.unplanned.append((shown, why))
     elif "$" in path:
-        got.skipped.append((f"{step}: {flag} {path}", "a shell variable, known only at build time"))
+        got.unplanned.append((shown, "a shell variable, known only at build time"))
     elif key is None or key.startswith("/"):
-        got.skipped.append((f"{step}: {flag} {path}", "a file in the image, not in a pinned tree"))
+        got.unplanned.append((shown, "a file in the image, not in a pinned tree"))
     elif key in seen:
-        got.skipped.append((f"{step}: {flag} {key}", "includes itself"))
+        got.unplanned.append((f"{step}: {flag} {key}", "includes itself"))
     elif key not in files:
-        got.skipped.append((f"{step}: {flag} {key}", "not read from the pinned tree"))
+        got.unplanned.append((f"{step}: {flag} {key}", "not read from the pinned tree"))
     else:
         for kind, value in _lines(files[key]):
             _line(step, key, kind, value, files, got, constraint, (*seen, key))
@@ -342,6 +368,8 @@ def _line(
     elif kind in _INDEX_OPTIONS:
         why = "an index option in a requirements file; resolve with --extra-index-url"
         got.skipped.append((f"{step}: {key}: {redact(value)}", why))
+    elif kind in _EDITABLE:
+        got.unplanned.append((f"{step}: {key}: {value}", "an editable install of a local tree"))
     elif kind != "ignore":
         got.skipped.append((f"{step}: {key}: {value}", "requirements-file option not applied"))
 
@@ -407,7 +435,7 @@ def _option(line: str) -> tuple[str, str]:
     opt = {"--requirement": "-r", "--constraint": "-c"}.get(opt, opt)
     if opt in ("-r", "-c") and value:
         return opt, value
-    if opt in _INDEX_OPTIONS:
+    if opt in _INDEX_OPTIONS or opt in _EDITABLE:
         return opt, line
     return ("ignore" if opt in _HARMLESS else line), line
 
@@ -452,7 +480,7 @@ def _dependency(
     try:
         req = Requirement(text)
     except InvalidRequirement as err:
-        got.skipped.append((f"{step}: {owner}: {text}", f"not a PEP 508 requirement ({err})"))
+        got.unplanned.append((f"{step}: {owner}: {text}", f"not a PEP 508 requirement ({err})"))
         return
     both = " and ".join(f"({m})" for m in (str(req.marker or ""), marker) if m)
     name = str(canonicalize_name(req.name))
