@@ -1,16 +1,23 @@
-"""The wheels' ``--exclude-newer`` cutoff: parsing it, and choosing index files by upload
-time as uv does."""
+"""The wheels' ``--exclude-newer`` cutoff: parsing it, choosing index files by upload time
+as uv does, recording it in the lock, and what `update` keeps."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests import strategies as S
+from tritonlock import lockfile, schema
+from tritonlock.diff import diff_locks, render_text
 from tritonlock.errors import ResolveError, UsageError
+from tritonlock.merge import merge_only
+from tritonlock.model import ImagePin, Index, Inputs, Lock, WheelFile, WheelPin
 from tritonlock.resolve.cutoff import (
     NOW,
     cutoff_at,
@@ -20,7 +27,9 @@ from tritonlock.resolve.cutoff import (
     wheel_cutoff,
 )
 from tritonlock.resolve.pyindex import IndexFile, parse_json
+from tritonlock.resolve.update import cutoff_of
 
+VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 CUT = "2025-02-01T00:00:00Z"
 
 
@@ -40,7 +49,7 @@ CUT = "2025-02-01T00:00:00Z"
 )
 def test_parse_cutoff_records_utc_to_the_second(given_: str, recorded: str) -> None:
     assert parse_cutoff(given_) == recorded
-    assert re.fullmatch(r"now|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", recorded)
+    assert re.fullmatch(S.field_schema("inputs.exclude-newer")["pattern"], recorded)
     assert parse_cutoff(recorded) == recorded  # what the lock records reads back the same
 
 
@@ -134,6 +143,77 @@ def test_pep691_upload_time_is_read() -> None:
     files = parse_json("https://idx.example/simple/a/", page)
     assert files is not None
     assert [x.upload_time for x in files] == [CUT, None, None]
+
+
+def lock(cutoff: str | None, version: str = "1.0") -> Lock:
+    wf = WheelFile(name=f"x-{version}-py3-none-any.whl", sha256="sha256:" + "a" * 64, size=1)
+    wheel = WheelPin(step="user", image="base", name="x", version=version, index="pypi",
+                     files=(wf,))  # fmt: skip
+    return Lock(
+        inputs=Inputs(release="25.02", target="x86_64", exclude_newer=cutoff),
+        wheel=(wheel,),
+        index=(Index(name="pypi", url="https://pypi.org/simple"),),
+    )
+
+
+def test_the_lock_records_it_in_inputs_and_the_hash_covers_it() -> None:
+    with_cut = lockfile.seal(lock("2025-02-21T00:00:00Z"))
+    text = lockfile.dumps(with_cut)
+    assert 'exclude-newer = "2025-02-21T00:00:00Z"' in text.split("[release]")[0]
+    back = lockfile.loads(text)
+    assert back == with_cut and back.inputs.exclude_newer == "2025-02-21T00:00:00Z"
+    hashes = {lockfile.seal(lock(c)).content_hash for c in (None, "now", "2025-02-21T00:00:00Z")}
+    assert len(hashes) == 3
+
+
+def test_schema_takes_a_utc_time_or_now_and_an_old_lock_without_it() -> None:
+    data = lockfile.seal(lock(None)).to_dict()
+    assert "exclude-newer" not in data["inputs"] and schema.problems(data) == []
+    for good in ("now", "2025-02-21T00:00:00Z"):
+        data["inputs"]["exclude-newer"] = good
+        assert [p for p in schema.problems(data) if "exclude-newer" in p] == []
+    for bad in ("2025-02-21", "2025-02-21T00:00:00+00:00", "today", "now\n"):
+        data["inputs"]["exclude-newer"] = bad
+        (problem,) = [p for p in schema.problems(data) if p.startswith("inputs.exclude-newer")]
+        assert problem.startswith(
+            "inputs.exclude-newer: not a UTC time like 2025-02-20T18:02:11Z, or now"
+        ), bad
+    old = lockfile.load(VALID)  # made before the cutoff was recorded
+    assert old.inputs.exclude_newer is None
+
+
+def test_diff_shows_a_changed_cutoff() -> None:
+    old, new = lockfile.seal(lock("2025-02-21T00:00:00Z")), lockfile.seal(lock("now"))
+    (change,) = diff_locks(old, new).changes
+    assert (change.kind, change.key, change.op) == ("inputs", "exclude-newer", "changed")
+    text = render_text(diff_locks(old, new), "a", "b")
+    assert "~ exclude-newer: 2025-02-21T00:00:00Z → now" in text
+    (added,) = diff_locks(lockfile.seal(lock(None)), new).changes
+    assert (added.key, added.op) == ("exclude-newer", "added")
+
+
+def test_update_keeps_the_locks_cutoff_unless_one_is_given() -> None:
+    only = [("wheel", "x")]
+    recorded = lock("2025-02-21T00:00:00Z")
+    assert cutoff_of(recorded, None, []) == "2025-02-21T00:00:00Z"
+    assert cutoff_of(recorded, None, only) == "2025-02-21T00:00:00Z"
+    assert cutoff_of(lock("now"), None, []) == "now"  # "now" is kept too
+    assert cutoff_of(recorded, "now", []) == "now"
+    assert cutoff_of(lock("now"), CUT, only) == CUT
+    # An older lock read the indexes as they were: a full update dates them by the server
+    # commit (None: resolve's default), --only keeps them undated, as its held wheels are.
+    assert cutoff_of(lock(None), None, []) is None
+    assert cutoff_of(lock(None), None, only) == "now"
+
+
+def test_update_only_wheel_records_the_cutoff_its_wheels_were_read_at() -> None:
+    image = ImagePin(role="base", ref="nvcr.io/nvidia/x:1", digest="sha256:" + "b" * 64,
+                     platform="linux/amd64")  # fmt: skip
+    old = replace(lock("2025-02-21T00:00:00Z"), image=(image,))
+    new = replace(lock("now", version="2.0"), image=(replace(image, digest="sha256:" + "c" * 64),))
+    merged = merge_only(old, new, [("wheel", "x")])
+    assert merged.inputs.exclude_newer == "now" and merged.wheel == new.wheel
+    assert merge_only(old, new, [("image", "base")]).inputs == old.inputs  # no wheel read
 
 
 def test_timezone_free_dates_are_whole_utc_days() -> None:
