@@ -223,6 +223,7 @@ def _inputs(draw: Draw) -> Inputs:
         filesystems=some(["gcs", "s3", "azure_storage"]),
         features=some(["logging", "stats", "gpu", "metrics", "tracing"]),
         images=tuple(sorted(draw(st.dictionaries(_word, _image_refs(), max_size=2)).items())),
+        exclude_newer=draw(st.none() | st.sampled_from(["now", "2025-02-21T00:00:00Z"])),
     )
 
 

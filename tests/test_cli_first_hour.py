@@ -75,6 +75,12 @@ def test_resolve_output_path_is_checked_first(
         ([*RESOLVE, "--filesystem", "nfs"], ("--filesystem", "nfs")),
         ([*RESOLVE, "--apt-snapshot", "yesterday"], ("--apt-snapshot", "YYYYMMDDTHHMMSSZ")),
         ([*RESOLVE, "--apt-snapshot", "20251399T000000Z"], ("--apt-snapshot",)),
+        ([*RESOLVE, "--exclude-newer", "yesterday"], ("--exclude-newer", "YYYY-MM-DD", "now")),
+        ([*RESOLVE, "--exclude-newer", "2025-02-30"], ("--exclude-newer '2025-02-30'",)),
+        (
+            ["update", str(VALID), "--exclude-newer", "2025-02-20T18:02:11"],
+            ("--exclude-newer '2025-02-20T18:02:11'", "RFC 3339"),
+        ),
         (["update", str(VALID), "--only", "git:nonexistent"], ("git:nonexistent", "no such entry")),
         (["update", str(VALID), "--only", "wheel:nope"], ("wheel:nope", str(VALID))),
         (

@@ -52,7 +52,7 @@ def merge_only(old: Lock, new: Lock, only: list[tuple[str, str]]) -> Lock:
     adds to a step (a new dependency of a named one) is taken too; a package ``new`` no
     longer installs in a step is dropped; every other wheel stays as it was. A named entry
     that ``new`` lacks is an error (with the reason ``new`` recorded, if any), never a
-    silent removal.
+    silent removal. With wheels named, the lock's ``exclude-newer`` is ``new``'s.
     """
     merged = old
     for kind in KINDS:
@@ -72,6 +72,8 @@ def merge_only(old: Lock, new: Lock, only: list[tuple[str, str]]) -> Lock:
         used = {w.index for w in merged.wheel}
         indexes = {i.name: i for i in (*old.index, *new.index)}
         merged = replace(merged, index=tuple(indexes[n] for n in sorted(used) if n in indexes))
+        cutoff = new.inputs.exclude_newer  # the wheels taken were read as of it
+        merged = replace(merged, inputs=replace(merged.inputs, exclude_newer=cutoff))
     return merged
 
 

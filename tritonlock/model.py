@@ -36,7 +36,8 @@ def repo_key(url: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inputs:
-    """What was asked for, in build.py's vocabulary."""
+    """What was asked for, in build.py's vocabulary, and the time the package indexes were
+    read as of (``exclude_newer``: a UTC time, ``now`` for none; older locks have none)."""
 
     release: str
     target: str
@@ -47,6 +48,7 @@ class Inputs:
     filesystems: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     images: tuple[tuple[str, str], ...] = ()
+    exclude_newer: str | None = None
 
     @classmethod
     def from_dict(cls, d: Data) -> Inputs:
@@ -60,6 +62,7 @@ class Inputs:
             filesystems=tuple(d.get("filesystems", ())),
             features=tuple(d.get("features", ())),
             images=tuple(sorted(d.get("images", {}).items())),
+            exclude_newer=d.get("exclude-newer"),
         )
 
     def to_dict(self) -> Data:
@@ -67,6 +70,7 @@ class Inputs:
         for key in ("backends", "repoagents", "caches", "endpoints", "filesystems", "features"):
             d[key] = list(getattr(self, key))
         _opt(d, "images", dict(self.images))
+        _opt(d, "exclude-newer", self.exclude_newer)
         return d
 
     def backend_names(self) -> tuple[str, ...]:

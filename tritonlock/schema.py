@@ -18,6 +18,8 @@ _PATTERN_WORDS = {
     "^sha256:[0-9a-f]{64}$": "not a digest of the form sha256:<64 lowercase hex>",
     "^[a-z0-9]+(-[a-z0-9]+)*$": "not a normalized package name (PEP 503, e.g. foo-bar)",
     "^[0-9]{8}T[0-9]{6}Z$": "not a snapshot timestamp like 20250415T000000Z",
+    "^(now|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$": "not a UTC time like "
+    "2025-02-20T18:02:11Z, or now",
     "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(:(?!.*\\.\\.)(?!.*//)(?!.*\\.lock$)(?!.*/$)"
     "[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199})?$": "not NAME or NAME:REF with a valid git ref "
     "(letters, digits, . _ / + -; no '..', '//', trailing '/' or '.lock')",

@@ -37,7 +37,7 @@ def resolve_lock(world: BuildWorld, base: Path) -> Path:
         "resolve", "25.04", "--target", "cpu", "--image", f"base,{world.base_ref}",
         "--git-mirror", f"{ORG}={world.git.git}",
         "--insecure-registry", world.registry,
-        "--index-url", world.pypi_url, "--allow-http",
+        "--index-url", world.pypi_url, "--exclude-newer", "now", "--allow-http",
         "--cache-dir", str(base / "cache"), "-o", str(lock_path),
         cwd=base, env={},
     )  # fmt: skip

@@ -32,7 +32,8 @@ from tritonlock import lockfile
 pytestmark = pytest.mark.integration
 
 CMAKE = APT_EXPECTED["x86_64"][("buildbase", "cmake")]
-RESOLVE_ONLY = ("--index-url", "--apt-snapshot", "--cache-dir")  # options verify does not take
+# options verify does not take
+RESOLVE_ONLY = ("--index-url", "--exclude-newer", "--apt-snapshot", "--cache-dir")
 
 
 @pytest.fixture(scope="module", name="resolved")

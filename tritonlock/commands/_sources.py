@@ -66,6 +66,14 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         help="accept source distributions where no wheel fits the target (recorded)",
     )
     g.add_argument(
+        "--exclude-newer",
+        metavar="DATE",
+        help="read the package indexes as of DATE: only files uploaded before it (PEP 700 "
+        "upload times, which HTML-only indexes lack) are candidates; YYYY-MM-DD (that whole "
+        "day, UTC), an RFC 3339 time (e.g. 2025-02-20T18:02:11Z), or 'now' for no cutoff "
+        "(default: the server commit's time; update: the lock's; recorded in [inputs])",
+    )
+    g.add_argument(
         "--apt-snapshot",
         metavar="YYYYMMDDTHHMMSSZ",
         help="apt archive snapshot (default: the server commit's time)",
@@ -191,8 +199,10 @@ def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
 
 def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> ResolveOptions:
     """Options from the command line; for `update`, sources not given come from
-    ``previous`` (its repos' organization, its indexes, the user's own requirements)."""
+    ``previous`` (its repos' organization, its indexes, the user's own requirements; its
+    wheels' cutoff is kept by :func:`tritonlock.resolve.update.update`)."""
     from ..resolve.context import ResolveOptions
+    from ..resolve.cutoff import parse_cutoff
     from ..resolve.update import indexes_of, organization_of, requirements_of
     from ..resolve.wheels import read_requirements_file
 
@@ -200,6 +210,7 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     if args.apt_snapshot is not None:
         check_snapshot(args.apt_snapshot)
+    cutoff = parse_cutoff(args.exclude_newer) if args.exclude_newer is not None else None
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
     remembered = organization_of(previous) if previous is not None else None
     organization: str = (args.organization or remembered or GITHUB_ORG).rstrip("/")
@@ -223,6 +234,7 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
         insecure_registries=tuple(args.insecure_registry),
         ca_file=args.ca_file,
         apt_snapshot=args.apt_snapshot,
+        exclude_newer=cutoff,
         apt_base=args.apt_archive.rstrip("/"),
         requirements=requirements,
         constraints=tuple(c for f in args.constraint for c in read_requirements_file(f)),

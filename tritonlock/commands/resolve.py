@@ -29,6 +29,7 @@ EXAMPLES = (
     "tritonlock resolve 25.04 --target x86_64 --backend python",
     "tritonlock resolve 25.04 --target igpu --backend python --backend vllm -o igpu.lock",
     "tritonlock resolve 25.04 --target sbsa --backend python --allow-partial --json",
+    "tritonlock resolve 25.02 --target x86_64 --backend python --exclude-newer 2025-02-28",
     "tritonlock resolve 25.04 --target x86_64 --backend python \\",
     "    --git-mirror https://github.com/=https://git.example/github/ \\",
     "    --index-url https://pypi.example/simple --registry-mirror nvcr.io=registry.example",

@@ -25,6 +25,7 @@ EXAMPLES = (
     "tritonlock update                       # every input of triton.lock, from its sources",
     "tritonlock update triton.lock --only git:core",
     "tritonlock update --only wheel:numpy --only image:base",
+    "tritonlock update --exclude-newer now         # wheels from the indexes as they are today",
     "tritonlock update old.lock -o new.lock && tritonlock diff old.lock new.lock",
 )
 
@@ -35,10 +36,10 @@ def register(sub: Subparsers, help: str) -> None:
         "update",
         help,
         help + ". Sources not given again (the repos' organization, the package "
-        "indexes, your own requirements) are the lock's. With --only, the server stays at "
-        "its pinned commit, only the named kinds are resolved (an unrelated source may be "
-        "down), other wheels are held at their versions, and every other entry stays "
-        "byte-identical.",
+        "indexes, your own requirements, the wheels' --exclude-newer cutoff) are the lock's. "
+        "With --only, the server stays at its pinned commit, only the named kinds are "
+        "resolved (an unrelated source may be down), other wheels are held at their "
+        "versions, and every other entry stays byte-identical.",
         EXAMPLES,
     )
     add_lock_argument(p, "lock to update")

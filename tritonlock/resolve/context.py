@@ -44,7 +44,9 @@ def interruptible_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResolveOptions:
-    """Everything `resolve` needs besides the inputs; none of it is recorded in the lock."""
+    """Everything `resolve` needs besides the inputs. Only what dates a source reaches the
+    lock: the apt snapshot (in ``[apt]``) and the wheels' cutoff ``exclude_newer`` (a UTC
+    time, or ``now`` for none; in ``[inputs]``), each the server commit's time when None."""
 
     organization: str = GITHUB_ORG
     server_ref: str | None = None
@@ -63,6 +65,7 @@ class ResolveOptions:
     ca_file: Path | None = None
     apt_snapshot: str | None = None
     apt_base: str = UBUNTU_SNAPSHOTS
+    exclude_newer: str | None = None
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tritonlock")
     jobs: int = 8
     timeout: float = 120.0

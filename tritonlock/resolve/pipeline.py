@@ -39,6 +39,7 @@ from .context import (
     Wheels,
     interruptible_pool,
 )
+from .cutoff import wheel_cutoff
 from .trees import checkout, read_files
 from .wheelsteps import pin_wheels
 
@@ -282,6 +283,9 @@ def _rest(
     url_reqs = [(u.url, f) for u in floating.urls if _plain_url(u.url) for f in u.found_in or ("",)]
     url_reqs += list(git.url_requests)
     wants = ctx.opts.wants
+    if wants("wheel"):  # the time the indexes are read as of, recorded with the inputs
+        cutoff = wheel_cutoff(ctx.opts.exclude_newer, committed)
+        lock = replace(lock, inputs=replace(lock.inputs, exclude_newer=cutoff))
     empty_wheels: Wheels = ((), ())
     no_images: tuple[ImagePin, ...] = ()
     no_urls: UrlResult = ((), ())

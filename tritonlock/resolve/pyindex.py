@@ -49,7 +49,8 @@ def _retry_after(resp: httpx.Response) -> float | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndexFile:
-    """One file of a project as the index lists it; ``sha256`` is bare hex when listed."""
+    """One file of a project as the index lists it; ``sha256`` is bare hex when listed,
+    ``upload_time`` the PEP 700 ``upload-time`` (RFC 3339) of a PEP 691 page."""
 
     filename: str
     url: str
@@ -57,6 +58,7 @@ class IndexFile:
     size: int | None = None
     requires_python: str | None = None
     yanked: bool = False
+    upload_time: str | None = None
 
 
 def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
@@ -154,6 +156,7 @@ def parse_json(page_url: str, data: Any) -> list[IndexFile] | None:
         sha = listed if isinstance(listed, str) else frag_sha
         size = f.get("size")
         rp = f.get("requires-python")
+        uploaded = f.get("upload-time")
         out.append(
             IndexFile(
                 filename=f["filename"],
@@ -162,6 +165,7 @@ def parse_json(page_url: str, data: Any) -> list[IndexFile] | None:
                 size=size if isinstance(size, int) and size >= 0 else None,
                 requires_python=rp if isinstance(rp, str) else None,
                 yanked=bool(f.get("yanked")),
+                upload_time=uploaded if isinstance(uploaded, str) else None,
             )
         )
     return out

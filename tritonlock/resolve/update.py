@@ -9,6 +9,7 @@ from ..errors import UsageError
 from ..merge import held, merge_only
 from ..model import GitPin, Lock
 from .context import Progress, ResolveOptions
+from .cutoff import NOW
 from .pipeline import check_rules, resolve
 from .wheels import IndexSpec
 
@@ -24,8 +25,9 @@ def update(
 ) -> Lock:
     """``old`` resolved again. With ``only``: the server stays at its pinned commit, only
     the kinds named are resolved, the named entries are taken, other wheels are held at
-    their versions, and every other entry stays byte-identical."""
-    opts = replace(opts, previous=old)
+    their versions, and every other entry stays byte-identical. The wheels' cutoff is the
+    lock's unless ``opts`` gives one."""
+    opts = replace(opts, previous=old, exclude_newer=cutoff_of(old, opts.exclude_newer, only))
     if not only:
         return resolve(old.inputs, opts, progress, notes)
     opts = replace(
@@ -44,6 +46,18 @@ def server_of(lock: Lock) -> GitPin:
         if pin.name == "server":
             return pin
     raise UsageError("git: the lock has no pin named 'server'; resolve it again from scratch")
+
+
+def cutoff_of(old: Lock, asked: str | None, only: list[tuple[str, str]]) -> str | None:
+    """The wheels' ``--exclude-newer``: as asked, else the lock's. A lock from before it was
+    recorded read the indexes as they were, with no cutoff: ``--only`` keeps that (``now``),
+    since the wheels it holds may be newer than the server commit; a full update dates the
+    indexes by the server commit (None), as `resolve` does."""
+    if asked is not None:
+        return asked
+    if old.inputs.exclude_newer is not None:
+        return old.inputs.exclude_newer
+    return NOW if only else None
 
 
 def organization_of(lock: Lock) -> str | None:

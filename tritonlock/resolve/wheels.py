@@ -10,6 +10,8 @@ Which engine does what:
   pinned release's files; :mod:`.pytarget` keeps those the target can install; sizes come
   from PEP 691, else from streaming the file (which also checks its sha256).
 * :mod:`tritonlock.rules` checks coherence (torch family, numpy<2, one version per image).
+* With a cutoff (``--exclude-newer``), uv and the listings read here (:mod:`.cutoff`) count
+  only files uploaded before it.
 
 Steps are resolved in order, as pip runs them: a step prefers what the earlier steps of its
 image installed (uv's preferences, as from an existing output file) but may upgrade or
@@ -41,6 +43,7 @@ from .. import __version__, procs, rules
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
 from ..programs import uv_binary
+from .cutoff import dated
 from .pyindex import IndexClient, IndexFile, redact, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 
@@ -87,8 +90,11 @@ def resolve_wheels(
     jobs: int = 8,
     progress: Callable[[str], None] | None = None,
     glibc: tuple[int, int] = (2, 39),
+    exclude_newer: str | None = None,
 ) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
-    """Pin every step's transitive closure for CPython ``python_version`` on ``machine``.
+    """Pin every step's transitive closure for CPython ``python_version`` on ``machine``,
+    from the files uploaded before ``exclude_newer`` (a UTC time ``2025-02-20T18:02:11Z``;
+    None: every file).
 
     Raises UsageError for bad input and ResolveError for what the indexes cannot satisfy;
     nothing is returned unless every step resolved and the coherence rules hold.
@@ -104,7 +110,9 @@ def resolve_wheels(
         headers={"User-Agent": f"tritonlock/{__version__}"},
         limits=httpx.Limits(max_connections=max(jobs, 1) * 2),
     ) as http:
-        world = _Indexes(indexes, cache_dir=cache_dir, http=http, jobs=jobs)
+        world = _Indexes(
+            indexes, cache_dir=cache_dir, http=http, jobs=jobs, exclude_newer=exclude_newer
+        )
         pins: list[WheelPin] = []
         installed: dict[str, dict[str, WheelPin]] = {}  # image → name → pin installed last
         for step in steps:
@@ -141,13 +149,21 @@ def _check_inputs(steps: Sequence[InstallStep], indexes: Sequence[IndexSpec]) ->
 
 
 class _Indexes:
-    """The indexes in uv's priority order (extra indexes first), with memoised listings."""
+    """The indexes in uv's priority order (extra indexes first), with memoised listings
+    (only files uploaded before ``exclude_newer``, when given)."""
 
     def __init__(
-        self, specs: Sequence[IndexSpec], *, cache_dir: Path, http: httpx.Client, jobs: int
+        self,
+        specs: Sequence[IndexSpec],
+        *,
+        cache_dir: Path,
+        http: httpx.Client,
+        jobs: int,
+        exclude_newer: str | None = None,
     ) -> None:
         ordered = [s for s in specs if s.extra] + [s for s in specs if not s.extra]
         self.specs = ordered
+        self.exclude_newer = exclude_newer
         self.clients = [IndexClient(s.name, s.url, cache_dir=cache_dir, http=http) for s in ordered]
         self.jobs = max(jobs, 1)
         self._memo: dict[str, tuple[IndexClient, list[IndexFile]] | None] = {}
@@ -170,7 +186,8 @@ class _Indexes:
     def _page(self, client: IndexClient, name: str) -> list[IndexFile] | None:
         key = (client.name, name)
         if key not in self._pages:
-            self._pages[key] = client.project(name)
+            where = f"{client.where()}, project {name!r},"
+            self._pages[key] = dated(client.project(name), self.exclude_newer, where)
         return self._pages[key]
 
     def _lookup(self, name: str) -> tuple[IndexClient, list[IndexFile]] | None:
@@ -268,6 +285,8 @@ def _precheck(
     matching = list(req.specifier.filter(sorted(grouped)))
     if not matching:
         have = ", ".join(str(v) for v in sorted(grouped)[-5:]) or "no files"
+        if world.exclude_newer is not None:
+            have += f" uploaded before {world.exclude_newer} (--exclude-newer)"
         raise ResolveError(
             f"step {step.name!r}: no version of {req.name} matches {str(req.specifier)!r} on "
             f"{client.where()}; it has {have}"
@@ -425,6 +444,8 @@ def _uv_compile(
         ]  # fmt: skip
         if not allow_sdist:
             cmd[3:3] = ["--only-binary", ":all:"]
+        if world.exclude_newer is not None:
+            cmd[3:3] = ["--exclude-newer", world.exclude_newer]
         try:
             done = procs.run(cmd, env=_uv_env(world), timeout=UV_TIMEOUT, cwd=tmp)
         except FileNotFoundError:

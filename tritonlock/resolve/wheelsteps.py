@@ -14,11 +14,14 @@ from ..upstream import FloatingInputs
 from ..upstream.steps import plan_pip_steps
 from . import wheels as whlres
 from .context import Ctx, Wheels, one_line
+from .cutoff import NOW
 
 
 def pin_wheels(
     ctx: Ctx, lock: Lock, floating: FloatingInputs, texts: dict[str, str], machine: str
 ) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
+    """The wheels of upstream's pip steps and the user's requirements, from the index files
+    uploaded before the lock's ``exclude-newer`` (``now`` or none: every file)."""
     plan = plan_pip_steps(floating.pip, files=texts, public_vllm=True, machine=machine)
     for what, why in plan.skipped:
         ctx.notes(f"pip: not planned: {what}: {why}")
@@ -42,6 +45,10 @@ def pin_wheels(
             )
         )
     python = ".".join((lock.release.get("python") or "3.12").split(".")[:2])
+    cutoff = lock.inputs.exclude_newer
+    exclude_newer = None if cutoff == NOW else cutoff
+    if exclude_newer is not None:
+        ctx.say(f"wheels: index files uploaded before {exclude_newer} (--exclude-newer)")
 
     def pin(some: Sequence[whlres.InstallStep]) -> Wheels:
         return whlres.resolve_wheels(
@@ -54,6 +61,7 @@ def pin_wheels(
             jobs=ctx.opts.jobs,
             progress=ctx.say,
             glibc=_glibc(ctx.inputs.release),
+            exclude_newer=exclude_newer,
         )
 
     return wheel_steps(ctx, steps, pin)
