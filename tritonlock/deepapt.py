@@ -20,8 +20,8 @@ from .model import Lock
 from .resolve import apt as aptres
 from .resolve import debian
 from .resolve.aptplan import apt_base, apt_requests
-from .resolve.context import TARGETS
 from .upstream import floating_inputs
+from .upstream.targets import TARGETS
 
 Key = tuple[str, str]  # (step, package)
 
@@ -61,7 +61,7 @@ def read_apt(
     snapshot = lock.apt.snapshot if lock.apt else None
     if snapshot is None:
         return AptAnswer(installs=_installs(requests))
-    arch = TARGETS[lock.inputs.target][2]
+    arch = TARGETS[lock.inputs.target].deb_arch
     base = apt_base(where.archive, arch=arch, release=lock.inputs.release, snapshot=snapshot)
     candidates = aptres.read_candidates(
         requests,

@@ -14,13 +14,13 @@ from ..programs import require
 from ..upstream import options as upstream_options
 from ..upstream.backends import unbuildable
 from ..upstream.options import ROLE
+from ..upstream.targets import TARGETS
 from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
 from ._sources import add_source_options, check_output_file, resolve_options
 
-TARGETS = ("x86_64", "sbsa", "igpu", "cpu")
 FEATURES = tuple(sorted(upstream_options.FEATURES))
 DEFAULT_FEATURES = ("logging", "stats", "metrics", "cpu-metrics", "tracing")
 GPU_FEATURES = ("gpu-metrics",)
@@ -67,9 +67,9 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("release", help="Triton container release, e.g. 25.04")
     g.add_argument(
         "--target",
-        choices=TARGETS,
+        choices=tuple(TARGETS),
         required=True,
-        help="x86_64 (linux/amd64 GPU), sbsa (linux/arm64 GPU), igpu (Jetson), cpu",
+        help=", ".join(f"{t.name} ({t.describe})" for t in TARGETS.values()),
     )
     g.add_argument(
         "--backend",

@@ -17,12 +17,6 @@ from ..model import GitPin, Index, Inputs, Lock, Unresolved, WheelPin
 from . import wheels as whlres
 
 # target → (image platform, machine, dpkg architecture)
-TARGETS = {
-    "x86_64": ("linux/amd64", "x86_64", "amd64"),
-    "sbsa": ("linux/arm64/v8", "aarch64", "arm64"),
-    "igpu": ("linux/arm64/v8", "aarch64", "arm64"),
-    "cpu": ("linux/amd64", "x86_64", "amd64"),
-}
 
 Progress = Callable[[str], None]
 T = TypeVar("T")

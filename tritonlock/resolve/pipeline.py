@@ -26,13 +26,13 @@ from ..upstream import (
     read_release_facts,
 )
 from ..upstream.steps import files_needed
+from ..upstream.targets import TARGETS
 from . import git as gitres
 from . import images as imgres
 from . import urls as urlres
 from .aptplan import apt_pins
 from .cmakeflags import configures
 from .context import (
-    TARGETS,
     Ctx,
     Progress,
     ResolveOptions,
@@ -253,7 +253,7 @@ def cmake_variables(organization: str, ref: str, floating: FloatingInputs) -> di
 
 def cmake_platform(target: str) -> dict[str, str]:
     """What CMake knows of the build machine for ``target`` (it builds natively)."""
-    machine = TARGETS[target][1]
+    machine = TARGETS[target].machine
     return {"CMAKE_SYSTEM_PROCESSOR": machine, "CMAKE_HOST_SYSTEM_PROCESSOR": machine}
 
 
@@ -278,7 +278,8 @@ def _rest(
     floating: FloatingInputs,
     texts: dict[str, str],
 ) -> Lock:
-    platform, machine, arch = TARGETS[ctx.inputs.target]
+    target = TARGETS[ctx.inputs.target]
+    platform, machine, arch = target.oci_platform, target.machine, target.deb_arch
     committed = next((p.committed for p in git.pins if p.name == "server"), None)
     url_reqs = [(u.url, f) for u in floating.urls if _plain_url(u.url) for f in u.found_in or ("",)]
     url_reqs += list(git.url_requests)

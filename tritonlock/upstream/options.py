@@ -10,16 +10,11 @@ import re
 
 from ..errors import UsageError
 from ..model import Inputs
+from .targets import TARGETS
 
 OPTION = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_.,:=/+@-]{0,500}$")
 
 # target -> (target-platform, target-machine, enable-gpu)
-TARGETS = {
-    "x86_64": ("linux", "x86_64", True),
-    "sbsa": ("linux", "aarch64", True),
-    "igpu": ("igpu", "aarch64", True),
-    "cpu": ("linux", "x86_64", False),
-}
 
 # ``--enable-<feature>`` switches of build.py that a lock may ask for.
 FEATURES = frozenset(
@@ -49,9 +44,9 @@ def buildpy_options(inputs: Inputs, images_of: str | None = None) -> list[str]:
     ``images_of``: the container version of NGC image tags (default: the release)."""
     if inputs.target not in TARGETS:
         raise UsageError(f"target {inputs.target!r}: use one of {', '.join(TARGETS)}")
-    platform, machine, gpu = TARGETS[inputs.target]
-    opts = [f"--target-platform={platform}", f"--target-machine={machine}"]
-    if gpu:
+    target = TARGETS[inputs.target]
+    opts = [f"--target-platform={target.build_platform}", f"--target-machine={target.machine}"]
+    if target.gpu:
         opts.append("--enable-gpu")
     opts += [f"--enable-{_feature(f)}" for f in inputs.features]
     opts += [f"--endpoint={e}" for e in inputs.endpoints]
