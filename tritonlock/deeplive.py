@@ -20,9 +20,10 @@ from .deepapt import AptAnswer, AptSources, read_apt
 from .emit.errors import EmitError
 from .errors import ResolveError
 from .model import Lock
+from .redact import redact
 from .resolve import dockerauth
 from .resolve.git import pick_ref
-from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
+from .resolve.gitclient import GitFailed, ls_remote, run_git
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
 from .resolve.images import tls_context
 from .resolve.mirrors import rewrite as fetch_url

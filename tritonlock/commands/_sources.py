@@ -160,7 +160,7 @@ def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
 def _check_organization(url: str, *, given: bool) -> None:
     """The lock records the repos' URLs under the organization, so it must be one the lock
     can hold; a local copy is a mirror, not an organization."""
-    from ..resolve.gitclient import redact
+    from ..redact import redact
     from ..resolve.submodules import lock_url, unsafe_url
 
     if not given:

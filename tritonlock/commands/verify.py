@@ -166,7 +166,7 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
 
 
 def _index_url(spec: str) -> tuple[str, str]:
-    from ..resolve.pyindex import redact
+    from ..redact import redact
     from ..resolve.wheels import NAME_RE
 
     name, sep, url = spec.partition("=")

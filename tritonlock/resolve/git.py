@@ -49,7 +49,8 @@ from typing import Protocol
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.hosts import GITHUB_ORG
 from tritonlock.model import GitPin
-from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree, redact
+from tritonlock.redact import redact
+from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree
 from tritonlock.resolve.gitplan import (
     REF,
     Ask,

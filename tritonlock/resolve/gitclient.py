@@ -30,6 +30,7 @@ from pathlib import Path
 from tritonlock import procs
 from tritonlock.atomic import atomic_write_text
 from tritonlock.cmake import is_cmake_file
+from tritonlock.redact import redact
 
 _PROTOCOLS = ("https", "http", "git", "file", "ssh")
 _CONFIG = [
@@ -95,11 +96,6 @@ def classify(stderr: str) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     last = lines[-1] if lines else "git failed"
     return redact(last.removeprefix("fatal: "))[:200]
-
-
-def redact(text: str) -> str:
-    """Drop any ``user:password@`` from URLs inside ``text``."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "", text)
 
 
 _REPO_VARS = (

@@ -72,11 +72,6 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     return clean, auth
 
 
-def redact(text: str) -> str:
-    """``text`` with the user info of every URL in it replaced by ``***``."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "***@", text)
-
-
 def _netrc_auth() -> httpx.Auth | None:
     path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
     return httpx.NetRCAuth(path) if os.path.isfile(path) else None

@@ -41,7 +41,8 @@ from .. import __version__, procs, rules
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
 from ..programs import uv_binary
-from .pyindex import IndexClient, IndexFile, redact, split_credentials
+from ..redact import redact
+from .pyindex import IndexClient, IndexFile, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
