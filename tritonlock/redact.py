@@ -209,7 +209,7 @@ def split_url(url: str) -> tuple[str, Credentials | None]:
 
 
 _BAD_AUTHORITY = (
-    "is not a valid URL: a '/', '?', '#' or '@' in a password or token must be "
+    "is malformed: a '/', '?', '#' or '@' in a password or token must be "
     "percent-encoded (%2F, %3F, %23, %40), and a port must be a number"
 )
 
