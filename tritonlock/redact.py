@@ -27,6 +27,7 @@ encode it), never guessed at.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -53,8 +54,12 @@ _BARE_USERINFO = re.compile(r"(?:^|(?<=[\s='\"(,]))[^\s:@/='\"(,]+:")
 _TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_-]{16,}")
 
 
-def redact(text: str) -> str:
-    """``text`` with the credentials of every URL in it masked (see the module docstring)."""
+def redact(text: str, *, urls: Iterable[str] = ()) -> str:
+    """``text`` with the credentials of every URL in it masked (see the module docstring);
+    and, wherever they appear, the secret parts of ``urls`` (:func:`secrets_of`): for the
+    output of a child given those URLs, which may print them its own way."""
+    for secret in sorted({s for u in urls for s in secrets_of(u)}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
     out: list[str] = []
     pos = 0
     for start, end in _url_regions(text):
@@ -241,6 +246,27 @@ def credential_free(url: str) -> bool:
     if "?" in url or "#" in url:
         return False
     return not any(looks_like_token(unquote(s)) for s in parts.path.split("/"))
+
+
+def secrets_of(url: str) -> set[str]:
+    """The parts of ``url`` that may be secrets, as written and decoded: its password (or
+    its user name when it has no password), the path segments that :func:`looks_like_token`
+    and its query values; none shorter than 4 characters (those are masked in URLs only)."""
+    found: set[str] = set()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return found
+    userinfo = parts.netloc.rpartition("@")[0]
+    user, sep, password = userinfo.partition(":")
+    found.update((password, unquote(password)) if sep else (user, unquote(user)))
+    for segment in parts.path.split("/"):
+        if looks_like_token(unquote(segment)):
+            found.update((segment, unquote(segment)))
+    for pair in re.split(r"[&;]", f"{parts.query}&{parts.fragment}"):
+        value = pair.partition("=")[2]
+        found.update((value, unquote(value)))
+    return {s for s in found if len(s) >= 4}
 
 
 def public_url(url: str) -> str:

@@ -27,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 from ..atomic import atomic_write_text
 from ..errors import SourceError
+from ..redact import public_url
 from .retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
@@ -178,7 +179,7 @@ class IndexClient:
         self._facts = cache_dir / "pyfiles"
 
     def where(self) -> str:
-        return f"index {self.name!r} ({self.url})"
+        return f"index {self.name!r} ({public_url(self.url)})"
 
     def _auth_for(self, url: str) -> httpx.Auth | None:
         if self._auth is not None and urlsplit(url)[:2] == self._origin:
