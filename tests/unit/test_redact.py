@@ -174,3 +174,14 @@ def test_token_segments_are_narrow() -> None:
     for word in ("AbCdEf1234567890", "glpat-1a2b3c4d5e6f7g8h9i", "0123456789abcdef0123"):
         assert looks_like_token(word), word
     assert public_url("https://u:p@h.example/TOKEN123tokenABC/simple") == "https://h.example/…"
+
+
+def test_progress_lines_and_notes_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    from tritonlock.ui.progress import Progress
+
+    with Progress() as progress:  # not a terminal here: plain lines on stderr
+        progress("git: listing http://u:S3C/R@ET@h.example/x.git")
+        progress.note("note: https://h.example/f?token=S3CRET kept")
+    err = capsys.readouterr().err
+    assert "http://***@h.example/x.git" in err and "token=*** kept" in err
+    assert "S3C" not in err
