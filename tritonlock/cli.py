@@ -131,7 +131,11 @@ def _run(words: list[str]) -> int:
 
 
 def _failed(message: str, code: int, as_json: bool, prog: str, kind: str = "error") -> int:
-    """The one-line error on stderr; with --json, also ``{"error", "exit"}`` on stdout."""
+    """The one-line error on stderr; with --json, also ``{"error", "exit"}`` on stdout.
+    Credentials in it (an option's value echoed back) are masked."""
+    from .redact import redact
+
+    message = redact(message)
     print(f"{prog}: {kind}: {message}", file=sys.stderr)
     if as_json:
         import json

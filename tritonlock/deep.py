@@ -29,9 +29,9 @@ from .emit.recipe import STALE
 from .errors import UsageError
 from .hosts import UBUNTU_SNAPSHOTS
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
+from .redact import redact
 from .resolve import debian
 from .resolve.git import abbreviates, norm
-from .resolve.gitclient import redact
 from .resolve.imageref import parse_image_ref
 from .resolve.urls import check_url
 

@@ -20,9 +20,10 @@ from .deepapt import AptAnswer, AptSources, read_apt
 from .emit.errors import EmitError
 from .errors import ResolveError
 from .model import Lock
+from .redact import redact
 from .resolve import dockerauth
 from .resolve.git import pick_ref
-from .resolve.gitclient import GitFailed, ls_remote, redact, run_git
+from .resolve.gitclient import GitFailed, fetch_commit, ls_remote
 from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
 from .resolve.images import tls_context
 from .resolve.mirrors import rewrite as fetch_url
@@ -96,14 +97,7 @@ class LiveSources:
         work = Path(tempfile.mkdtemp(prefix="fetch-", dir=self._scratch))
         t = self.options.timeout
         try:
-            run_git(["init", "-q", "--bare", str(work)], timeout=t)
-            run_git(["remote", "add", "origin", "--", src], cwd=work, timeout=t)
-            run_git(
-                ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", commit],
-                cwd=work,
-                timeout=t,
-            )
-            got = run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=t).strip()
+            got = fetch_commit(work, src, commit, timeout=t)
         except GitFailed as err:
             raise Unavailable(err.reason + self._via(url, src)) from None
         finally:

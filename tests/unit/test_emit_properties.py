@@ -17,6 +17,7 @@ from tritonlock.emit import SecretSpec, emit
 from tritonlock.emit.shell import split
 from tritonlock.emit.sources import mirror_key
 from tritonlock.errors import TritonLockError
+from tritonlock.redact import credential_free
 
 STAGES = ("tritonlock-", "--mount", "--network")
 
@@ -64,22 +65,28 @@ def values(draw: st.DrawFn, snapshot: bool) -> Values:
     )
 
 
-BASE = {
-    (t, snap): structure(
-        emit(
-            make_lock(
-                t,
-                Values(
-                    snapshot="20250101T000000Z" if snap else None,
-                    frontend_digest="sha256:" + "0" * 64,
-                ),
-            ),
-            recipe(t),
-        )["Dockerfile"].decode()
+def _base(target: str, snap: bool, index_url: str) -> list[tuple[str, tuple[str, ...], int]]:
+    values = Values(
+        snapshot="20250101T000000Z" if snap else None,
+        frontend_digest="sha256:" + "0" * 64,
+        index_url=index_url,
     )
+    return structure(emit(make_lock(target, values), recipe(target))["Dockerfile"].decode())
+
+
+BASE = {
+    (t, snap): _base(t, snap, "https://pypi.org/simple") for t in TARGETS for snap in (False, True)
+}
+# An index URL that is not credential-free is never written: the pip-conf secret is required.
+HIDDEN = {
+    (t, snap): _base(t, snap, "https://pypi.org/simple?token=x")
     for t in TARGETS
     for snap in (False, True)
 }
+
+
+def expected(target: str, snap: bool, index_url: str) -> list[tuple[str, tuple[str, ...], int]]:
+    return (BASE if credential_free(index_url) else HIDDEN)[(target, snap)]
 
 
 @settings(
@@ -94,7 +101,7 @@ def test_structure_is_the_same_whatever_the_values(
     lock = make_lock(target, data.draw(values(snap)))
     lockfile.validate_data(lock.to_dict())  # the schema accepts it
     out = emit(lock, recipe(target))
-    assert structure(out["Dockerfile"].decode()) == BASE[(target, snap)]
+    assert structure(out["Dockerfile"].decode()) == expected(target, snap, lock.index[0].url or "")
     script = out["build.sh"].decode().splitlines()
     assert len(script) == 6 and script[-1].split(" exec ")[1].startswith("docker buildx build ")
 
@@ -178,4 +185,4 @@ def test_quoting_holds_even_for_values_the_schema_would_refuse(
         frontend_digest="sha256:" + "0" * 64,
     )
     out = emit(make_lock("x86_64", v), recipe("x86_64"))
-    assert structure(out["Dockerfile"].decode()) == BASE[("x86_64", False)]
+    assert structure(out["Dockerfile"].decode()) == expected("x86_64", False, index)

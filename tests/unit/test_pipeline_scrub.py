@@ -46,3 +46,17 @@ def test_registry_url_and_apt_mirrors_are_scrubbed_too() -> None:
     ctx.unresolve("url", "boost", "http://127.0.0.1:8080/boost/x.tar.gz: 500")
     ctx.unresolve("apt", "apt packages", "http://127.0.0.1:9000/ubuntu/x/InRelease: 404")
     assert all("127.0.0.1" not in u.why for u in ctx.unresolved)
+
+
+def test_a_mirror_with_credentials_is_scrubbed_as_the_message_shows_it() -> None:
+    mirror = "http://u:S3C%2FR@ET@127.0.0.1:9/git"
+    ctx = _ctx(git_mirrors=(("https://github.com/org", mirror),))
+    shown = "http://***@127.0.0.1:9/git"  # how every message spells it
+    ctx.unresolve("git", "lib", f"lib: cannot list 'v1' via mirror {shown}/lib.git: 401")
+    ctx.unresolve("git", "raw", f"raw: fetch from {mirror}/raw.git failed")
+    whys = [u.why for u in ctx.unresolved]
+    assert (
+        whys[0]
+        == "lib: cannot list 'v1' via mirror <mirror of https://github.com/org>/lib.git: 401"
+    )
+    assert all("S3C" not in w and "127.0.0.1" not in w and "***" not in w for w in whys), whys

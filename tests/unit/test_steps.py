@@ -240,7 +240,7 @@ def test_requirements_files_are_expanded_like_pip() -> None:
     whats = [w for w, _ in plan.skipped]
     lost = dict(plan.unplanned)
     assert "final-x: -r server:a/requirements.txt" in lost  # the include cycle
-    assert any("https://pypi.corp/simple" in w and "tok" not in w for w in whats)
+    assert any("https://***@pypi.corp/simple" in w and "tok" not in w for w in whats)
     assert lost["final-x: server:a/requirements.txt: -e ./local"].startswith("an editable install")
     assert any("${PKG}" in w for w in lost)
     assert "shell variable" in lost["final-x: -r $REQS"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock.resolve.pyindex import parse_html, parse_json, redact, split_credentials
+from tritonlock.redact import redact
+from tritonlock.resolve.pyindex import parse_html, parse_json, split_credentials
 
 PAGE = "https://idx.example/simple/six/"
 SHA = "ab" * 32

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..hosts import GITHUB_ORG, PYPI, UBUNTU_SNAPSHOTS
+from ..redact import BadURL, redact, split_url
 
 if TYPE_CHECKING:  # the resolvers are imported when options are parsed, not to show --help
     from ..model import Lock
@@ -156,19 +157,29 @@ def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]
     )
 
 
+def check_url_option(option: str, value: str, url: str) -> None:
+    """A UsageError naming ``option`` when ``url`` (part of its ``value``) cannot be taken
+    apart safely, e.g. a password with a raw ``/``: said without echoing the secret."""
+    try:
+        split_url(url)
+    except BadURL as err:
+        raise UsageError(f"{option} {redact(value)!r}: the URL {err}") from None
+
+
 def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
     from ..resolve.urls import parse_url_mirror
 
     prefix, mirror = parse_url_mirror(spec)
     if mirror.startswith("http://") and not allow_http:
-        raise UsageError(f"--url-mirror {spec}: the mirror is plain http; pass --allow-http")
+        raise UsageError(
+            f"--url-mirror {redact(spec)!r}: the mirror is plain http; pass --allow-http"
+        )
     return prefix, mirror
 
 
 def _check_organization(url: str, *, given: bool) -> None:
     """The lock records the repos' URLs under the organization, so it must be one the lock
     can hold; a local copy is a mirror, not an organization."""
-    from ..resolve.gitclient import redact
     from ..resolve.submodules import lock_url, unsafe_url
 
     if not given:
@@ -188,11 +199,14 @@ def _indexes(args: argparse.Namespace) -> tuple[IndexSpec, ...]:
     from ..resolve.update import PRIMARY_INDEX
     from ..resolve.wheels import IndexSpec
 
+    if args.index_url is not None:
+        check_url_option("--index-url", args.index_url, args.index_url)
     specs = [IndexSpec(name=PRIMARY_INDEX, url=args.index_url or PYPI)]
     for i, spec in enumerate(args.extra_index_url, start=1):
         name, sep, url = spec.partition("=")
         if not sep or "://" in name:
             name, url = f"extra{i}", spec
+        check_url_option("--extra-index-url", spec, url)
         specs.append(IndexSpec(name=name, url=url, extra=True))
     return tuple(specs)
 
@@ -212,6 +226,7 @@ def resolve_options(args: argparse.Namespace, previous: Lock | None = None) -> R
         check_snapshot(args.apt_snapshot)
     cutoff = parse_cutoff(args.exclude_newer) if args.exclude_newer is not None else None
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
+    check_url_option("--apt-archive", args.apt_archive, args.apt_archive)
     remembered = organization_of(previous) if previous is not None else None
     organization: str = (args.organization or remembered or GITHUB_ORG).rstrip("/")
     _check_organization(organization, given=bool(args.organization))

@@ -17,6 +17,7 @@ from ._sources import (
     add_apt_archive_option,
     add_lock_argument,
     add_mirror_options,
+    check_url_option,
     lock_path,
     mirror_options,
 )
@@ -152,6 +153,7 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
+    check_url_option("--apt-archive", args.apt_archive, args.apt_archive)
     return DeepOptions(
         git_mirrors=git_mirrors,
         registry_mirrors=registry_mirrors,
@@ -166,7 +168,7 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
 
 
 def _index_url(spec: str) -> tuple[str, str]:
-    from ..resolve.pyindex import redact
+    from ..redact import redact
     from ..resolve.wheels import NAME_RE
 
     name, sep, url = spec.partition("=")
@@ -175,4 +177,5 @@ def _index_url(spec: str) -> tuple[str, str]:
             f"--index-url {redact(spec)!r}: expected NAME=URL, e.g. "
             "pypi=https://pypi.org/simple (NAME as in the lock's [[index]])"
         )
+    check_url_option("--index-url", spec, url)
     return name, url

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import dockerfile
 
 from ..model import Lock
+from ..redact import credential_free
 from ..upstream.shell import loop_words
 from . import shell
 from .errors import EmitError
@@ -333,11 +334,14 @@ def snapshot_run(snapshot: str) -> str:
 
 
 def index_env(lock: Lock, *steps: str) -> str:
-    """Shell choosing the steps' indexes: the pip-conf secret if given, else the lock's URLs."""
+    """Shell choosing the steps' indexes: the pip-conf secret if given, else the lock's URLs.
+    Only a credential-free URL is ever written (a lock written by hand or by an older
+    tritonlock may hold ``?token=…``); any other index needs the pip-conf secret."""
     names = sorted({w.index for w in lock.wheel if w.step in steps})
     step = ", ".join(steps)
-    urls = [ix.url for ix in lock.index if ix.name in names and ix.url]
-    hidden = [ix.name for ix in lock.index if ix.name in names and not ix.url]
+    used = [ix for ix in lock.index if ix.name in names]
+    urls = [ix.url for ix in used if ix.url and credential_free(ix.url)]
+    hidden = [ix.name for ix in used if not (ix.url and credential_free(ix.url))]
     conf = f"{SECRETS_DIR}/pip-conf"
     out = []
     if urls:

@@ -26,6 +26,7 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.model import Apt, AptPin
+from tritonlock.redact import redact
 from tritonlock.resolve import debian
 from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
@@ -176,10 +177,10 @@ def _check_inputs(
         raise UsageError(f"apt snapshot {snapshot!r} is not like 20250415T000000Z")
     if not base.suites or not base.components:
         raise UsageError(
-            f"apt source {_public(base.url)} needs at least one suite and one component"
+            f"apt source {redact(base.url)} needs at least one suite and one component"
         )
     for url in (base.url, *(m for pair in mirrors for m in pair)):
-        _check_scheme(url, f"apt source {_public(url)}")
+        _check_scheme(url, f"apt source {redact(url)}")
     for request in requests:
         if not _STEP.match(request.step):
             raise UsageError(f"apt step {request.step!r} is not a valid step name")
@@ -198,11 +199,6 @@ def _allowed(url: str) -> bool:
     return parts.scheme == "http" and parts.hostname in _LOOPBACK
 
 
-def _public(url: str) -> str:
-    """``url`` without any ``user:password@`` part, for messages."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", r"\1", url)
-
-
 def _check_scheme(url: str, what: str) -> None:
     if _allowed(url):
         return
@@ -214,7 +210,7 @@ def _check_scheme(url: str, what: str) -> None:
 def _base_dists(base: AptSource, arch: str) -> list[_Dist]:
     root = base.url.rstrip("/") + "/"
     indexes = tuple(f"{c}/binary-{arch}/Packages" for c in base.components)
-    return [_Dist(f"{root}dists/{s}/", indexes, f"{_public(root)} {s}") for s in base.suites]
+    return [_Dist(f"{root}dists/{s}/", indexes, f"{redact(root)} {s}") for s in base.suites]
 
 
 def _extra_dists(request: AptRequest, arch: str, codename: str) -> list[_Dist]:
@@ -260,7 +256,7 @@ def _read_all(
         for (root, path), batch in zip(work, batches, strict=True):
             entries[(root, path)] = [e for e in batch if e.architecture in (arch, "all")]
             if progress:
-                progress(f"apt index {_public(root)}{path}")
+                progress(f"apt index {redact(root)}{path}")
     return {d: [e for path in listed[d] for e in entries[(d.root, path)]] for d in dists}
 
 
@@ -317,7 +313,7 @@ class _Fetcher:
         """The wanted entries of one index, trying each listed form until one is served."""
         for suffix in (s for s in _SUFFIXES if path + s in release.sha256):
             digest, size = release.sha256[path + suffix]
-            what = f"apt index {_public(dist.root)}{path}{suffix}"
+            what = f"apt index {redact(dist.root)}{path}{suffix}"
             if size > _MAX_INDEX:
                 raise SourceError(f"{what}: {size} bytes is too large")
             body = self.get(dist.root + path + suffix, limit=size)
@@ -327,13 +323,13 @@ class _Fetcher:
             text = _decompress(body, suffix, release.sha256.get(path), what)
             return list(debian.parse_packages(text, wanted))
         raise ResolveError(
-            f"apt index {_public(dist.root)}{path}: listed in the Release file but not served (404)"
+            f"apt index {redact(dist.root)}{path}: listed in the Release file but not served (404)"
         )
 
     def get(self, url: str, *, limit: int) -> bytes | None:
         """The body of ``url`` (via its mirror), None on 404/410."""
         source = mirrored(url, self._mirrors)
-        what = _public(url) if source == url else f"{_public(url)} (via {_public(source)})"
+        what = redact(url) if source == url else f"{redact(url)} (via {redact(source)})"
         return with_retries(
             lambda: self._get_once(source, limit, what),
             what=what,

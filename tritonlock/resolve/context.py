@@ -14,6 +14,7 @@ from typing import TypeVar
 from ..errors import TritonLockError
 from ..hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
 from ..model import GitPin, Index, Inputs, Lock, Unresolved, WheelPin
+from ..redact import redact
 from . import wheels as whlres
 
 # target → (image platform, machine, dpkg architecture)
@@ -93,11 +94,13 @@ class Ctx:
             return empty
 
     def unresolve(self, kind: str, what: str, why: str) -> None:
-        """Record an ``[[unresolved]]`` entry; mirror locations never reach the lock."""
+        """Record an ``[[unresolved]]`` entry; mirror locations (as given or as
+        :func:`~tritonlock.redact.redact` shows them) and credentials never reach the lock."""
         text = why
         for prefix, target in self.mirrors():
-            text = text.replace(target, f"<mirror of {prefix}>")
-        self.unresolved.append(Unresolved(kind=kind, what=what, why=one_line(text)))
+            for shown in dict.fromkeys((target, redact(target))):
+                text = text.replace(shown, f"<mirror of {prefix}>")
+        self.unresolved.append(Unresolved(kind=kind, what=what, why=one_line(redact(text))))
         self.say(f"unresolved: {kind} {what}")
 
     def mirrors(self) -> list[tuple[str, str]]:

@@ -49,7 +49,8 @@ from typing import Protocol
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.hosts import GITHUB_ORG
 from tritonlock.model import GitPin
-from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree, redact
+from tritonlock.redact import BadURL, redact, split_url
+from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree
 from tritonlock.resolve.gitplan import (
     REF,
     Ask,
@@ -110,12 +111,29 @@ def parse_mirror(spec: str) -> tuple[str, str]:
     """``PREFIX=MIRROR`` as a pair; UsageError when malformed or unsafe."""
     prefix, sep, mirror = spec.partition("=")
     if not sep or not prefix or not mirror:
-        raise UsageError(f"--git-mirror {spec!r}: expected PREFIX=MIRROR")
+        raise UsageError(f"--git-mirror {redact(spec)!r}: expected PREFIX=MIRROR")
     for what, url in (("prefix", prefix), ("mirror", mirror)):
-        why = unsafe_url(url)
+        why = unsafe_url(url) or _mirror_problem(url)
         if why:
             raise UsageError(f"--git-mirror {redact(spec)!r}: the {what} {why}")
     return prefix, mirror
+
+
+def _mirror_problem(url: str) -> str | None:
+    """Why git cannot be given ``url``'s credentials safely (they travel through a credential
+    helper, never argv or a config file: see :mod:`tritonlock.resolve.gitclient`)."""
+    try:
+        clean, creds = split_url(url)
+    except BadURL as err:
+        return str(err)
+    if "?" in clean or "#" in clean:
+        return (
+            "has a query or fragment, which the repository's path would follow; give a "
+            "token as user info (https://USER:TOKEN@host/...)"
+        )
+    if creds is not None and creds.password is not None and not url.startswith("http"):
+        return "has a password, which git sends only over http(s); use an ssh key"
+    return None
 
 
 def check_request(req: GitRequest) -> None:

@@ -2,8 +2,12 @@
 
 Every call runs ``git`` without a shell, with ``GIT_TERMINAL_PROMPT=0``, only the
 https/http/git/file/ssh transports allowed (``ext::`` never), ``--`` before every
-URL, and a timeout that kills the whole process group. Trees are read with a
-shallow, blob-less, sparse fetch of one commit: only ``.gitmodules``,
+URL, and a timeout that kills the whole process group. Credentials in an http(s) URL
+(a mirror's ``https://USER:TOKEN@host/…``) never reach argv or a config file: git is
+given the URL without them, and an in-memory credential helper, configured through
+``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n``/``GIT_CONFIG_VALUE_n`` for that origin only
+(other helpers reset, so none stores them), answers from the child's environment.
+Trees are read with a shallow, blob-less, sparse fetch of one commit: only ``.gitmodules``,
 ``CMakeLists*.txt`` and ``*.cmake`` blobs cross the wire. :class:`TreeCache`
 keeps what was read per (canonical URL, commit), so a second resolve of the same
 inputs fetches no tree.
@@ -26,10 +30,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tritonlock import procs
 from tritonlock.atomic import atomic_write_text
 from tritonlock.cmake import is_cmake_file
+from tritonlock.redact import BadURL, redact, split_url
 
 _PROTOCOLS = ("https", "http", "git", "file", "ssh")
 _CONFIG = [
@@ -97,11 +103,6 @@ def classify(stderr: str) -> str:
     return redact(last.removeprefix("fatal: "))[:200]
 
 
-def redact(text: str) -> str:
-    """Drop any ``user:password@`` from URLs inside ``text``."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "", text)
-
-
 _REPO_VARS = (
     "GIT_DIR",
     "GIT_WORK_TREE",
@@ -128,10 +129,61 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_git(args: list[str], *, cwd: Path | None = None, timeout: float) -> str:
-    """Run ``git <args>``; return stdout or raise :class:`GitFailed`."""
+# Answers git's "get" from the environment; "store" and "erase" are ignored. The secret is
+# in neither this text nor argv: only in TRITONLOCK_GIT_PASSWORD of the git child.
+_HELPER = (
+    '!f() { test "$1" = get || exit 0; printf "username=%s\\npassword=%s\\n" '
+    '"$TRITONLOCK_GIT_USERNAME" "$TRITONLOCK_GIT_PASSWORD"; }; f'
+)
+
+
+def git_url(fetch_url: str) -> str:
+    """What git is given for ``fetch_url``: an http(s) URL without its credentials."""
+    if not fetch_url.startswith(("https://", "http://")):
+        return fetch_url
     try:
-        proc = procs.run(["git", *_CONFIG, *args], cwd=cwd, env=_env(), timeout=timeout)
+        return split_url(fetch_url)[0]
+    except BadURL as err:
+        raise GitFailed(f"the URL {err}") from None
+
+
+def credential_env(fetch_url: str) -> dict[str, str]:
+    """The environment that lets git authenticate to ``fetch_url``'s origin with the
+    credentials in it (none for a URL without them, or not http(s))."""
+    if not fetch_url.startswith(("https://", "http://")):
+        return {}
+    try:
+        clean, creds = split_url(fetch_url)
+    except BadURL as err:
+        raise GitFailed(f"the URL {err}") from None
+    if creds is None:
+        return {}
+    parts = urlsplit(clean)
+    key = f"credential.{parts.scheme}://{parts.netloc}.helper"
+    try:
+        n = max(int(os.environ.get("GIT_CONFIG_COUNT", "0")), 0)
+    except ValueError:
+        n = 0
+    return {
+        "GIT_CONFIG_COUNT": str(n + 2),
+        f"GIT_CONFIG_KEY_{n}": key,
+        f"GIT_CONFIG_VALUE_{n}": "",  # resets the helpers for this origin: none stores it
+        f"GIT_CONFIG_KEY_{n + 1}": key,
+        f"GIT_CONFIG_VALUE_{n + 1}": _HELPER,
+        "TRITONLOCK_GIT_USERNAME": creds.username,
+        "TRITONLOCK_GIT_PASSWORD": creds.password or "",
+    }
+
+
+def run_git(
+    args: list[str], *, cwd: Path | None = None, timeout: float, remote: str | None = None
+) -> str:
+    """Run ``git <args>``; return stdout or raise :class:`GitFailed`. ``remote`` is the URL
+    (credentials and all) that the command may contact: only its :func:`git_url` may be in
+    ``args``; its credentials go to git's credential helper."""
+    env = {**_env(), **(credential_env(remote) if remote else {})}
+    try:
+        proc = procs.run(["git", *_CONFIG, *args], cwd=cwd, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise GitFailed(f"timed out after {timeout:g}s") from None
     except FileNotFoundError:
@@ -147,7 +199,8 @@ def ls_remote(url: str, patterns: list[str], *, timeout: float) -> list[tuple[st
     A pattern does not match its own ``^{}`` line, so each is asked for twice.
     """
     peeled = [f"{p}^{{}}" for p in patterns]
-    out = run_git(["ls-remote", "--", url, *patterns, *peeled], timeout=timeout)
+    args = ["ls-remote", "--", git_url(url), *patterns, *peeled]
+    out = run_git(args, timeout=timeout, remote=url)
     pairs: list[tuple[str, str]] = []
     for line in out.splitlines():
         oid, _, name = line.partition("\t")
@@ -229,12 +282,26 @@ def sparse_fetch(
     sparse checkout of ``patterns`` (blobs outside them are never fetched); return the
     commit id fetched."""
     run_git(["init", "-q", str(work)], timeout=timeout)
-    run_git(["remote", "add", "origin", "--", fetch_url], cwd=work, timeout=timeout)
+    run_git(["remote", "add", "origin", "--", git_url(fetch_url)], cwd=work, timeout=timeout)
     run_git(["sparse-checkout", "set", "--no-cone", *patterns], cwd=work, timeout=timeout)
     run_git(
         ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", want],
         cwd=work,
         timeout=timeout,
+        remote=fetch_url,
+    )
+    return run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
+
+
+def fetch_commit(work: Path, fetch_url: str, commit: str, *, timeout: float) -> str:
+    """Init a bare ``work`` and fetch ``commit`` shallow, without blobs; the commit fetched."""
+    run_git(["init", "-q", "--bare", str(work)], timeout=timeout)
+    run_git(["remote", "add", "origin", "--", git_url(fetch_url)], cwd=work, timeout=timeout)
+    run_git(
+        ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", commit],
+        cwd=work,
+        timeout=timeout,
+        remote=fetch_url,
     )
     return run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
 
@@ -251,7 +318,8 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
         got = sparse_fetch(work, fetch_url, want, SPARSE, timeout=timeout)
         if got != commit:
             raise GitFailed(f"moved to {got}")
-        run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout)
+        # checkout fetches the sparse patterns' blobs (a partial clone): it needs the remote
+        run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout, remote=fetch_url)
         committed = run_git(["show", "-s", "--format=%ct", commit], cwd=work, timeout=timeout)
         listing = run_git(["ls-tree", "-r", "-z", commit], cwd=work, timeout=timeout)
         entries = _entries(listing)
@@ -286,12 +354,13 @@ def commit_candidates(
     work = Path(tempfile.mkdtemp(prefix="history-", dir=scratch))
     try:
         run_git(["init", "-q", "--bare", str(work)], timeout=timeout)
-        run_git(["remote", "add", "origin", "--", fetch_url], cwd=work, timeout=timeout)
+        run_git(["remote", "add", "origin", "--", git_url(fetch_url)], cwd=work, timeout=timeout)
         heads, tags = "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"
         run_git(
             ["fetch", "-q", "--filter=tree:0", "--no-tags", "origin", heads, tags],
             cwd=work,
             timeout=timeout,
+            remote=fetch_url,
         )
         try:
             spec = f"{abbrev}^{{commit}}"

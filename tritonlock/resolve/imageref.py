@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tritonlock.errors import ResolveError, UsageError
+from tritonlock.redact import redact
 
 # The lock schema's pattern for image refs (schemas/triton-lock.schema.json).
 REF_PATTERN = re.compile(
@@ -146,7 +147,7 @@ def parse_registry_mirror(spec: str) -> tuple[str, str]:
     )
     if not ok:
         raise UsageError(
-            f"--registry-mirror {spec!r} is not valid: use REGISTRY=MIRROR[/PREFIX], "
+            f"--registry-mirror {redact(spec)!r} is not valid: use REGISTRY=MIRROR[/PREFIX], "
             "e.g. nvcr.io=mirror.example.com:5000/nvcr (no credentials)"
         )
     return normalize_registry(registry), mirror.lower()

@@ -27,6 +27,7 @@ from packaging.utils import canonicalize_name
 
 from ..atomic import atomic_write_text
 from ..errors import SourceError
+from ..redact import public_url
 from .retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
@@ -72,11 +73,6 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
     return clean, auth
-
-
-def redact(text: str) -> str:
-    """``text`` with the user info of every URL in it replaced by ``***``."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "***@", text)
 
 
 def _netrc_auth() -> httpx.Auth | None:
@@ -187,7 +183,7 @@ class IndexClient:
         self._facts = cache_dir / "pyfiles"
 
     def where(self) -> str:
-        return f"index {self.name!r} ({self.url})"
+        return f"index {self.name!r} ({public_url(self.url)})"
 
     def _auth_for(self, url: str) -> httpx.Auth | None:
         if self._auth is not None and urlsplit(url)[:2] == self._origin:

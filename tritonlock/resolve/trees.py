@@ -34,7 +34,8 @@ def checkout(url: str, commit: str, dest: Path, mirrors: Sequence[tuple[str, str
     without upstream's test suite (``qa/``)."""
     try:
         _fetch(url, commit, dest, mirrors, CHECKOUT)
-        run_git(["checkout", "-q", "--detach", commit], cwd=dest, timeout=TIMEOUT)
+        src = fetch_url(url, mirrors)  # checkout fetches blobs: it needs the remote too
+        run_git(["checkout", "-q", "--detach", commit], cwd=dest, timeout=TIMEOUT, remote=src)
     except GitFailed as err:
         raise ResolveError(f"{url} @ {commit[:12]}: cannot check out: {err}") from None
 
@@ -76,7 +77,12 @@ def _show(pin: GitPin, paths: Sequence[str], mirrors: Sequence[tuple[str, str]])
             ) from None
         for path in paths:
             try:
-                text = run_git(["show", f"{pin.commit}:{path}"], cwd=Path(tmp), timeout=TIMEOUT)
+                text = run_git(
+                    ["show", f"{pin.commit}:{path}"],
+                    cwd=Path(tmp),
+                    timeout=TIMEOUT,
+                    remote=fetch_url(pin.url, mirrors),  # show fetches the blob lazily
+                )
             except GitFailed:
                 continue
             out[f"{pin.name}:{path}"] = text

@@ -21,6 +21,7 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.model import UrlPin
+from tritonlock.redact import redact
 from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
     DEFAULT_POLICY,
@@ -62,7 +63,7 @@ def parse_url_mirror(spec: str) -> tuple[str, str]:
     )
     if not ok:
         raise UsageError(
-            f"--url-mirror {spec!r} is not valid: use PREFIX=MIRROR, e.g. "
+            f"--url-mirror {redact(spec)!r} is not valid: use PREFIX=MIRROR, e.g. "
             "https://github.com/=https://mirror.example.com/github/ (no credentials)"
         )
     return prefix, mirror

@@ -43,8 +43,9 @@ from .. import __version__, procs, rules
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
 from ..programs import uv_binary
+from ..redact import credential_free, redact
 from .cutoff import dated
-from .pyindex import IndexClient, IndexFile, redact, split_credentials
+from .pyindex import IndexClient, IndexFile, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -171,7 +172,7 @@ class _Indexes:
 
     def record(self, spec: IndexSpec) -> Index:
         clean, auth = split_credentials(spec.url)
-        keep = auth is None and _URL_RE.match(clean) is not None
+        keep = auth is None and _URL_RE.match(clean) is not None and credential_free(clean)
         return Index(name=spec.name, url=clean if keep else None)
 
     def where(self) -> str:
@@ -454,7 +455,7 @@ def _uv_compile(
             raise ResolveError(f"{_named(what)}: uv did not finish in {UV_TIMEOUT} s") from None
         stdout = out.read_text("utf-8", "replace") if done.returncode == 0 else ""
     if done.returncode != 0:
-        why = _condense(done.stderr.decode("utf-8", "replace"))
+        why = _condense(done.stderr.decode("utf-8", "replace"), world)
         more = f" {why_fails}" if why_fails else ""
         raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}: {why}{more}")
     return parse_uv_output(stdout)
@@ -476,13 +477,14 @@ def _uv_env(world: _Indexes) -> dict[str, str]:
     return env
 
 
-def _condense(stderr: str) -> str:
-    """uv's multi-line error as one line without credentials."""
+def _condense(stderr: str, world: _Indexes | None = None) -> str:
+    """uv's multi-line error as one line without credentials (nor the tokens of the index
+    URLs it was given)."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     keep = [ln for ln in lines if not ln.startswith("warning:")] or lines or ["uv failed"]
     text = " ".join(keep)
     text = re.sub(r"^error:\s*", "", text)
-    return redact(text)[:600]
+    return redact(text, urls=[s.url for s in world.specs] if world else ())[:600]
 
 
 def parse_uv_output(text: str) -> list[Pinned]:

@@ -9,6 +9,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.status import Status
 
+from ..redact import redact
+
 
 class Progress:
     """Callable with one message per step; thread-safe (resolvers report from pools)."""
@@ -37,6 +39,7 @@ class Progress:
             self._status.stop()
 
     def __call__(self, message: str) -> None:
+        message = redact(message)
         with self._lock:
             self.done += 1
             if self.quiet:
@@ -49,4 +52,5 @@ class Progress:
     def note(self, message: str) -> None:
         """A line that stays visible (defaults used, notes such as a rebuilt tag)."""
         if not self.quiet:
-            self.console.print(message, markup=False, soft_wrap=True)  # a log line is not cut
+            # soft_wrap: a log line is not cut
+            self.console.print(redact(message), markup=False, soft_wrap=True)

@@ -8,13 +8,13 @@ import os
 import re
 from dataclasses import dataclass
 
+from ..redact import without_userinfo
 from .shell import Command, strip_prefix
 
 _PIP = re.compile(r"^pip[0-9.]*$")
 _PYTHON = re.compile(r"^python[0-9.]*$")
 _URL = re.compile(r"^(https?|ftp)://\S+$")
 _URL_VAR = re.compile(r"^\$\{?[A-Za-z_]*URL\}?$")
-_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -39,11 +39,6 @@ _GIT_VALUE = _words(
     "--template --separate-git-dir --shallow-since --shallow-exclude -u --upload-pack"
 )
 _XARGS_VALUE = _words("-I -n -P -L -d -a -E -s --max-args --max-procs --delimiter")
-
-
-def redact(text: str) -> str:
-    """Remove ``user:password@`` from every URL in ``text``."""
-    return _USERINFO.sub("", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +104,7 @@ def pip(cmd: Command) -> Pip | None:
     it = iter(args)
     for arg in it:
         if not arg.startswith("-"):
-            reqs.append(redact(arg))
+            reqs.append(without_userinfo(arg))
             continue
         opt, eq, value = arg.partition("=")
         if not eq and opt in _PIP_VALUE:
@@ -134,9 +129,9 @@ def _pip_option(opt: str, value: str, sections: dict[str, list[str]]) -> None:
     elif long == "--constraint":
         sections["con"].append(value)
     elif long in _PIP_INDEX or long == "--no-index":
-        sections["index"].append(redact(f"{long}={value}" if value else long))
+        sections["index"].append(without_userinfo(f"{long}={value}" if value else long))
     elif long not in _PIP_NOISE:
-        sections["opt"].append(redact(f"{long}={value}" if value else long))
+        sections["opt"].append(without_userinfo(f"{long}={value}" if value else long))
 
 
 def packages(cmd: Command) -> tuple[str, tuple[tuple[str, str | None], ...]] | None:
@@ -179,7 +174,7 @@ def urls(cmd: Command) -> tuple[str, ...]:
     argv = program(cmd)
     if not argv or os.path.basename(argv[0]) not in ("wget", "curl"):
         return ()
-    return tuple(redact(a) for a in argv[1:] if _URL.match(a) or _URL_VAR.match(a))
+    return tuple(without_userinfo(a) for a in argv[1:] if _URL.match(a) or _URL_VAR.match(a))
 
 
 def repositories(cmd: Command) -> tuple[str, ...]:
@@ -191,12 +186,14 @@ def repositories(cmd: Command) -> tuple[str, ...]:
     prog = os.path.basename(argv[0])
     if prog in ("echo", "printf"):
         return tuple(
-            " ".join(redact(a).split()) for a in argv[1:] if a.startswith(("deb ", "deb-src "))
+            " ".join(without_userinfo(a).split())
+            for a in argv[1:]
+            if a.startswith(("deb ", "deb-src "))
         )
     if prog == "add-apt-repository":
-        return tuple(redact(a) for a in argv[1:] if not a.startswith("-"))
+        return tuple(without_userinfo(a) for a in argv[1:] if not a.startswith("-"))
     if "--add-repo" in argv[:-1]:
-        return (redact(argv[argv.index("--add-repo") + 1]),)
+        return (without_userinfo(argv[argv.index("--add-repo") + 1]),)
     keyrings = [u for u in urls(cmd) if re.search(r"/cuda-keyring_[^/]*\.deb$", u)]
     return tuple(f"deb {u.rsplit('/', 1)[0]}/ /" for u in keyrings)
 
@@ -216,7 +213,7 @@ def git_clone(cmd: Command) -> tuple[str, str | None] | None:
             branch = value
         elif not arg.startswith("-"):
             positional.append(arg)
-    return (redact(positional[0]), branch) if positional else None
+    return (without_userinfo(positional[0]), branch) if positional else None
 
 
 def cmake_defines(cmd: Command) -> dict[str, str]:

@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import ResolveError
+from ..redact import without_userinfo
 from . import commands, shell
 
 
@@ -269,13 +270,13 @@ def _copy(ins: Any, stages: dict[str, _Stage], where: str, found: _Found) -> Non
             )
     if ins.cmd == "ADD":
         for src in ins.value[:-1]:
-            url, _, ref = commands.redact(src).partition("#")
+            url, _, ref = without_userinfo(src).partition("#")
             if url.endswith(".git") or url.startswith("git@"):
                 found.git.append(
                     GitUse(name=_repo_name(url), url=url, ref=ref or "HEAD", found_in=(where,))
                 )
             elif re.match(r"^(https?|ftp)://", src):
-                found.urls.append(UrlUse(url=commands.redact(src), found_in=(where,)))
+                found.urls.append(UrlUse(url=without_userinfo(src), found_in=(where,)))
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -392,4 +393,4 @@ def _cmake(defines: dict[str, str], where: str, found: _Found) -> None:
             role = f"{slug(component)}-build" if role == "build" else role
             found.images.append(ImageUse(role=role, ref=value, found_in=(where,)))
         elif re.match(r"^(https?|ftp)://", value) and not key.endswith("_ORGANIZATION"):
-            found.urls.append(UrlUse(url=commands.redact(value), found_in=(where,)))
+            found.urls.append(UrlUse(url=without_userinfo(value), found_in=(where,)))
