@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from . import interrupt
@@ -15,6 +14,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, output: bo
 
     ``output``: a file the user asked for (a lock, an export), which an interruption names
     once it is in place; caches are not named."""
+    import tempfile  # not at import: `verify` reads and never writes
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     interrupt.temporary(tmp, replaces=path if output else None)

@@ -36,6 +36,28 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see `{self.prog} --help`)", prog=self.prog)
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse asks shutil for the width, and shutil costs every command 4 ms of start-up
+        # (bz2, lzma) though argparse makes a formatter for each option it adds.
+        return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size gives it: $COLUMNS, else stdout's
+    terminal, else 80."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
 
 class _OneLineHelp(argparse.HelpFormatter):
     """`tritonlock --help` lists each command on one line, however narrow the terminal."""
@@ -111,6 +133,11 @@ def _run(words: list[str]) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help()
             return EXIT_BAD_INPUT
+        needs_scratch: Callable[[argparse.Namespace], bool] = getattr(
+            args, "needs_scratch", lambda _: True
+        )
+        if not needs_scratch(args):  # offline `verify`: no temporary file, no tempfile import
+            return int(args.func(args))
         return _in_scratch(args.func, args)
     except KeyboardInterrupt:  # only where the handler is not installed (not the main thread)
         print("tritonlock: interrupted; nothing was written", file=sys.stderr)

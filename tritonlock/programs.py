@@ -7,7 +7,6 @@ from the system; uv ships with tritonlock (its PyPI package carries the binary).
 from __future__ import annotations
 
 import functools
-import shutil
 
 from .errors import UsageError
 
@@ -21,6 +20,8 @@ DEBIAN_PACKAGES = {
 
 def require(program: str, needed_for: str) -> str:
     """The path of ``program``, or a one-line error naming it and its Debian package."""
+    import shutil  # not at import: offline commands never look for programs
+
     found = shutil.which(program)
     if found is None:
         raise UsageError(
@@ -38,6 +39,8 @@ def uv_binary() -> str:
 
         return str(find_uv_bin())
     except (ImportError, FileNotFoundError):
+        import shutil
+
         found = shutil.which("uv")
         if found is None:
             raise UsageError(

@@ -253,3 +253,35 @@ def test_release_sources_name_facts_of_the_release() -> None:
         "release-source[2]: duplicate fact 'tensorrt' (first at release-source[0])",
         "release-source[1].fact: 'cuda' is not a fact in [release]",
     ]
+
+
+@pytest.mark.parametrize(
+    "requested",
+    [
+        "numpy<2",
+        "numpy <2.0,>=1.21",
+        "numpy[extra1, extra2] (<2,!=1.25.0)",
+        "NumPy.Core_x >=1.26 ; python_version < '3.13'",
+        "numpy<2; platform_machine == 'x86_64' and python_version >= '3.10'",
+        "numpy",
+        "numpy ; sys_platform == 'linux'",
+        "numpy~=1.26",
+        "numpy==2.*",
+        "numpy>=2",
+        "numpy===1.26.4",
+        "numpy @ https://example.invalid/numpy-1.26.4.whl",
+        "numpy (<2) ; extra == 'x'",
+    ],
+)
+def test_specifier_cut_agrees_with_packaging_requirement(requested: str) -> None:
+    from packaging.requirements import Requirement
+
+    got = rules._specifier(requested)
+    assert got is not None
+    assert got == Requirement(requested).specifier
+
+
+@pytest.mark.parametrize("requested", ["numpy<<2", "numpy @", "<2", "numpy[x <2", ""])
+def test_specifier_of_an_invalid_requirement_is_none(requested: str) -> None:
+    assert rules._specifier(requested) is None
+    assert rules._caps_below_2(requested) is False

@@ -63,6 +63,19 @@ def test_every_pattern_is_anchored() -> None:
             assert node["pattern"].startswith("^") and node["pattern"].endswith("$"), path
 
 
+def test_long_strings_are_bounded_by_max_length_not_counted_repetition() -> None:
+    """No pattern repeats a class 100+ times: a regex engine expands `{0,199}` into 199
+    states, and compiling them was a third of `verify`'s start-up; `*` with a `maxLength`
+    beside it costs nothing. The free-text fields keep their bound that way."""
+    import re
+
+    for path, node in _nodes(_schema()):
+        assert not re.search(r"\{\d*,?\d{3,}\}", node.get("pattern", "")), path
+    lengths = {path: node.get("maxLength") for path, node in _nodes(_schema())}
+    assert lengths["unresolved.why"] == lengths["release-source.note"] == 500
+    assert lengths["git.ref"] == 200 and lengths["wheel.requested"] == 200
+
+
 def test_every_integer_has_a_minimum_and_objects_are_closed() -> None:
     for path, node in _nodes(_schema()):
         if node.get("type") == "integer":

@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..hosts import GITHUB_ORG, PYPI, UBUNTU_SNAPSHOTS
-from ..redact import BadURL, redact, split_url
 
 if TYPE_CHECKING:  # the resolvers are imported when options are parsed, not to show --help
     from ..model import Lock
     from ..resolve.context import ResolveOptions
     from ..resolve.wheels import IndexSpec
+
+
+def redact(text: str) -> str:
+    """:func:`tritonlock.redact.redact`, imported when an error needs it (`verify` start-up
+    spares its 6 ms of regular expressions)."""
+    from ..redact import redact as _redact
+
+    return _redact(text)
 
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
@@ -160,6 +167,8 @@ def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]
 def check_url_option(option: str, value: str, url: str) -> None:
     """A UsageError naming ``option`` when ``url`` (part of its ``value``) cannot be taken
     apart safely, e.g. a password with a raw ``/``: said without echoing the secret."""
+    from ..redact import BadURL, split_url
+
     try:
         split_url(url)
     except BadURL as err:

@@ -52,7 +52,7 @@ def register(sub: Subparsers, help: str) -> None:
         "still reported as PARTIAL",
     )
     _add_deep_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, needs_scratch=lambda args: args.deep)
 
 
 def _add_deep_options(p: argparse.ArgumentParser) -> None:
