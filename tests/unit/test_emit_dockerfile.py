@@ -23,7 +23,7 @@ from tritonlock.emit.errors import EmitError
 from tritonlock.emit.shell import command, split
 from tritonlock.emit.sources import mirror_key, mirror_url
 from tritonlock.errors import UsageError
-from tritonlock.model import Inputs, Lock
+from tritonlock.model import Inputs, Lock, UrlPin
 
 PINNED = re.compile(r"^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$")
 SECRET_NAMES = re.compile(r"TOKEN|PASSW|SECRET|PROXY|INDEX_URL|TRITON_URL|SLIM_URL", re.I)
@@ -400,3 +400,54 @@ def test_user_requirements_are_installed_last_with_hashes() -> None:
 def test_no_user_step_no_extra_install() -> None:
     text = emit(make_lock("x86_64"), recipe("x86_64"))["Dockerfile"].decode()
     assert "requirements/user.txt" not in text
+
+
+BOOST_179 = "https://archives.boost.io/release/1.79.0/source/boost_1_79_0.tar.gz"
+
+
+def _with_cmake_download(lock: Lock) -> Lock:
+    pin = UrlPin(
+        url=BOOST_179,
+        sha256="sha256:" + "7" * 64,
+        fixed_output=True,
+        found_in=(f"{lock.git[0].name}:CMakeLists.txt:125",),
+    )
+    return replace(lock, url=tuple(sorted((*lock.url, pin), key=UrlPin.sort_key)))
+
+
+@pytest.mark.parametrize("builder", ["buildx", "buildah"])
+def test_cmake_downloads_are_fetched_by_digest_and_given_to_the_offline_compile(
+    builder: str,
+) -> None:
+    lock = _with_cmake_download(make_lock("x86_64"))
+    out = emit(lock, recipe("x86_64"), builder=builder)  # type: ignore[arg-type]
+    cmds = dockerfile.parse_string(out["Dockerfile"].decode())
+    by_stage = stages(cmds)
+    sources = next(s for s in by_stage if s[0].value[-1] == "tritonlock-sources")
+    compile_ = next(s for s in by_stage if s[0].value[-1] == "tritonlock-compile")
+    dest = f"/tritonlock/downloads/{'7' * 64}/boost_1_79_0.tar.gz"
+    add = next(c for c in sources if c.cmd == "ADD")
+    assert list(add.value) == [BOOST_179, dest]
+    if builder == "buildx":
+        assert add.flags == (f"--checksum=sha256:{'7' * 64}",)
+    else:
+        check = sources[sources.index(add) + 1]
+        assert shell_commands(check) == [("echo", f"{'7' * 64}  {dest}"), ("sha256sum", "-c", "-")]
+    assert not any(c.cmd == "ADD" for c in compile_)
+    copies = [list(c.value) for c in compile_ if c.cmd == "COPY"]
+    assert ["/tritonlock/downloads", "/tritonlock/downloads"] in copies
+    assert ["tritonlock-downloads.cmake", "/tritonlock/cmake/downloads.cmake"] in copies
+    env = [c.value for c in compile_ if c.cmd == "ENV"]
+    assert ("CMAKE_TOOLCHAIN_FILE", "/tritonlock/cmake/downloads.cmake") in env
+    last_env = max(i for i, c in enumerate(compile_) if c.cmd == "ENV")
+    assert last_env < max(i for i, c in enumerate(compile_) if c.cmd == "RUN")
+    hook = out["tritonlock-downloads.cmake"].decode()
+    assert f"[==[{BOOST_179}]==]" in hook and f"[==[{dest}]==]" in hook
+
+
+def test_no_cmake_download_no_hook() -> None:
+    lock = make_lock("x86_64")
+    assert all(not u.found_in for u in lock.url)
+    out = emit(lock, recipe("x86_64"))
+    assert "tritonlock-downloads.cmake" not in out
+    assert b"CMAKE_TOOLCHAIN_FILE" not in out["Dockerfile"]

@@ -17,7 +17,7 @@ from ..runner import Builder, Network, Plan
 from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
 from ..upstream.steps import step_names
-from . import bake, policy, script
+from . import bake, downloads, policy, script
 from .dockerfile import (
     BUILDX,
     COMPILE_STAGE,
@@ -122,6 +122,9 @@ def emit(
     }
     for step in sorted({w.step for w in lock.wheel}):
         files[f"requirements/{step}.txt"] = requirements(lock, step).encode()
+    fetched = downloads.compile_pins(lock)
+    if fetched:
+        files[downloads.HOOK_FILE] = downloads.cmake_hook(fetched).encode()
     return dict(sorted(files.items()))
 
 
@@ -180,6 +183,7 @@ def dockerfile_text(
     lines += ["", *bb.body, ""]
     server = server_pin(lock)
     lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit)
+    lines += _compile_downloads(lock, dialect)
     lines += _wheelhouse(lock, compiled)
     lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body, *_user_step(lock)]
     lines += [_labels(lock)]
@@ -221,6 +225,14 @@ def _user_step(lock: Lock) -> list[str]:
     ]
 
 
+def _compile_downloads(lock: Lock, dialect: Dialect) -> list[str]:
+    """The files upstream's CMake downloads during the compile, fetched by digest beforehand."""
+    out: list[str] = []
+    for pin in {downloads.local_path(p): p for p in downloads.compile_pins(lock)}.values():
+        out += downloads.fetch_lines(pin, add_checksum=dialect.add_checksum)
+    return out
+
+
 def _wheelhouse(lock: Lock, compiled: tuple[str, ...]) -> list[str]:
     """Wheels for pip runs inside the compile step (e.g. isolated builds), fetched beforehand."""
     out = []
@@ -246,6 +258,12 @@ def compile_stage(
         f"COPY --from={SOURCES_STAGE} /tritonlock/git /tritonlock/git",
         f"COPY --from={SOURCES_STAGE} {SERVER_DIR} /workspace",
     ]
+    if downloads.compile_pins(lock):  # upstream's CMake finds them through the hook
+        out += [
+            f"COPY --from={SOURCES_STAGE} {downloads.DOWNLOADS} {downloads.DOWNLOADS}",
+            f"COPY {json.dumps([downloads.HOOK_FILE, downloads.HOOK_PATH])}",
+            f"ENV CMAKE_TOOLCHAIN_FILE={downloads.HOOK_PATH}",
+        ]
     if any(w.step in compiled for w in lock.wheel):
         out += [
             f"COPY --from={SOURCES_STAGE} {WHEELS} {WHEELS}",

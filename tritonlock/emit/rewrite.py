@@ -7,7 +7,6 @@ A floating input the lock does not pin raises :class:`EmitError` naming it.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -17,13 +16,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..model import Lock, UrlPin
+from .downloads import fetch_lines, local_path
 from .errors import EmitError
 from .secrets import Use
 from .shell import Command, join
 from .sources import GIT_ROOT, mirror_key, mirror_url
 
 REQ_DIR = "/tritonlock/requirements"
-DOWNLOADS = "/tritonlock/downloads"
 
 _PIP = re.compile(r"^pip(3(\.[0-9]+)?)?$")
 _PYTHON = re.compile(r"^python(3(\.[0-9]+)?)?$")
@@ -335,21 +334,10 @@ class Rewriter:
         raise self.fail(f"download {url} is not pinned by the lock (no [[url]]); re-resolve")
 
     def _add(self, pin: UrlPin) -> str:
-        base = urlsplit(pin.url).path.rstrip("/").rsplit("/", 1)[-1]
-        base = base if re.fullmatch(r"[A-Za-z0-9._+-]{1,200}", base or "") else "download"
-        dest = f"{DOWNLOADS}/{pin.sha256.split(':', 1)[1]}/{base}"
+        dest = local_path(pin)
         if dest not in self.state.added:
             self.state.added.add(dest)
-            if self.state.add_checksum:
-                self.state.before.append(
-                    f"ADD --checksum={pin.sha256} {json.dumps([pin.url, dest])}"
-                )
-            else:  # builders without ADD --checksum: an explicit check right after the download
-                check = f"{pin.sha256.split(':', 1)[1]}  {dest}"
-                self.state.before += [
-                    f"ADD {json.dumps([pin.url, dest])}",
-                    f"RUN echo {shlex.quote(check)} | sha256sum -c -",
-                ]
+            self.state.before += fetch_lines(pin, add_checksum=self.state.add_checksum)
         return dest
 
     # git clone ------------------------------------------------------------------------
