@@ -71,6 +71,26 @@ def wheel_indexes_known(lock: Lock) -> list[str]:
     ]
 
 
+def index_urls_credential_free(lock: Lock) -> list[str]:
+    """An index URL is in a lock only as resolve records it: with no credential in it
+    (:func:`tritonlock.redact.credential_free`). The URL itself is not repeated."""
+    out = []
+    for i, x in enumerate(lock.index):
+        url = x.url or ""
+        cheap = "?" in url or "#" in url or "@" in url or any(len(s) >= 16 for s in url.split("/"))
+        if not cheap:  # redact's patterns cost `verify` start-up; most URLs never need them
+            continue
+        from .redact import credential_free
+
+        if not credential_free(url):
+            out.append(
+                f"index[{i}].url: looks like it carries a credential (user info, a query, a "
+                "fragment or a token-shaped path segment); a lock holds only credential-free "
+                "index URLs: give credentials through the pip-conf secret and re-resolve"
+            )
+    return out
+
+
 def wheel_files_match(lock: Lock) -> list[str]:
     """Every file belongs to the pinned version; sdists only where the lock says so."""
     out = []
@@ -353,6 +373,7 @@ RULES: tuple[Rule, ...] = (
     unique_entries,
     one_commit_per_ref,
     wheel_indexes_known,
+    index_urls_credential_free,
     wheel_files_match,
     one_version_per_image,
     environments_match,

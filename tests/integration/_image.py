@@ -12,7 +12,7 @@ import tarfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.fixtures.buildworld import GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
+from tests.fixtures.buildworld import DOWNLOADS, GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
 from tritonlock.model import Lock
 
 TOKENS = (GIT_TOKEN.encode(), PIP_TOKEN.encode())
@@ -107,6 +107,12 @@ def assert_built_from_the_lock(rootfs: Path, lock: Lock) -> None:
     assert (install / "core.commit").read_text().strip() == core.commit
     assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
     assert (install / "packaging").read_text().strip() == "24.1"
+    # core's two ExternalProject downloads, provided offline from the pinned bytes
+    downloads = {u.url.rsplit("/", 1)[1]: u for u in lock.url}
+    for what, (name, _, payload) in DOWNLOADS.items():
+        assert downloads[name].found_in[0].startswith("core:CMakeLists.txt:")
+        assert downloads[name].fixed_output is (what == "hashed")
+        assert (install / f"{what}.txt").read_text() == payload
     found = {p.name for p in (rootfs / "usr" / "local" / "lib").rglob("*.dist-info")}
     assert {"attrs-24.2.0.dist-info", "tomli-2.0.1.dist-info"} <= found
     pinned = {p.commit for p in lock.git}

@@ -188,3 +188,41 @@ def test_other_arguments_reach_cmake_as_written(world: World, tmp_path: Path) ->
     got = (with_hook / rules).read_text().replace(str(with_hook), "BUILD")
     assert got == (without / rules).read_text().replace(str(without), "BUILD")
     assert "NOT_EXPANDED" in got
+
+
+def _fetch(tmp_path: Path, url: str, dest: Path, sha: str) -> subprocess.CompletedProcess[str]:
+    from tritonlock.emit.downloads import FETCH_SCRIPT
+
+    script = tmp_path / "fetch.py"
+    script.write_text(FETCH_SCRIPT)
+    argv = ["python3", str(script), url, str(dest), sha]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_fetch_script_keeps_only_the_pinned_bytes(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    data = os.urandom(3 << 20)  # several blocks
+    (served / "f.tar.gz").write_bytes(data)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/f.tar.gz"
+        good = hashlib.sha256(data).hexdigest()
+        dest = tmp_path / "out" / good / "f.tar.gz"
+        done = _fetch(tmp_path, url, dest, good)
+        assert done.returncode == 0, done.stderr
+        assert dest.read_bytes() == data
+        other = tmp_path / "other" / "f.tar.gz"
+        done = _fetch(tmp_path, url, other, "0" * 64)
+        assert done.returncode != 0
+        assert f"is not the pinned {'0' * 64}" in done.stderr
+        assert not other.exists() and not list(other.parent.iterdir())
+        done = _fetch(tmp_path, url.replace("f.tar.gz", "missing"), tmp_path / "m" / "x", good)
+        assert done.returncode != 0 and not (tmp_path / "m" / "x").exists()
+        assert done.stderr.startswith("tritonlock: ") and "404" in done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

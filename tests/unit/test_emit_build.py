@@ -201,3 +201,20 @@ def test_source_policy_pins_images_and_git() -> None:
     assert emit(lock, {n: (RECIPES / "cpu" / n).read_text() for n in RECIPE_NAMES})[
         "source-policy.json"
     ] == policy.render(lock)
+
+
+def test_a_lock_with_a_credential_in_an_index_url_is_refused_and_not_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from tritonlock.model import Index
+
+    good = make_lock("x86_64")
+    secret = "tlk0a1b2c3d4e5f6a7b8"
+    bad = replace(good, index=(Index(name="pypi", url=f"https://pypi.org/simple/?t={secret}"),))
+    path = write_lock(tmp_path, bad)  # write seals it: the hash is right, the URL is not
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr()
+    assert "index[0].url: looks like it carries a credential" in out.out + out.err
+    assert secret not in out.out + out.err

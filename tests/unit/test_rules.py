@@ -285,3 +285,25 @@ def test_specifier_cut_agrees_with_packaging_requirement(requested: str) -> None
 def test_specifier_of_an_invalid_requirement_is_none(requested: str) -> None:
     assert rules._specifier(requested) is None
     assert rules._caps_below_2(requested) is False
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://pypi.org/simple", False),
+        ("https://pypi.jetson-ai-lab.dev/jp6/cu126", False),
+        ("https://download.pytorch.org/whl/nightly-extra-long-name", False),
+        ("https://pypi.org/simple/?token=tlk8e2b6d4f1a9c07e3", True),
+        ("https://pypi.org/simple/#frag", True),
+        ("https://host/AbC123dEf456GhI789/simple", True),
+    ],
+)
+def test_index_urls_are_credential_free(url: str, refused: bool) -> None:
+    one = replace(lock(wheel("vllm", "0.8.1")), index=(Index(name="pypi", url=url),))
+    found = rules.index_urls_credential_free(one)
+    assert bool(found) is refused
+    for problem in found:
+        assert problem.startswith("index[0].url: looks like it carries a credential")
+        assert "tlk8e2b6" not in problem and "AbC123" not in problem
+    if found:
+        assert found[0] in rules.check(one)

@@ -125,6 +125,8 @@ def emit(
     fetched = downloads.compile_pins(lock)
     if fetched:
         files[downloads.HOOK_FILE] = downloads.cmake_hook(fetched).encode()
+        if not dialect.run_network:
+            files[downloads.FETCH_FILE] = downloads.FETCH_SCRIPT.encode()
     return dict(sorted(files.items()))
 
 
@@ -226,11 +228,18 @@ def _user_step(lock: Lock) -> list[str]:
 
 
 def _compile_downloads(lock: Lock, dialect: Dialect) -> list[str]:
-    """The files upstream's CMake downloads during the compile, fetched by digest beforehand."""
-    out: list[str] = []
-    for pin in {downloads.local_path(p): p for p in downloads.compile_pins(lock)}.values():
-        out += downloads.fetch_lines(pin, add_checksum=dialect.add_checksum)
-    return out
+    """The files upstream's CMake downloads during the compile, fetched by digest beforehand
+    (with ADD where the compile is built in the same run, else by a cacheable RUN)."""
+    pins = {downloads.local_path(p): p for p in downloads.compile_pins(lock)}.values()
+    if dialect.run_network:
+        return [line for p in pins for line in downloads.fetch_lines(p, add_checksum=True)]
+    if not pins:
+        return []
+    how = (prologue(Use.NETWORK), " ".join(mounts(Use.NETWORK)))
+    return [
+        f"COPY {json.dumps([downloads.FETCH_FILE, downloads.FETCH_PATH])}",
+        *(downloads.run_fetch_line(p, *how) for p in pins),
+    ]
 
 
 def _wheelhouse(lock: Lock, compiled: tuple[str, ...]) -> list[str]:
