@@ -8,9 +8,11 @@ with ``url.<mirror>.insteadOf``, so upstream's build.py and CMake run unchanged.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..model import Lock, repo_key
 from .errors import EmitError
@@ -19,6 +21,9 @@ from .secrets import Use, mounts, prologue
 GIT_ROOT = "/tritonlock/git"
 SRC_ROOT = "/tritonlock/src"
 SERVER_DIR = f"{SRC_ROOT}/server"
+# The script that applies the server tree's .dockerignore (tritonlock/emit/context.py).
+CONTEXT_FILE = "tritonlock-context.py"
+CONTEXT_PATH = "/tritonlock/context.py"
 
 
 def mirror_key(url: str) -> str:
@@ -112,27 +117,38 @@ def sources_stage(lock: Lock, base: str, server_url: str, server_commit: str) ->
     for m in mirrors(lock):
         out.append(f"RUN {' '.join(mounts(Use.GIT))} {fetch_script(m)}")
     q = shlex.quote
-    out.append(
+    # the server tree as upstream's build context: its files at the commit, without what
+    # its .dockerignore leaves out (.git*), as `COPY . .` in Dockerfile.buildbase takes it
+    out += [
+        f"COPY {json.dumps([CONTEXT_FILE, CONTEXT_PATH])}",
         f"RUN mkdir -p {SERVER_DIR} && git -C {q(mirror_path(server_url))} archive"
         f" --format=tar {q(server_commit)} | tar -x -C {SERVER_DIR}"
-    )
+        f" && python3 {CONTEXT_PATH} {SERVER_DIR}",
+    ]
     return out
 
 
 def insteadof_script(lock: Lock) -> str:
     """Shell for the compile stage: route every pinned URL (with and without .git) to its mirror."""
     q = shlex.quote
-    cmds = []
+    # git (2.38.1 on) refuses file:// for submodules unless told: without this, every
+    # `git clone --recursive` and ExternalProject GIT_SUBMODULES clone fails offline
+    cmds = ["git config --global protocol.file.allow always"]
     for m in mirrors(lock):
         key = f"url.{mirror_url(m.url)}.insteadOf"
         bare = m.url.rstrip("/")
         bare = bare[: -len(".git")] if bare.endswith(".git") else bare
         for form in (bare, bare + ".git"):
             cmds.append(f"git config --global --add {q(key)} {q(form)}")
-    return " && \\\n    ".join(cmds) if cmds else "true"
+    return " && \\\n    ".join(cmds)
 
 
 def urls(lock: Lock) -> Iterable[str]:
     """Every pinned git URL (top repos and submodules), canonical spelling."""
     for m in mirrors(lock):
         yield m.url
+
+
+def context_script() -> bytes:
+    """The text of :mod:`tritonlock.emit.context`, which the sources stage runs."""
+    return Path(__file__).with_name("context.py").read_bytes()
