@@ -280,7 +280,8 @@ def unresolved(
 
 
 def _short(u: Unresolved) -> str:
-    return f"unresolved in the lock ({u.kind}: {u.what}: {u.why[:120]})"
+    why = u.why if len(u.why) <= 160 else u.why[:159] + "…"
+    return f"[[unresolved]] {u.kind} {u.what!r}: {why}"
 
 
 def _is_download(url: str) -> bool:
@@ -319,8 +320,8 @@ def classify_fetch(
         extra = "; pinned in [[url]]" if pinned else (f"; {_short(gone)}" if gone else "")
         return out(
             NOT_PROVIDED,
-            "file(DOWNLOAD) runs while CMake configures; the compile stage does not provide "
-            f"it{extra}",
+            "file(DOWNLOAD) downloads when CMake reaches it; the compile stage does not "
+            f"provide it{extra}",
         )
     if f.missing:
         if gone:
@@ -340,8 +341,10 @@ def _classify_git(
     a: Audit, f: cmake.Fetch, out: Callable[[str, str], Finding], gone: Unresolved | None
 ) -> Finding:
     ans = provides.git_clone(a.lock, f.url, f.tag)
+    if not ans.provided and gone:
+        return out(UNRESOLVED, f"{_short(gone)}; what it fetches in turn is not examined")
     if not ans.provided:
-        return out(UNRESOLVED, _short(gone)) if gone else out(NOT_PROVIDED, ans.detail)
+        return out(NOT_PROVIDED, ans.detail)
     pin = pin_for(a.lock, f.url, f.tag)
     subs = [
         s

@@ -37,7 +37,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("download", re.compile(r"(?<![\w.$/-])(wget|curl)(?![\w.-])")),
     ("git", re.compile(rf"\bgit{_SEP}(clone|fetch|submodule|pull)\b")),
-    ("urllib", re.compile(r"\burllib\.request\b|\burllib2\b|\burlretrieve\(|\burlopen\(")),
+    ("urllib", re.compile(r"\burllib2\b|\burlretrieve\(|\burlopen\(")),
     ("requests", re.compile(r"^\s*(import|from) requests\b|\brequests\.(get|post|head|request)\(")),
 )
 _NO_ISOLATION = re.compile(r"--no-isolation|(^|[\s\"',\[])-n([\s\"',\]]|$)")
@@ -99,7 +99,10 @@ def script_hits(path: str, text: str) -> list[Hit]:
 
 
 _SCRIPT = re.compile(r"[\w./${}@+-]+\.(py|sh|bash)$")
-_RUNNER = re.compile(r"\b(python[0-9.]*|bash|sh|sys\.executable|source|exec)\b|^\s*\.?\.?/")
+_RUNNER = re.compile(
+    r"""(^|[\s"'\[(,])(python[0-9.]*|bash|sh|source|exec)([\s"',\])]|$)"""
+    r"|\bsys\.executable\b|^\s*\.{0,2}/"
+)
 
 
 def scripts_named(path: str, text: str) -> list[str]:
