@@ -393,6 +393,13 @@ def cmake_findings(a: Audit, tree: Tree) -> None:
                 )
 
 
+def _word(v: cmake.Value) -> str:
+    """An expanded argument; one that is unknown is written ``${NAME}``."""
+    if v.text or not v.missing:
+        return v.text
+    return "${" + v.missing[0].rstrip("?") + "}"
+
+
 def _not_built(a: Audit, cmd: cmake.Command, name: str) -> str | None:
     """Why a reached declaration downloads nothing: its target is never built, or its
     FetchContent content is never made available (None: it downloads)."""
@@ -465,7 +472,7 @@ def command_findings(a: Audit, tree: Tree) -> None:
         reached.add((path, line))
         where = f"{tree.name}:{path}:{line}"
         gate = _call_not_built(a, name, words)
-        for argv in scan.command_lists(name, [w.text for w in words]):
+        for argv in scan.command_lists(name, [_word(w) for w in words]):
             for use in scan.command_use(argv):
                 if gate:
                     a.add(Finding("command", NOT_REACHED, where, use.kind, use.text[:160], gate))
@@ -518,6 +525,9 @@ def classify_use(
             _cmake_script(a, tree, path, where)
         else:
             script_findings(a, tree, path, where, depth)
+    elif use.kind == "inline":
+        hits = scan.script_hits("inline.py", use.path)
+        _hit_findings(a, tree, hits, where, base_dir, via, depth, lines=False)
     elif use.kind == "git" and use.url:
         ans = provides.git_clone(a.lock, use.url, use.ref)
         gone = unresolved(a.lock, tree.name, [norm(use.url).rsplit("/", 1)[-1]])
@@ -625,17 +635,26 @@ def script_findings(a: Audit, tree: Tree, path: str, via: str, depth: int = 0) -
     here = posixpath.dirname(path)
     hits = scan.script_hits(path, text)
     if not hits:
-        a.add(
-            Finding(
-                "script",
-                NO_FETCH,
-                where,
-                "script",
-                path,
-                "no install, download or clone in it",
-                via,
-            )
-        )
+        nothing = "no install, download or clone in it"
+        a.add(Finding("script", NO_FETCH, where, "script", path, nothing, via))
+    _hit_findings(a, tree, hits, where, here, via, depth)
+    for name in scan.scripts_named(path, text):
+        inner = resolve_path(tree, name, here)
+        if inner is not None and inner != path:
+            script_findings(a, tree, inner, f"{where}", depth + 1)
+
+
+def _hit_findings(
+    a: Audit,
+    tree: Tree,
+    hits: Sequence[scan.Hit],
+    where: str,
+    here: str,
+    via: str,
+    depth: int,
+    lines: bool = True,
+) -> None:
+    """Classify each line of a script (or inline code) that may fetch."""
     for hit in hits:
         use = scan.Use(hit.kind, hit.text)
         if hit.kind == "git":
@@ -644,11 +663,8 @@ def script_findings(a: Audit, tree: Tree, path: str, via: str, depth: int = 0) -
         if hit.kind == "setup.py":
             near = posixpath.join(here, "setup.py") if here else "setup.py"
             use = scan.Use("setup.py", hit.text, path=near)
-        classify_use(a, tree, use, f"{where}:{hit.line}", here, "script", via, depth + 1)
-    for name in scan.scripts_named(path, text):
-        inner = resolve_path(tree, name, here)
-        if inner is not None and inner != path:
-            script_findings(a, tree, inner, f"{where}", depth + 1)
+        at = f"{where}:{hit.line}" if lines else where
+        classify_use(a, tree, use, at, here, "script", via, depth + 1)
 
 
 def _shell(text: str) -> list[tuple[str, ...]]:
@@ -757,6 +773,7 @@ def audit(
         seen = a.seen.get(pin.name)
         if seen is None or not seen.configs:
             a.notes.append(f"{pin.name}: pinned, but no fetch that runs in the build asks for it")
+        a.notes += [f"{pin.name}: the walk met {p}" for p in (seen.problems if seen else [])]
     a.findings.sort(key=lambda f: (STATUSES.index(f.status), f.section, f.where, f.fetches))
     return a
 

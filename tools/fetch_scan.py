@@ -28,18 +28,43 @@ from tritonlock.upstream import shell
 # -- scripts ------------------------------------------------------------------
 
 _SEP = r"""["']?\s*,?\s*["']?"""  # between words of a command line or of an argv list
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+Patterns = tuple[tuple[str, re.Pattern[str]], ...]
+_COMMON: Patterns = (
     ("pip", re.compile(rf"\bpip[0-9.]*{_SEP}(install|wheel|download)\b")),
     ("build", re.compile(rf"(^|[\s\"',\[])-m{_SEP}build([\s\"',\]]|$)")),
     (
         "setup.py",
         re.compile(rf"setup\.py{_SEP}(bdist_wheel|bdist_egg|install|develop|sdist|build)\b"),
     ),
-    ("download", re.compile(r"(?<![\w.$/-])(wget|curl)(?![\w.-])")),
     ("git", re.compile(rf"\bgit{_SEP}(clone|fetch|submodule|pull)\b")),
-    ("urllib", re.compile(r"\burllib2\b|\burlretrieve\(|\burlopen\(")),
-    ("requests", re.compile(r"^\s*(import|from) requests\b|\brequests\.(get|post|head|request)\(")),
 )
+# A download: wget/curl where a command starts (shell), an argv or command string that
+# starts with it (Python, Perl's system/qx/backticks), or an HTTP library.
+_PATTERNS: dict[str, Patterns] = {
+    "shell": (
+        *_COMMON,
+        ("download", re.compile(r"(^|[;&|(`{]|\$\(|\bthen\b|\bdo\b|\bsudo\b)\s*(wget|curl)(\s|$)")),
+    ),
+    "python": (
+        *_COMMON,
+        ("download", re.compile(r"""["'](wget|curl)(["'\s])""")),
+        ("urllib", re.compile(r"\burllib2\b|\burlretrieve\(|\burlopen\(")),
+        (
+            "requests",
+            re.compile(r"^\s*(import|from) requests\b|\brequests\.(get|post|head|request)\("),
+        ),
+    ),
+    "perl": (
+        *_COMMON,
+        (
+            "download",
+            re.compile(
+                r"""\b(system|exec|qx)\s*[({]?\s*["']?(wget|curl)\b|`\s*(wget|curl)\b"""
+                r"|\bLWP::|\bHTTP::Tiny\b|\bNet::FTP\b"
+            ),
+        ),
+    ),
+}
 _NO_ISOLATION = re.compile(r"--no-isolation|(^|[\s\"',\[])-n([\s\"',\]]|$)")
 
 
@@ -53,17 +78,33 @@ class Hit:
     text: str
 
 
+def language(path: str, text: str) -> str:
+    """``python``, ``perl`` or ``shell``, by the file's extension or its ``#!`` line."""
+    first = text.split("\n", 1)[0] if text.startswith("#!") else ""
+    if path.endswith(".py") or "python" in first:
+        return "python"
+    if path.endswith(".pl") or "perl" in first:
+        return "perl"
+    return "shell"
+
+
 def is_python(path: str, text: str) -> bool:
-    first = text.split("\n", 1)[0]
-    return path.endswith(".py") or (first.startswith("#!") and "python" in first)
+    return language(path, text) == "python"
 
 
 def _code_lines(text: str, python: bool) -> dict[int, str]:
-    """Line number → the line's code: comments dropped, and for Python the lines of bare
-    string statements (docstrings) too."""
+    """Line number → the line's code: comments dropped (and Perl's POD), and for Python
+    the lines of bare string statements (docstrings) too."""
     lines = dict(enumerate(text.splitlines(), 1))
     if not python:
-        return {n: s for n, s in lines.items() if not s.lstrip().startswith("#")}
+        pod = False
+        out = {}
+        for n, s in lines.items():
+            if re.match(r"^=[a-z]", s):
+                pod = not s.startswith("=cut")
+            elif not pod and not s.lstrip().startswith("#"):
+                out[n] = s
+        return out
     try:
         tree = ast.parse(text)
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -86,11 +127,12 @@ def _code_lines(text: str, python: bool) -> dict[int, str]:
 
 def script_hits(path: str, text: str) -> list[Hit]:
     """Every line of a script that may fetch, in line order (one hit per kind and line)."""
-    code = _code_lines(text, is_python(path, text))
+    lang = language(path, text)
+    code = _code_lines(text, lang == "python")
     isolated = not _NO_ISOLATION.search("\n".join(code.values()))
     hits = []
     for n, line in sorted(code.items()):
-        for kind, pattern in _PATTERNS:
+        for kind, pattern in _PATTERNS[lang]:
             if pattern.search(line):
                 if kind == "build" and not isolated:
                     kind = "build-no-isolation"
@@ -98,9 +140,9 @@ def script_hits(path: str, text: str) -> list[Hit]:
     return hits
 
 
-_SCRIPT = re.compile(r"[\w./${}@+-]+\.(py|sh|bash)$")
+_SCRIPT = re.compile(r"[\w./${}@+-]+\.(py|sh|bash|pl)$")
 _RUNNER = re.compile(
-    r"""(^|[\s"'\[(,])(python[0-9.]*|bash|sh|source|exec)([\s"',\])]|$)"""
+    r"""(^|[\s"'\[(,])(python[0-9.]*|bash|sh|perl|source|exec)([\s"',\])]|$)"""
     r"|\bsys\.executable\b|^\s*\.{0,2}/"
 )
 
@@ -191,13 +233,11 @@ def command_lists(name: str, words: Sequence[str]) -> list[list[str]]:
     return [c for c in out if c]
 
 
-_PY = re.compile(r"^python[0-9.]*$|^(Python3?|PYTHON)(_EXECUTABLE)?$", re.IGNORECASE)
-
-
 @dataclass(frozen=True, slots=True)
 class Use:
     """What one command does that matters offline: ``kind`` is ``script`` (``path`` names
-    it; ``cmake-script`` for ``cmake -P``), ``pip``, ``build``, ``build-no-isolation``,
+    it; ``cmake-script`` for ``cmake -P``; ``inline`` for ``python -c``, ``path`` is the
+    code), ``pip``, ``build``, ``build-no-isolation``,
     ``download``, ``git`` or ``setup.py``; ``text`` is the command as written."""
 
     kind: str
@@ -207,6 +247,17 @@ class Use:
     ref: str | None = None
 
 
+def _interpreter_flag(argv: Sequence[str]) -> tuple[str, str] | None:
+    """``("-c", code)`` or ``("-m", module)`` when Python's own options (before any script)
+    give one."""
+    for i, w in enumerate(argv[1:-1], 1):
+        if w in ("-c", "-m"):
+            return w, argv[i + 1]
+        if not w.startswith("-"):
+            return None
+    return None
+
+
 def command_use(argv: Sequence[str]) -> list[Use]:
     """What ``argv`` (one command, as CMake or a shell runs it) does offline."""
     argv = list(shell.strip_prefix(tuple(argv)))
@@ -214,20 +265,28 @@ def command_use(argv: Sequence[str]) -> list[Use]:
     if not argv:
         return []
     prog = os.path.basename(argv[0])
-    if prog == "cmake" or prog.endswith("cmake"):
+    python = re.search("python", prog, re.IGNORECASE) is not None  # ${Python3_EXECUTABLE} too
+    if prog == "cmake" or prog.endswith("cmake") or "CMAKE_COMMAND" in prog:
         if "-P" in argv[:-1]:
             return [Use("cmake-script", text, path=argv[argv.index("-P") + 1])]
         return []
-    if _PY.match(prog) and "-m" in argv[:-1]:
-        module = argv[argv.index("-m") + 1]
+    flag = _interpreter_flag(argv) if python else None
+    if flag is not None and flag[0] == "-c":
+        return [Use("inline", text, path=flag[1])]
+    if flag is not None:
+        module = flag[1]
         if module == "pip":
-            verb = next((w for w in argv[argv.index("-m") + 2 :] if not w.startswith("-")), "")
+            verb = next((w for w in argv[argv.index(module) + 1 :] if not w.startswith("-")), "")
             return [Use("pip", text)] if verb in ("install", "wheel", "download") else []
         if module == "build":
             isolated = not _NO_ISOLATION.search(" " + text + " ")
             return [Use("build" if isolated else "build-no-isolation", text)]
         return []
-    if prog == "git" and len(argv) > 1 and argv[1] in ("clone", "fetch", "submodule", "pull"):
+    if (
+        (prog == "git" or "GIT_EXECUTABLE" in prog)
+        and len(argv) > 1
+        and argv[1] in ("clone", "fetch", "submodule", "pull")
+    ):
         clone = shcmd.git_clone(shell.Command(tuple(argv)))
         if clone is not None:
             return [Use("git", text, url=clone[0], ref=clone[1])]
@@ -238,7 +297,8 @@ def command_use(argv: Sequence[str]) -> list[Use]:
         verb = next((w for w in argv[1:] if not w.startswith("-")), "")
         return [Use("pip", text)] if verb in ("install", "wheel", "download") else []
     scripts = [w for w in argv[:3] if _SCRIPT.fullmatch(w)]
-    if scripts and (_PY.match(prog) or prog in ("sh", "bash") or argv[0] == scripts[0]):
+    runner = python or prog in ("sh", "bash", "perl") or "PERL" in prog
+    if scripts and (runner or argv[0] == scripts[0]):
         if os.path.basename(scripts[0]) == "setup.py":
             return [Use("setup.py", text, path=scripts[0])]
         return [Use("script", text, path=scripts[0])]

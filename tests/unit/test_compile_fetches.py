@@ -66,6 +66,24 @@ def test_shell_scripts_download_and_install() -> None:
         (4, "pip"),
     ]
     assert scan.script_hits("plain.sh", "echo curling is a sport; cp a b\n") == []
+    assert scan.script_hits("doc.sh", 'echo "see the curl manual"\n') == []
+    assert [h.kind for h in scan.script_hits("g.sh", "if x; then curl -O u; fi\n")] == ["download"]
+
+
+def test_perl_downloads_are_commands_or_http_libraries_not_the_word() -> None:
+    text = (
+        "#!/usr/bin/perl\n"
+        "=head1 NAME\n"
+        "system('wget http://x') in pod\n"
+        "=cut\n"
+        'print "curl $opt\\n";\n'
+        'system("curl -sO https://e.invalid/f");\n'
+        "use LWP::Simple;\n"
+    )
+    assert [(h.line, h.kind) for h in scan.script_hits("gen.pl", text)] == [
+        (6, "download"),
+        (7, "download"),
+    ]
 
 
 def test_scripts_named_are_only_those_a_line_runs() -> None:
@@ -113,6 +131,13 @@ def test_command_use_says_what_a_command_does_offline() -> None:
     assert kinds(["curl", "-LO", "https://h.invalid/f"]) == [("download", "", "")]
     assert kinds(["python3", "setup.py", "bdist_wheel"]) == [("setup.py", "setup.py", "")]
     assert kinds(["make", "-j8"]) == []
+    # an interpreter CMake finds is unknown to the walk: written as its variable
+    assert kinds(["${Python3_EXECUTABLE}", "../gen.py", "x"]) == [("script", "../gen.py", "")]
+    assert kinds(["${PERL_EXECUTABLE}", "/s/mk.pl"]) == [("script", "/s/mk.pl", "")]
+    assert kinds(["${PYTHON_EXECUTABLE}", "-c", "import os"]) == [("inline", "import os", "")]
+    assert kinds(["${GIT_EXECUTABLE}", "describe", "--always"]) == []
+    # options after the script are the script's: this -c is no inline code
+    assert kinds(["python3", "tool.py", "-c", "cfg.json"]) == [("script", "tool.py", "")]
 
 
 def test_recipe_uses_follow_cmake_build_line_by_line() -> None:
