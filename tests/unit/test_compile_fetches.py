@@ -25,10 +25,10 @@ from tritonlock.model import (
 
 TOOLS = Path(__file__).resolve().parent.parent.parent / "tools"
 sys.path.insert(0, str(TOOLS))
-scan: ModuleType = importlib.import_module("fetch_scan")
-targets: ModuleType = importlib.import_module("fetch_targets")
-audit: ModuleType = importlib.import_module("fetch_audit")
-report: ModuleType = importlib.import_module("fetch_report")
+scan: ModuleType = importlib.import_module("fetchaudit.scan")
+targets: ModuleType = importlib.import_module("fetchaudit.targets")
+audit: ModuleType = importlib.import_module("fetchaudit")
+report: ModuleType = importlib.import_module("fetchaudit.report")
 
 # -- scripts --------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Which of the targets CMake configured the compile builds (pure; for fetch_audit.py).
+"""Which of the targets CMake configured the compile builds (pure; for the audit).
 
 A reached ``ExternalProject_Add`` downloads only when its target is built, and a command
 of ``add_custom_target`` runs only then: ``cmake --build . -t install`` builds the

@@ -1,4 +1,4 @@
-"""Find what can fetch in texts the offline compile runs (pure; used by compile_fetches.py).
+"""Find what can fetch in texts the offline compile runs (pure).
 
 * :func:`script_hits`: lines of a Python or shell script that install, build with pip's
   isolation, download or clone (comments and Python docstrings are not code);

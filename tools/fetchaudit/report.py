@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from fetch_audit import NOT_PROVIDED, STATUSES, Audit, Finding, counts
+from .model import NOT_PROVIDED, STATUSES, Audit, Finding, counts
 
 SECTIONS = {
     "cmake": "CMake download declarations",
