@@ -448,3 +448,17 @@ def test_the_tool_says_what_is_wrong_with_its_input_in_one_line(tmp_path: Path) 
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "none.lock" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unresolved_fetch_is_told_by_its_own_entry_before_its_owners() -> None:
+    model = importlib.import_module("fetchaudit.model")
+    lock = Lock(
+        inputs=Inputs(release="25.04", target="x86_64"),
+        unresolved=(
+            Unresolved(kind="git", what="server: what its CMake files fetch", why="common: …"),
+            Unresolved(kind="git", what="third_party", why="no branch r26.08"),
+        ),
+    )
+    assert model.unresolved(lock, "server", ["third_party"]).why == "no branch r26.08"
+    assert model.unresolved(lock, "server", ["core"]).why == "common: …"
+    assert model.unresolved(lock, "core", ["x"]) is None

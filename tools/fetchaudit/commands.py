@@ -84,6 +84,8 @@ def command_findings(a: Audit, tree: Tree) -> None:
                 continue
             raw = [x.text for x in cmd.args]
             uses = [u for argv in scan.command_lists(cmd.name, raw) for u in scan.command_use(argv)]
+            # inline code counts where it may fetch
+            uses = [u for u in uses if u.kind != "inline" or scan.script_hits("-c.py", u.path)]
             for use in uses:
                 why = not_reached(tree, seen, path, line)
                 a.add(

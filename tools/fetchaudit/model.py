@@ -131,12 +131,14 @@ def pin_for(lock: Lock, url: str, tag: str | None) -> GitPin | None:
 def unresolved(
     lock: Lock, owner: str, names: Iterable[str] = (), url: str = ""
 ) -> Unresolved | None:
-    """The lock's ``[[unresolved]]`` entry that covers a fetch of ``owner``'s sources."""
-    wanted = {f"{owner}: what its CMake files fetch", "git sources", *names}
+    """The lock's ``[[unresolved]]`` entry that covers a fetch of ``owner``'s sources: the
+    one of the download or repository itself, else what ``owner``'s CMake fetches."""
+    named = set(names)
     for u in lock.unresolved:
-        if (u.kind == "url" and url and u.what == url) or (u.kind == "git" and u.what in wanted):
+        if (u.kind == "url" and url and u.what == url) or (u.kind == "git" and u.what in named):
             return u
-    return None
+    broad = {f"{owner}: what its CMake files fetch", "git sources"}
+    return next((u for u in lock.unresolved if u.kind == "git" and u.what in broad), None)
 
 
 def short(u: Unresolved) -> str:
