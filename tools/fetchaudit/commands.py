@@ -200,12 +200,10 @@ def _isolated(a: Audit, tree: Tree, script_dir: str) -> tuple[str, str]:
         where = f"{tree.name}:{found[0]}"
     env = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
     ans = provides.isolated_build(a.house, tree.name, requires, env)
-    status = PROVIDED if ans.provided else NOT_PROVIDED
-    return (
-        status,
-        f"isolated build of {where} [{', '.join(requires)}]: "
-        f"{ans.how + ': ' if ans.how else ''}{ans.detail}",
-    )
+    what = f"isolated build of {where} [{', '.join(requires)}]"
+    if ans.provided:
+        return PROVIDED, f"{ans.how}: {ans.detail}, for the {what}"
+    return NOT_PROVIDED, f"{what}: {ans.detail}"
 
 
 def _setup_py(a: Audit, tree: Tree, path: str, out: Callable[[str, str], None]) -> None:
