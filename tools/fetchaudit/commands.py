@@ -314,8 +314,11 @@ def _recipe_clone(a: Audit, ru: scan.RecipeUse, out: Callable[[str, str], None])
     ans = provides.git_clone(a.lock, use.url, use.ref)
     name = norm(use.url).rsplit("/", 1)[-1]
     gone = next((u for u in a.lock.unresolved if u.kind == "git" and u.what == name), None)
+    if not ans.provided and gone:
+        out(UNRESOLVED, f"{short(gone)}; what it fetches in turn is not examined")
+        return
     if not ans.provided:
-        out(UNRESOLVED, short(gone)) if gone else out(NOT_PROVIDED, ans.detail)
+        out(NOT_PROVIDED, ans.detail)
         return
     pin = pin_for(a.lock, use.url, use.ref)
     subs = [
