@@ -15,6 +15,7 @@ import pytest
 
 from tests.fixtures.gitserver import GitServers, GitWorld, git_servers  # noqa: F401
 from tritonlock import lockfile
+from tritonlock.emit import provides
 from tritonlock.model import GitPin, Inputs, Lock, Submodule, UrlPin
 
 pytestmark = pytest.mark.integration
@@ -120,15 +121,24 @@ def test_every_fetch_of_a_served_world_is_listed_and_classified(
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     got = {(f["where"], f["status"]) for f in data["findings"]}
+    # dep's submodule comes from its mirror only where git may fetch submodules by file://
+    subs = (
+        "provided"
+        if provides.submodules_allowed(lockfile.load(tmp_path / "triton.lock"))
+        else "NOT PROVIDED"
+    )
     assert got == {
-        ("server:CMakeLists.txt:4", "provided"),
+        ("server:CMakeLists.txt:4", subs),
         ("server:CMakeLists.txt:5", "provided"),
         ("server:scripts/docs.sh:3", "NOT PROVIDED"),
         ("dep:sub/CMakeLists.txt:3", "not reached"),
-        ("cmake_build:3", "provided"),
+        ("cmake_build:3", subs),
     }
-    assert data["counts"]["NOT PROVIDED"] == 1
+    assert data["counts"]["NOT PROVIDED"] == 1 + 2 * (subs == "NOT PROVIDED")
     rows = {f["where"]: f for f in data["findings"]}
+    for where in ("server:CMakeLists.txt:4", "cmake_build:3"):
+        detail = rows[where]["detail"]
+        assert ("its 1 submodules" if subs == "provided" else "protocol.file.allow") in detail
     assert rows["server:scripts/docs.sh:3"]["via"] == "server:CMakeLists.txt:6"
     assert rows["dep:sub/CMakeLists.txt:3"]["detail"] == "if(SUB_EXTRAS) at line 2 is false"
     # a second run reuses the checkouts and says the same

@@ -3,6 +3,10 @@ refs, CMake URLs through the hook, Python through the wheelhouse (pure)."""
 
 from __future__ import annotations
 
+import shlex
+
+import pytest
+
 from tests.fixtures.emit_world import RECIPE_NAMES, RECIPES, make_lock
 from tritonlock.emit import provides
 from tritonlock.model import GitPin, Inputs, Lock, Submodule, UrlPin, WheelFile, WheelPin
@@ -11,6 +15,7 @@ A = "a" * 40
 B = "b" * 40
 C = "c" * 40
 SHA = "sha256:" + "1" * 64
+ALLOW = "git config --global protocol.file.allow always"
 
 
 def lock(*, urls: tuple[UrlPin, ...] = (), wheels: tuple[WheelPin, ...] = ()) -> Lock:
@@ -69,13 +74,30 @@ def test_a_clone_gets_the_pinned_commit_at_a_pinned_ref_only() -> None:
     assert not stray.provided and "no mirror" in stray.detail
 
 
-def test_a_submodule_commit_is_served_by_id() -> None:
+def test_a_submodule_commit_is_served_by_id_where_git_may_use_file_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     lk = lock()
-    assert provides.fetch_commit(lk, "https://github.com/org/sub", C).provided
-    assert not provides.fetch_commit(lk, "https://github.com/org/sub", A).provided
+    script = provides.insteadof_script(lk)
+    monkeypatch.setattr(provides, "insteadof_script", lambda _lock: f"{script} && {ALLOW}")
+    assert provides.submodule(lk, "https://github.com/org/sub", C).provided
+    assert not provides.submodule(lk, "https://github.com/org/sub", A).provided
     # a submodule's mirror has no refs: its default branch is its one pinned commit
     m = provides.route(lk, "https://github.com/org/sub")
     assert m is not None and provides.clone_commit(m, None) == C
+    monkeypatch.setattr(provides, "insteadof_script", lambda _lock: script.replace(ALLOW, "true"))
+    refused = provides.submodule(lk, "https://github.com/org/sub", C)
+    assert not refused.provided and "protocol.file.allow" in refused.detail
+
+
+def test_the_routing_rules_are_the_compile_stages() -> None:
+    lk = lock()
+    script = provides.insteadof_script(lk)
+    pairs = provides.insteadof(lk)
+    assert script.count(" --add ") == len(pairs) == 6
+    for m, form in pairs:
+        key = f"url.{provides.mirror_url(m.url)}.insteadOf"
+        assert f"--add {shlex.quote(key)} {shlex.quote(form)}" in script
 
 
 def test_a_download_is_hooked_only_when_pinned_from_a_pinned_repo_as_spelled() -> None:

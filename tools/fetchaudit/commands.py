@@ -16,7 +16,14 @@ from tritonlock.upstream import commands as shcmd
 from tritonlock.upstream import shell
 
 from . import scan
-from .declarations import call_not_built, classify_fetch, commands_at, not_reached, word
+from .declarations import (
+    call_not_built,
+    classify_fetch,
+    cloned,
+    commands_at,
+    not_reached,
+    word,
+)
 from .model import (
     NO_FETCH,
     NOT_PROVIDED,
@@ -321,12 +328,4 @@ def _recipe_clone(a: Audit, ru: scan.RecipeUse, out: Callable[[str, str], None])
         out(NOT_PROVIDED, ans.detail)
         return
     pin = pin_for(a.lock, use.url, use.ref)
-    subs = [
-        s
-        for s in (pin.submodules if pin and ru.recursive else ())
-        if not provides.fetch_commit(a.lock, s.url, s.commit).provided
-    ]
-    if subs:
-        out(NOT_PROVIDED, f"{ans.detail}, but submodule {subs[0].path} is not mirrored")
-    else:
-        out(PROVIDED, f"mirror: pin {pin.name if pin else '?'}, {ans.detail}")
+    out(*cloned(a, pin, ans.detail, recursive=ru.recursive))

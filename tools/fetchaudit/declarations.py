@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from tritonlock import cmake
 from tritonlock.cmake.blocks import group
 from tritonlock.emit import provides
-from tritonlock.model import Unresolved
+from tritonlock.model import GitPin, Unresolved
 
 from . import scan
 from .model import (
@@ -92,16 +92,23 @@ def _classify_git(
     if not ans.provided:
         return out(NOT_PROVIDED, ans.detail)
     pin = pin_for(a.lock, f.url, f.tag)
-    subs = [
-        s
-        for s in (pin.submodules if pin else ())
-        if not provides.fetch_commit(a.lock, s.url, s.commit).provided
-    ]
-    if subs:
-        return out(NOT_PROVIDED, f"{ans.detail}, but submodule {subs[0].path} is not mirrored")
+    return out(*cloned(a, pin, ans.detail, recursive=True))
+
+
+def cloned(a: Audit, pin: GitPin | None, detail: str, *, recursive: bool) -> tuple[str, str]:
+    """A clone served by its mirror (``detail``), and with ``recursive`` the submodules of
+    ``pin`` too: provided, or NOT PROVIDED naming the first submodule that is not."""
+    subs = pin.submodules if pin and recursive else ()
+    for s in subs:
+        ans = provides.submodule(a.lock, s.url, s.commit)
+        if not ans.provided:
+            return (
+                NOT_PROVIDED,
+                f"{detail}, but submodule {s.path} ({len(subs)} in all): {ans.detail}",
+            )
     name = f"pin {pin.name}" if pin else "no pin of this URL and ref"
-    more = f" and {len(pin.submodules)} submodules" if pin and pin.submodules else ""
-    return out(PROVIDED, f"mirror: {name}{more}, {ans.detail}")
+    more = f" and its {len(subs)} submodules" if subs else ""
+    return PROVIDED, f"mirror: {name}{more}, {detail}"
 
 
 def commands_at(text: str) -> dict[int, cmake.Command]:

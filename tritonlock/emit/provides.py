@@ -3,8 +3,10 @@
 The compile stage (:func:`tritonlock.emit.compile_stage`) has no network. It is given:
 
 * git: a local bare mirror per pinned repository, routed with ``url.<mirror>.insteadOf``
-  (:func:`tritonlock.emit.sources.insteadof`), whose branches and tags are the lock's
-  refs at their pinned commits;
+  for the URL with and without ``.git`` (:func:`tritonlock.emit.sources.insteadof_script`),
+  whose branches and tags are the lock's refs at their pinned commits; a submodule comes
+  from its mirror only where that script lets git use ``file://`` for submodules (git 2.38.1
+  and later refuse it unless ``protocol.file.allow`` is ``always``);
 * URL downloads of ``ExternalProject_Add``/``FetchContent_Declare``: the lock's
   :func:`tritonlock.emit.downloads.compile_pins`, swapped in by the CMake hook when the
   ``URL`` argument is the pinned URL, character for character;
@@ -28,7 +30,7 @@ from packaging.utils import canonicalize_name
 from ..model import Lock, WheelPin
 from . import compile_steps, pip_step_names
 from .downloads import compile_pins, local_path
-from .sources import Mirror, insteadof, mirror_url
+from .sources import Mirror, insteadof_script, mirror_url, mirrors
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -45,6 +47,25 @@ class Answer:
 
 def _no(detail: str) -> Answer:
     return Answer(False, "", detail)
+
+
+def insteadof(lock: Lock) -> list[tuple[Mirror, str]]:
+    """Each mirror with every spelling of its URL the compile stage routes to it (the rules
+    of :func:`tritonlock.emit.sources.insteadof_script`)."""
+    out = []
+    for m in mirrors(lock):
+        bare = m.url.rstrip("/")
+        bare = bare[: -len(".git")] if bare.endswith(".git") else bare
+        out += [(m, bare), (m, bare + ".git")]
+    return out
+
+
+FILE_ALLOWED = "protocol.file.allow always"
+
+
+def submodules_allowed(lock: Lock) -> bool:
+    """Whether the compile stage lets git fetch submodules from ``file://`` mirrors."""
+    return FILE_ALLOWED in insteadof_script(lock)
 
 
 def route(lock: Lock, url: str) -> Mirror | None:
@@ -88,8 +109,14 @@ def git_clone(lock: Lock, url: str, ref: str | None) -> Answer:
     return Answer(True, "mirror", f"{mirror_url(m.url)} at {at} = {commit[:12]}")
 
 
-def fetch_commit(lock: Lock, url: str, commit: str) -> Answer:
-    """Whether fetching ``commit`` of ``url`` by id (``git submodule update``) is served."""
+def submodule(lock: Lock, url: str, commit: str) -> Answer:
+    """Whether ``git submodule update`` (after a recursive clone, or ExternalProject's)
+    gets ``commit`` of the submodule ``url`` from its mirror."""
+    if not submodules_allowed(lock):
+        return _no(
+            "git (2.38.1 on) refuses file:// for submodules, and the compile stage does not "
+            f"set {FILE_ALLOWED}"
+        )
     m = route(lock, url)
     if m is None:
         return _no(f"no mirror: {url} is not a pinned repository URL (as spelled)")

@@ -119,23 +119,16 @@ def sources_stage(lock: Lock, base: str, server_url: str, server_commit: str) ->
     return out
 
 
-def insteadof(lock: Lock) -> list[tuple[Mirror, str]]:
-    """Each mirror with every spelling of its URL (with and without .git) routed to it."""
-    out = []
-    for m in mirrors(lock):
-        bare = m.url.rstrip("/")
-        bare = bare[: -len(".git")] if bare.endswith(".git") else bare
-        out += [(m, bare), (m, bare + ".git")]
-    return out
-
-
 def insteadof_script(lock: Lock) -> str:
     """Shell for the compile stage: route every pinned URL (with and without .git) to its mirror."""
     q = shlex.quote
-    cmds = [
-        f"git config --global --add {q(f'url.{mirror_url(m.url)}.insteadOf')} {q(form)}"
-        for m, form in insteadof(lock)
-    ]
+    cmds = []
+    for m in mirrors(lock):
+        key = f"url.{mirror_url(m.url)}.insteadOf"
+        bare = m.url.rstrip("/")
+        bare = bare[: -len(".git")] if bare.endswith(".git") else bare
+        for form in (bare, bare + ".git"):
+            cmds.append(f"git config --global --add {q(key)} {q(form)}")
     return " && \\\n    ".join(cmds) if cmds else "true"
 
 
