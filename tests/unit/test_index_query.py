@@ -97,3 +97,20 @@ def test_emit_never_writes_it(url: str, tmp_path: Path) -> None:
     shell = index_env(lock, *steps)
     _quiet(shell)
     assert "PIP_INDEX_URL" not in shell and "needs the pip-conf secret (index local)" in shell
+
+
+def test_a_url_pin_quoting_a_signature_is_refused_without_printing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Problems are redacted where they are made, so `build` (which prints them itself)
+    never shows a signed URL's secret either."""
+    lock = lockfile.load(VALID)
+    signed = replace(lock.url[0], url="https://h.example/f.tar.gz?sig=S3CRETQ")
+    path = tmp_path / "signed.lock"
+    path.write_text(lockfile.dumps(replace(lock, url=(signed, signed))))
+    recipe = tmp_path / "recipe"
+    recipe.mkdir()
+    assert main(["build", str(path), "--recipe", str(recipe), "-o", str(tmp_path / "out")]) == 1
+    out, err = capsys.readouterr()
+    assert "url[1]: duplicate url 'https://h.example/f.tar.gz?sig=***'" in err, err
+    _quiet(out + err)

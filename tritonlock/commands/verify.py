@@ -85,12 +85,6 @@ def run(args: argparse.Namespace) -> int:
     if options is not None:
         require("git", "verify --deep")
     report = verify(lock_path(args))
-    if report.problems:  # a lock may quote a secret (a tokened URL): never shown back
-        from dataclasses import replace
-
-        from ..redact import redact
-
-        report = replace(report, problems=[redact(p) for p in report.problems])
     deep: DeepReport | None = None
     if options is not None and report.ok and report.lock is not None:
         from ..deeplive import verify_deep
