@@ -27,12 +27,13 @@ VALID = Path(__file__).parent / "data" / "valid" / "complete.lock"
 _BESIDE = Path(sys.executable).parent / "tritonlock"
 SCRIPT = str(_BESIDE) if _BESIDE.is_file() else shutil.which("tritonlock") or "tritonlock"
 # Python's own start-up, before the command's first statement runs, may still turn SIGINT
-# into a traceback: while it imports site, or at "line 0" of the script. Both are the
-# interpreter's, and say nothing of tritonlock.
+# into a traceback: while it imports site, at "line 0" of the script, or (a bare
+# "KeyboardInterrupt", exit 1) while it sets up the script's loader, before any frame. All
+# are the interpreter's, and say nothing of tritonlock.
 PYTHON_STARTUP = re.compile(
     r"Fatal Python error: init_[a-z_]+: |"
     r'\ATraceback \(most recent call last\):\n  File "[^"]+", line 0, in <module>\n'
-    r"KeyboardInterrupt\n*\Z"
+    r"KeyboardInterrupt\n*\Z|\AKeyboardInterrupt\n\Z"
 )
 
 
