@@ -2,7 +2,7 @@
 
 The first statements install a SIGINT handler that needs nothing imported, so an
 interruption while the rest loads exits 130 without a traceback; :mod:`tritonlock.cli`
-then takes over with :func:`tritonlock.interrupt.handler`. Kept apart from the CLI so that
+then takes over with :func:`tritonlock.util.interrupt.handler`. Kept apart from the CLI so that
 importing it as a library (tests do) leaves the caller's SIGINT handling alone.
 """
 

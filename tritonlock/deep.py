@@ -29,11 +29,11 @@ from .emit.recipe import STALE
 from .errors import UsageError
 from .hosts import UBUNTU_SNAPSHOTS
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
-from .redact import redact
 from .resolve import debian
 from .resolve.git import abbreviates, norm
 from .resolve.imageref import parse_image_ref
 from .resolve.urls import check_url
+from .util.redact import redact
 
 _HEX40_LEN = 40
 _SHOWN = 5  # versions named in an apt problem

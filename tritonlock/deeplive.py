@@ -20,7 +20,6 @@ from .deepapt import AptAnswer, AptSources, read_apt
 from .emit.errors import EmitError
 from .errors import ResolveError
 from .model import Lock
-from .redact import redact
 from .resolve import dockerauth
 from .resolve.git import pick_ref
 from .resolve.gitclient import GitFailed, fetch_commit, ls_remote
@@ -30,6 +29,7 @@ from .resolve.mirrors import rewrite as fetch_url
 from .resolve.pyindex import IndexClient, IndexFile
 from .resolve.registry import Registry
 from .resolve.urls import resolve_urls
+from .util.redact import redact
 
 
 def verify_deep(

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__, schema
-from .atomic import atomic_write_bytes
 from .errors import LockInvalid, LockReadError
 from .model import LOCK_VERSION, Data, Lock
+from .util.atomic import atomic_write_bytes
 
 MAX_LOCK_BYTES = 16 * 1024 * 1024
 # Bounds on structure, checked on the text before it is parsed (a 40 KB dotted key of 20k

@@ -73,14 +73,14 @@ def wheel_indexes_known(lock: Lock) -> list[str]:
 
 def index_urls_credential_free(lock: Lock) -> list[str]:
     """An index URL is in a lock only as resolve records it: with no credential in it
-    (:func:`tritonlock.redact.credential_free`). The URL itself is not repeated."""
+    (:func:`tritonlock.util.redact.credential_free`). The URL itself is not repeated."""
     out = []
     for i, x in enumerate(lock.index):
         url = x.url or ""
         cheap = "?" in url or "#" in url or "@" in url or any(len(s) >= 16 for s in url.split("/"))
         if not cheap:  # redact's patterns cost `verify` start-up; most URLs never need them
             continue
-        from .redact import credential_free
+        from .util.redact import credential_free
 
         if not credential_free(url):
             out.append(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from . import procs
 from .errors import NegativeResult, UsageError
+from .util import procs
 
 if TYPE_CHECKING:
     from .emit.secrets import SecretSpec

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock.redact import (
+from tritonlock.util.redact import (
     BadURL,
     credential_free,
     looks_like_token,

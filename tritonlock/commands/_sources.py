@@ -17,9 +17,9 @@ if TYPE_CHECKING:  # the resolvers are imported when options are parsed, not to 
 
 
 def redact(text: str) -> str:
-    """:func:`tritonlock.redact.redact`, imported when an error needs it (`verify` start-up
+    """:func:`tritonlock.util.redact.redact`, imported when an error needs it (`verify` start-up
     spares its 6 ms of regular expressions)."""
-    from ..redact import redact as _redact
+    from ..util.redact import redact as _redact
 
     return _redact(text)
 
@@ -167,7 +167,7 @@ def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]
 def check_url_option(option: str, value: str, url: str) -> None:
     """A UsageError naming ``option`` when ``url`` (part of its ``value``) cannot be taken
     apart safely, e.g. a password with a raw ``/``: said without echoing the secret."""
-    from ..redact import BadURL, split_url
+    from ..util.redact import BadURL, split_url
 
     try:
         split_url(url)

@@ -11,8 +11,8 @@ from .. import runner
 from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Lock
-from ..programs import require
 from ..runner import BUILDERS, NETWORKS, Builder, Network
+from ..util.programs import require
 from ..verify import verify
 from ._help import add_command
 

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..atomic import atomic_write_text
 from ..errors import EXIT_OK
 from ..export import check_complete, export_requirements, load_checked
+from ..util.atomic import atomic_write_text
 from ._help import add_command
 
 if TYPE_CHECKING:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from .. import lockfile, schema
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Inputs, Lock
-from ..programs import require
 from ..upstream import options as upstream_options
 from ..upstream.backends import unbuildable
 from ..upstream.options import ROLE
 from ..upstream.targets import TARGETS
+from ..util.programs import require
 from ._help import add_command
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import lockfile
 from ..errors import UsageError
-from ..programs import require
+from ..util.programs import require
 from ._help import add_command
 
 if TYPE_CHECKING:

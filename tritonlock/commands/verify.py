@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
-from ..programs import require
+from ..util.programs import require
 from ..verify import Report, verify
 from ._help import add_command
 
@@ -168,8 +168,8 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
 
 
 def _index_url(spec: str) -> tuple[str, str]:
-    from ..redact import redact
     from ..resolve.wheels import NAME_RE
+    from ..util.redact import redact
 
     name, sep, url = spec.partition("=")
     if not sep or not NAME_RE.match(name) or not url.startswith(("https://", "http://")):

@@ -26,7 +26,6 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.model import Apt, AptPin
-from tritonlock.redact import redact
 from tritonlock.resolve import debian
 from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
@@ -37,6 +36,7 @@ from tritonlock.resolve.retry import (
     transport_problem,
     with_retries,
 )
+from tritonlock.util.redact import redact
 
 TLS_HINT = "set SSL_CERT_FILE for a local CA"
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 from ..errors import TritonLockError
 from ..hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
 from ..model import GitPin, Index, Inputs, Lock, Unresolved, WheelPin
-from ..redact import redact
+from ..util.redact import redact
 from . import wheels as whlres
 
 # target → (image platform, machine, dpkg architecture)
@@ -95,7 +95,7 @@ class Ctx:
 
     def unresolve(self, kind: str, what: str, why: str) -> None:
         """Record an ``[[unresolved]]`` entry; mirror locations (as given or as
-        :func:`~tritonlock.redact.redact` shows them) and credentials never reach the lock."""
+        :func:`~tritonlock.util.redact.redact` shows them) and credentials never reach the lock."""
         text = why
         for prefix, target in self.mirrors():
             for shown in dict.fromkeys((target, redact(target))):

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tritonlock import procs
 from tritonlock.errors import ResolveError
 from tritonlock.resolve.imageref import DOCKER_HUB, normalize_registry
+from tritonlock.util import procs
 
 HUB_SERVER = "https://index.docker.io/v1/"
 

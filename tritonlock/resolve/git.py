@@ -49,7 +49,6 @@ from typing import Protocol
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.hosts import GITHUB_ORG
 from tritonlock.model import GitPin
-from tritonlock.redact import BadURL, redact, split_url
 from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree
 from tritonlock.resolve.gitplan import (
     REF,
@@ -70,6 +69,7 @@ from tritonlock.resolve.gitplan import (
 )
 from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
+from tritonlock.util.redact import BadURL, redact, split_url
 
 __all__ = [
     "GitRequest",

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tritonlock import procs
-from tritonlock.atomic import atomic_write_text
 from tritonlock.cmake import is_cmake_file
-from tritonlock.redact import BadURL, redact, split_url
+from tritonlock.util import procs
+from tritonlock.util.atomic import atomic_write_text
+from tritonlock.util.redact import BadURL, redact, split_url
 
 _PROTOCOLS = ("https", "http", "git", "file", "ssh")
 _CONFIG = [

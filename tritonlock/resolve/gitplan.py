@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from tritonlock import cmake
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.model import GitPin, Submodule
-from tritonlock.redact import redact
 from tritonlock.resolve.gitclient import Tree
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
+from tritonlock.util.redact import redact
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 # A branch, tag or commit as the lock's schema allows it.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tritonlock.errors import ResolveError, UsageError
-from tritonlock.redact import redact
+from tritonlock.util.redact import redact
 
 # The lock schema's pattern for image refs (schemas/triton-lock.schema.json).
 REF_PATTERN = re.compile(

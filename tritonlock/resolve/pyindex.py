@@ -25,9 +25,9 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import httpx
 from packaging.utils import canonicalize_name
 
-from ..atomic import atomic_write_text
 from ..errors import SourceError
-from ..redact import public_url
+from ..util.atomic import atomic_write_text
+from ..util.redact import public_url
 from .retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,

@@ -21,7 +21,6 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.model import UrlPin
-from tritonlock.redact import redact
 from tritonlock.resolve.mirrors import rewrite as mirrored
 from tritonlock.resolve.retry import (
     DEFAULT_POLICY,
@@ -32,6 +31,7 @@ from tritonlock.resolve.retry import (
     transport_problem,
     with_retries,
 )
+from tritonlock.util.redact import redact
 
 TLS_HINT = "set SSL_CERT_FILE for a local CA"
 

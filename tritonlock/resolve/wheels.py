@@ -39,11 +39,12 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .. import __version__, procs, rules
+from .. import __version__, rules
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
-from ..programs import uv_binary
-from ..redact import credential_free, redact
+from ..util import procs
+from ..util.programs import uv_binary
+from ..util.redact import credential_free, redact
 from .cutoff import dated
 from .pyindex import IndexClient, IndexFile, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env

@@ -9,7 +9,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.status import Status
 
-from ..redact import redact
+from ..util.redact import redact
 
 
 class Progress:

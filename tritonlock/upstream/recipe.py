@@ -18,9 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import procs
 from ..errors import ResolveError
 from ..model import Inputs, Recipe, RecipeFile
+from ..util import procs
 from .floating import FloatingInputs, floating_inputs
 from .imageroles import image_roles
 from .options import buildpy_options

@@ -1,6 +1,6 @@
 """Child processes (git, uv, build.py, credential helpers, builders): one way to run them.
 
-Each child is registered with :mod:`tritonlock.interrupt` while it runs, so Ctrl-C ends it
+Each child is registered with :mod:`tritonlock.util.interrupt` while it runs, so Ctrl-C ends it
 too, and a timeout ends the child's whole process group (git's remote helpers included).
 """
 

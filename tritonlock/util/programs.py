@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from .errors import UsageError
+from ..errors import UsageError
 
 # program → the Debian packages that provide it
 DEBIAN_PACKAGES = {
