@@ -27,12 +27,12 @@ from typing import Any, Protocol
 from .deepapt import AptAnswer
 from .emit.recipe import STALE
 from .errors import UsageError
-from .hosts import UBUNTU_SNAPSHOTS
 from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
-from .resolve import debian
 from .resolve.git import abbreviates, norm
-from .resolve.imageref import parse_image_ref
-from .resolve.urls import check_url
+from .sources import debian
+from .sources.hosts import UBUNTU_SNAPSHOTS
+from .sources.imageref import parse_image_ref
+from .sources.urls import check_url
 from .util.redact import redact
 
 _HEX40_LEN = 40

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from .emit.recipe import capture
 from .model import Lock
-from .resolve import apt as aptres
-from .resolve import debian
 from .resolve.aptplan import apt_base, apt_requests
+from .sources import apt as aptres
+from .sources import debian
 from .upstream import floating_inputs
 from .upstream.targets import TARGETS
 
@@ -86,7 +86,7 @@ def offered_versions(
     candidates: Sequence[tuple[Sequence[debian.PackageEntry], int]],
 ) -> dict[Key, tuple[str, ...]]:
     """Every version of each requested package among what the base suites and the
-    request's own repositories list (:func:`tritonlock.resolve.apt.read_candidates`, which
+    request's own repositories list (:func:`tritonlock.sources.apt.read_candidates`, which
     reads and hash-checks them exactly as ``resolve_apt`` does), oldest first."""
     offered: dict[Key, tuple[str, ...]] = {}
     for request, (entries, _) in zip(requests, candidates, strict=True):

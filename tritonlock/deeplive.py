@@ -20,15 +20,15 @@ from .deepapt import AptAnswer, AptSources, read_apt
 from .emit.errors import EmitError
 from .errors import ResolveError
 from .model import Lock
-from .resolve import dockerauth
 from .resolve.git import pick_ref
-from .resolve.gitclient import GitFailed, fetch_commit, ls_remote
-from .resolve.imageref import apply_mirror, normalize_registry, parse_image_ref
 from .resolve.images import tls_context
-from .resolve.mirrors import rewrite as fetch_url
-from .resolve.pyindex import IndexClient, IndexFile
-from .resolve.registry import Registry
-from .resolve.urls import resolve_urls
+from .sources import dockerauth
+from .sources.gitclient import GitFailed, fetch_commit, ls_remote
+from .sources.imageref import apply_mirror, normalize_registry, parse_image_ref
+from .sources.mirrors import rewrite as fetch_url
+from .sources.pyindex import IndexClient, IndexFile
+from .sources.registry import Registry
+from .sources.urls import resolve_urls
 from .util.redact import redact
 
 

@@ -15,8 +15,8 @@ from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal
 from tritonlock.model import Inputs, Lock
 from tritonlock.resolve.git import GitRequest, resolve_git
-from tritonlock.resolve.gitclient import SubprocessGit
 from tritonlock.schema import problems
+from tritonlock.sources.gitclient import SubprocessGit
 
 pytestmark = pytest.mark.integration
 

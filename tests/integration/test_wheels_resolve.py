@@ -21,9 +21,9 @@ from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.export import export_requirements
 from tritonlock.model import Index, Inputs, Lock, WheelPin, environments
-from tritonlock.resolve.pyindex import IndexClient
-from tritonlock.resolve.retry import RetryPolicy
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
+from tritonlock.sources.pyindex import IndexClient
+from tritonlock.sources.retry import RetryPolicy
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal
 from tritonlock.model import Inputs, Lock
 from tritonlock.resolve import git, gitplan
-from tritonlock.resolve.gitclient import GitFailed, Tree
 from tritonlock.schema import problems
+from tritonlock.sources.gitclient import GitFailed, Tree
 
 DEP = "https://github.com/acme/dep.git"
 LEAF = "https://github.com/acme/leaf.git"

@@ -14,7 +14,7 @@ from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run, sha
 from tritonlock import deeplive
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.resolve import git, gitplan
-from tritonlock.resolve.gitclient import GitFailed, Tree
+from tritonlock.sources.gitclient import GitFailed, Tree
 
 PYBIND = "https://github.com/pybind/pybind11.git"
 EIGEN = "https://gitlab.com/libeigen/eigen.git"

@@ -13,8 +13,8 @@ from tritonlock.lockfile import seal
 from tritonlock.model import GitPin, Inputs, Lock
 from tritonlock.resolve import git
 from tritonlock.resolve.git import GitRequest, resolve_git
-from tritonlock.resolve.gitclient import GitFailed, Tree
 from tritonlock.schema import problems
+from tritonlock.sources.gitclient import GitFailed, Tree
 
 ORG = "https://github.com/triton-inference-server"
 

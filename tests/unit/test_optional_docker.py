@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from tritonlock.errors import UsageError
-from tritonlock.resolve.docker_sdk import daemon_client
+from tritonlock.sources.docker_sdk import daemon_client
 
 
 def test_without_the_docker_sdk_daemon_client_names_the_extra(

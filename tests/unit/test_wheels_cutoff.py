@@ -26,8 +26,8 @@ from tritonlock.resolve.cutoff import (
     uploaded_before,
     wheel_cutoff,
 )
-from tritonlock.resolve.pyindex import IndexFile, parse_json
 from tritonlock.resolve.update import cutoff_of
+from tritonlock.sources.pyindex import IndexFile, parse_json
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 CUT = "2025-02-01T00:00:00Z"

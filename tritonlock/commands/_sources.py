@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..hosts import GITHUB_ORG, PYPI, UBUNTU_SNAPSHOTS
+from ..sources.hosts import GITHUB_ORG, PYPI, UBUNTU_SNAPSHOTS
 
 if TYPE_CHECKING:  # the resolvers are imported when options are parsed, not to show --help
     from ..model import Lock
@@ -155,7 +155,7 @@ def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]
     """(git, registry, URL) mirrors from ``add_mirror_options``, each checked by its
     resolver's own parser (unsafe URLs, credentials, plain http without --allow-http)."""
     from ..resolve.git import parse_mirror
-    from ..resolve.imageref import parse_registry_mirror
+    from ..sources.imageref import parse_registry_mirror
 
     return (
         tuple(parse_mirror(s) for s in args.git_mirror),
@@ -176,7 +176,7 @@ def check_url_option(option: str, value: str, url: str) -> None:
 
 
 def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
-    from ..resolve.urls import parse_url_mirror
+    from ..sources.urls import parse_url_mirror
 
     prefix, mirror = parse_url_mirror(spec)
     if mirror.startswith("http://") and not allow_http:

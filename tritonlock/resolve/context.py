@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import TritonLockError
-from ..hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
 from ..model import GitPin, Index, Inputs, Lock, Unresolved, WheelPin
+from ..sources.hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
 from ..util.redact import redact
 from . import wheels as whlres
 

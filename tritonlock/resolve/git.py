@@ -2,7 +2,7 @@
 
 :func:`resolve_git` asks each remote for the requested ref (``ls-remote`` style),
 reads each pinned tree with the least transfer that works
-(:mod:`tritonlock.resolve.gitclient`), follows gitlinks recursively
+(:mod:`tritonlock.sources.gitclient`), follows gitlinks recursively
 (:mod:`tritonlock.resolve.submodules`) and the ``ExternalProject_Add`` /
 ``FetchContent_Declare`` calls of every pinned repo's CMake files
 (:mod:`tritonlock.cmake`). Remotes are asked concurrently (``jobs`` at a time). What
@@ -47,9 +47,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
-from tritonlock.hosts import GITHUB_ORG
 from tritonlock.model import GitPin
-from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree
 from tritonlock.resolve.gitplan import (
     REF,
     Ask,
@@ -67,8 +65,10 @@ from tritonlock.resolve.gitplan import (
     render_origins,
     tree_files,
 )
-from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
+from tritonlock.sources.gitclient import GitFailed, SubprocessGit, Tree
+from tritonlock.sources.hosts import GITHUB_ORG
+from tritonlock.sources.mirrors import rewrite as fetch_url
 from tritonlock.util.redact import BadURL, redact, split_url
 
 __all__ = [
@@ -103,7 +103,7 @@ class GitSource(Protocol):
 
     def expand(self, url: str, fetch_url: str, abbrev: str) -> tuple[str, ...]:
         """The commits ``abbrev`` may name: one when it is unique (see
-        :func:`tritonlock.resolve.gitclient.commit_candidates`)."""
+        :func:`tritonlock.sources.gitclient.commit_candidates`)."""
         ...
 
 
@@ -121,7 +121,7 @@ def parse_mirror(spec: str) -> tuple[str, str]:
 
 def _mirror_problem(url: str) -> str | None:
     """Why git cannot be given ``url``'s credentials safely (they travel through a credential
-    helper, never argv or a config file: see :mod:`tritonlock.resolve.gitclient`)."""
+    helper, never argv or a config file: see :mod:`tritonlock.sources.gitclient`)."""
     try:
         clean, creds = split_url(url)
     except BadURL as err:

@@ -21,8 +21,8 @@ import httpx
 
 from tritonlock.errors import SourceError, UsageError
 from tritonlock.model import ImagePin
-from tritonlock.resolve import docker_sdk, dockerauth
-from tritonlock.resolve.imageref import (
+from tritonlock.sources import docker_sdk, dockerauth
+from tritonlock.sources.imageref import (
     ImageRef,
     Platform,
     apply_mirror,
@@ -34,9 +34,9 @@ from tritonlock.resolve.imageref import (
     platform_of,
     select_manifest,
 )
-from tritonlock.resolve.imageref import parse_registry_mirror as parse_registry_mirror
-from tritonlock.resolve.registry import Manifest, Registry
-from tritonlock.resolve.retry import DEFAULT_POLICY, RetryPolicy
+from tritonlock.sources.imageref import parse_registry_mirror as parse_registry_mirror
+from tritonlock.sources.registry import Manifest, Registry
+from tritonlock.sources.retry import DEFAULT_POLICY, RetryPolicy
 
 __all__ = [
     "ImageRequest",

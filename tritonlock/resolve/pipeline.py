@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from .. import rules
 from ..errors import ResolveError, TritonLockError
 from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin, environments
+from ..sources import urls as urlres
 from ..upstream import (
     FloatingInputs,
     buildpy_options,
@@ -29,7 +30,6 @@ from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
 from . import git as gitres
 from . import images as imgres
-from . import urls as urlres
 from .aptplan import apt_pins
 from .cmakeflags import configures
 from .context import (

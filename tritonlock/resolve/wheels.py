@@ -42,11 +42,11 @@ from packaging.version import Version
 from .. import __version__, rules
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
+from ..sources.pyindex import IndexClient, IndexFile, split_credentials
 from ..util import procs
 from ..util.programs import uv_binary
 from ..util.redact import credential_free, redact
 from .cutoff import dated
-from .pyindex import IndexClient, IndexFile, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

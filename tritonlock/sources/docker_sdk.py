@@ -16,8 +16,8 @@ from typing import Any
 
 from tritonlock.errors import ResolveError, UsageError
 from tritonlock.model import ImagePin
-from tritonlock.resolve import dockerauth
-from tritonlock.resolve.imageref import apply_mirror, parse_image_ref, platform_of
+from tritonlock.sources import dockerauth
+from tritonlock.sources.imageref import apply_mirror, parse_image_ref, platform_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,8 +21,8 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.model import UrlPin
-from tritonlock.resolve.mirrors import rewrite as mirrored
-from tritonlock.resolve.retry import (
+from tritonlock.sources.mirrors import rewrite as mirrored
+from tritonlock.sources.retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
     RetryPolicy,

@@ -26,9 +26,9 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.model import Apt, AptPin
-from tritonlock.resolve import debian
-from tritonlock.resolve.mirrors import rewrite as mirrored
-from tritonlock.resolve.retry import (
+from tritonlock.sources import debian
+from tritonlock.sources.mirrors import rewrite as mirrored
+from tritonlock.sources.retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
     RetryPolicy,

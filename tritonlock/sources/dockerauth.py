@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tritonlock.errors import ResolveError
-from tritonlock.resolve.imageref import DOCKER_HUB, normalize_registry
+from tritonlock.sources.imageref import DOCKER_HUB, normalize_registry
 from tritonlock.util import procs
 
 HUB_SERVER = "https://index.docker.io/v1/"

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from tritonlock.errors import ResolveError, SourceError
-from tritonlock.resolve.dockerauth import Credentials, env_var_for
-from tritonlock.resolve.retry import (
+from tritonlock.sources.dockerauth import Credentials, env_var_for
+from tritonlock.sources.retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
     RetryPolicy,
