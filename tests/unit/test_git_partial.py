@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run, sha
-from tritonlock import deeplive
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.resolve import git, gitplan
 from tritonlock.sources.gitclient import GitFailed, Tree
+from tritonlock.verify import live as deeplive
 
 PYBIND = "https://github.com/pybind/pybind11.git"
 EIGEN = "https://gitlab.com/libeigen/eigen.git"

@@ -13,7 +13,7 @@ from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Lock
 from ..runner import BUILDERS, NETWORKS, Builder, Network
 from ..util.programs import require
-from ..verify import verify
+from ..verify.offline import verify
 from ._help import add_command
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..util.programs import require
-from ..verify import Report, verify
+from ..verify.offline import Report, verify
 from ._help import add_command
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ from ._sources import (
 )
 
 if TYPE_CHECKING:
-    from ..deep import DeepOptions, DeepReport
+    from ..verify.deep import DeepOptions, DeepReport
 
 EXAMPLES = (
     "tritonlock verify                       # triton.lock in this folder",
@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     report = verify(lock_path(args))
     deep: DeepReport | None = None
     if options is not None and report.ok and report.lock is not None:
-        from ..deeplive import verify_deep
         from ..ui.progress import Progress
+        from ..verify.live import verify_deep
 
         with Progress(quiet=args.quiet or args.json) as progress:
             deep = verify_deep(report.lock, options, progress=progress)
@@ -148,7 +148,7 @@ def _print_deep(report: Report, deep: DeepReport) -> None:
 
 def deep_options(args: argparse.Namespace) -> DeepOptions:
     """The --deep options, checked before anything is read or fetched."""
-    from ..deep import DeepOptions
+    from ..verify.deep import DeepOptions
 
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")

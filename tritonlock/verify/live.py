@@ -1,5 +1,5 @@
 """`verify --deep` against the real sources: :class:`LiveSources` answers the questions of
-:mod:`tritonlock.deep` with git subprocesses, PEP 691/503 indexes, the OCI distribution
+:mod:`tritonlock.verify.deep` with git subprocesses, PEP 691/503 indexes, the OCI distribution
 API, HTTP downloads and apt archives, reusing the resolvers' clients. Nothing is cached
 between runs: a cached answer would prove nothing."""
 
@@ -15,21 +15,21 @@ from types import TracebackType
 
 import httpx
 
+from ..emit.errors import EmitError
+from ..errors import ResolveError
+from ..model import Lock
+from ..resolve.git import pick_ref
+from ..resolve.images import tls_context
+from ..sources import dockerauth
+from ..sources.gitclient import GitFailed, fetch_commit, ls_remote
+from ..sources.imageref import apply_mirror, normalize_registry, parse_image_ref
+from ..sources.mirrors import rewrite as fetch_url
+from ..sources.pyindex import IndexClient, IndexFile
+from ..sources.registry import Registry
+from ..sources.urls import resolve_urls
+from ..util.redact import redact
+from .apt import AptAnswer, AptSources, read_apt
 from .deep import DeepOptions, DeepReport, Listed, Unavailable, plan, run_checks
-from .deepapt import AptAnswer, AptSources, read_apt
-from .emit.errors import EmitError
-from .errors import ResolveError
-from .model import Lock
-from .resolve.git import pick_ref
-from .resolve.images import tls_context
-from .sources import dockerauth
-from .sources.gitclient import GitFailed, fetch_commit, ls_remote
-from .sources.imageref import apply_mirror, normalize_registry, parse_image_ref
-from .sources.mirrors import rewrite as fetch_url
-from .sources.pyindex import IndexClient, IndexFile
-from .sources.registry import Registry
-from .sources.urls import resolve_urls
-from .util.redact import redact
 
 
 def verify_deep(

@@ -7,7 +7,7 @@ different recipe would prove nothing. Otherwise each install step's packages are
 the way `resolve` reads them: the lock's dated Ubuntu snapshot plus the repositories the
 step adds before it (third-party ones are not snapshotted, and may drop versions). Every
 offered version is returned, so the judge can tell a version that is gone from a newer one
-that appeared. Judging is :func:`tritonlock.deep.check_apt`.
+that appeared. Judging is :func:`tritonlock.verify.deep.check_apt`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .emit.recipe import capture
-from .model import Lock
-from .resolve.aptplan import apt_base, apt_requests
-from .sources import apt as aptres
-from .sources import debian
-from .upstream import floating_inputs
-from .upstream.targets import TARGETS
+from ..emit.recipe import capture
+from ..model import Lock
+from ..resolve.aptplan import apt_base, apt_requests
+from ..sources import apt as aptres
+from ..sources import debian
+from ..upstream import floating_inputs
+from ..upstream.targets import TARGETS
 
 Key = tuple[str, str]  # (step, package)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lockfile, rules, schema
-from .model import Lock
+from .. import lockfile, rules, schema
+from ..model import Lock
 
 
 @dataclass(frozen=True, slots=True)

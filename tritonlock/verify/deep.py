@@ -8,10 +8,10 @@ commits, a tag rebuilt in the registry, an apt package with a newer matching ver
 only a note.
 
 :func:`plan` turns a lock into checks (pure); :func:`run_checks` runs them concurrently
-against a :class:`Sources`; :class:`tritonlock.deeplive.LiveSources` is the real one, and
-:func:`tritonlock.deeplive.verify_deep` runs a lock's checks against it.
+against a :class:`Sources`; :class:`tritonlock.verify.live.LiveSources` is the real one, and
+:func:`tritonlock.verify.live.verify_deep` runs a lock's checks against it.
 Apt pins are checked against the recipe captured again at the server commit (see
-:mod:`tritonlock.deepapt`): the lock's snapshot for Ubuntu, the third-party repositories
+:mod:`tritonlock.verify.apt`): the lock's snapshot for Ubuntu, the third-party repositories
 its steps add (not snapshotted) for the rest.
 """
 
@@ -24,16 +24,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from .deepapt import AptAnswer
-from .emit.recipe import STALE
-from .errors import UsageError
-from .model import Apt, ImagePin, Lock, UrlPin, WheelPin
-from .resolve.git import abbreviates, norm
-from .sources import debian
-from .sources.hosts import UBUNTU_SNAPSHOTS
-from .sources.imageref import parse_image_ref
-from .sources.urls import check_url
-from .util.redact import redact
+from ..emit.recipe import STALE
+from ..errors import UsageError
+from ..model import Apt, ImagePin, Lock, UrlPin, WheelPin
+from ..resolve.git import abbreviates, norm
+from ..sources import debian
+from ..sources.hosts import UBUNTU_SNAPSHOTS
+from ..sources.imageref import parse_image_ref
+from ..sources.urls import check_url
+from ..util.redact import redact
+from .apt import AptAnswer
 
 _HEX40_LEN = 40
 _SHOWN = 5  # versions named in an apt problem
