@@ -1,7 +1,7 @@
 """Frozen dataclasses of a lock, and their exact round trip to plain data.
 
 ``Lock.from_dict`` expects data that already passed the JSON Schema
-(:mod:`tritonlock.schema`); ``Lock.to_dict`` gives back exactly that data, in
+(:mod:`tritonlock.lockfile.schema`); ``Lock.to_dict`` gives back exactly that data, in
 canonical order, with optional fields left out when unset.
 """
 

@@ -240,7 +240,7 @@ def test_a_triton_repo_file_that_is_not_cmake_is_an_error() -> None:
     ],
 )
 def test_configure_templates_are_not_cmake_files(path: str, is_cmake: bool) -> None:
-    from tritonlock.cmake import is_cmake_file
+    from tritonlock.upstream.cmake import is_cmake_file
 
     assert is_cmake_file(path) is is_cmake
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as S
-from tritonlock import lockfile, schema
+from tritonlock import lockfile
+from tritonlock.lockfile import schema
 from tritonlock.model import Lock
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tritonlock.errors import ResolveError, UsageError
-from tritonlock.merge import held, merge_only, parse_only
 from tritonlock.model import GitPin, Index, Inputs, Lock, Unresolved, WheelFile, WheelPin
+from tritonlock.resolve.merge import held, merge_only, parse_only
 from tritonlock.resolve.update import indexes_of, organization_of, requirements_of
 
 ORG = "https://git.example/mirror/triton-inference-server"

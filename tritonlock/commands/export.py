@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK
-from ..export import check_complete, export_requirements, load_checked
+from ..export.requirements import check_complete, export_requirements, load_checked
 from ..util.atomic import atomic_write_text
 from ._help import add_command
 

@@ -7,8 +7,9 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from .. import lockfile, schema
+from .. import lockfile
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
+from ..lockfile import schema
 from ..model import Inputs, Lock
 from ..upstream import options as upstream_options
 from ..upstream.backends import unbuildable
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.output, "-o")
     require("git", "resolve")
     from ..resolve.pipeline import resolve
-    from ..ui.progress import Progress
+    from ._progress import Progress
 
     with Progress(quiet=args.quiet or args.json) as progress:
         progress.note(describe_inputs(inputs))

@@ -57,9 +57,9 @@ def register(sub: Subparsers, help: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..merge import check_only, parse_only
+    from ..resolve.merge import check_only, parse_only
     from ..resolve.update import update
-    from ..ui.progress import Progress
+    from ._progress import Progress
 
     only = [parse_only(spec) for spec in args.only]
     if only and args.server_ref:

@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     report = verify(lock_path(args))
     deep: DeepReport | None = None
     if options is not None and report.ok and report.lock is not None:
-        from ..ui.progress import Progress
         from ..verify.live import verify_deep
+        from ._progress import Progress
 
         with Progress(quiet=args.quiet or args.json) as progress:
             deep = verify_deep(report.lock, options, progress=progress)

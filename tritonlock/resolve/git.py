@@ -5,7 +5,7 @@ reads each pinned tree with the least transfer that works
 (:mod:`tritonlock.sources.gitclient`), follows gitlinks recursively
 (:mod:`tritonlock.resolve.submodules`) and the ``ExternalProject_Add`` /
 ``FetchContent_Declare`` calls of every pinned repo's CMake files
-(:mod:`tritonlock.cmake`). Remotes are asked concurrently (``jobs`` at a time). What
+(:mod:`tritonlock.upstream.cmake`). Remotes are asked concurrently (``jobs`` at a time). What
 was asked, what was found and the final pins are planned in :mod:`tritonlock.resolve.gitplan`
 (pure); this module does the asking.
 
@@ -16,7 +16,7 @@ A mirror prefix matches on path boundaries: ``https://github.com/google`` covers
 A mirror that cannot serve a pinned commit is an error, never a fallback.
 
 Each pinned repo's CMake (with its submodules' files at their paths) is read the way
-CMake would configure it (:mod:`tritonlock.cmake`), once per way the build configures
+CMake would configure it (:mod:`tritonlock.upstream.cmake`), once per way the build configures
 it (:func:`tritonlock.resolve.gitplan.configurations`: the recipe's ``-D`` flags, an
 ExternalProject's ``-D`` arguments, a FetchContent scope). A declaration it does not
 reach is skipped with a progress message naming file:line. A reached declaration whose

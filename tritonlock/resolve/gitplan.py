@@ -8,11 +8,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tritonlock import cmake
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.model import GitPin, Submodule
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
 from tritonlock.sources.gitclient import Tree
+from tritonlock.upstream import cmake
 from tritonlock.util.redact import redact
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")

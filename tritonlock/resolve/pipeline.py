@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .. import rules
 from ..errors import ResolveError, TritonLockError
 from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin, environments
 from ..sources import urls as urlres
@@ -30,6 +29,7 @@ from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
 from . import git as gitres
 from . import images as imgres
+from . import rules
 from .aptplan import apt_pins
 from .cmakeflags import configures
 from .context import (

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import UsageError
-from ..merge import held, merge_only
 from ..model import GitPin, Lock
 from .context import Progress, ResolveOptions
 from .cutoff import NOW
+from .merge import held, merge_only
 from .pipeline import check_rules, resolve
 from .wheels import IndexSpec
 

@@ -9,7 +9,7 @@ Which engine does what:
 * :mod:`.pyindex` (PEP 691 JSON, else PEP 503 HTML; never per-version JSON) lists each
   pinned release's files; :mod:`.pytarget` keeps those the target can install; sizes come
   from PEP 691, else from streaming the file (which also checks its sha256).
-* :mod:`tritonlock.rules` checks coherence (torch family, numpy<2, one version per image).
+* :mod:`tritonlock.resolve.rules` checks coherence (torch family, numpy<2, one version per image).
 * With a cutoff (``--exclude-newer``), uv and the listings read here (:mod:`.cutoff`) count
   only files uploaded before it.
 
@@ -39,13 +39,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .. import __version__, rules
+from .. import __version__
 from ..errors import ResolveError, SourceError, UsageError
 from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
 from ..sources.pyindex import IndexClient, IndexFile, split_credentials
 from ..util import procs
 from ..util.programs import uv_binary
 from ..util.redact import credential_free, redact
+from . import rules
 from .cutoff import dated
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 

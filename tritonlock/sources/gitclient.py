@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tritonlock.cmake import is_cmake_file
+from tritonlock.upstream.cmake import is_cmake_file
 from tritonlock.util import procs
 from tritonlock.util.atomic import atomic_write_text
 from tritonlock.util.redact import BadURL, redact, split_url

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import lockfile, rules, schema
+from .. import lockfile
+from ..lockfile import schema
 from ..model import Lock
+from ..resolve import rules
 
 
 @dataclass(frozen=True, slots=True)

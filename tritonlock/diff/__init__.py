@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Lock, step_changes
+from ..model import Lock, step_changes
 
 # Groups in the order a reviewer reads them.
 KINDS = (

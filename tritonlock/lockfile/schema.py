@@ -29,7 +29,7 @@ _PATTERN_WORDS = {
 def schema_text() -> str:
     """The schema exactly as shipped inside the package."""
     # A plain path, not importlib.resources (a 7 ms import that `verify` start-up can spare).
-    return (Path(__file__).parent / "schemas" / SCHEMA_FILE).read_text("utf-8")
+    return (Path(__file__).parent.parent / "schemas" / SCHEMA_FILE).read_text("utf-8")
 
 
 @cache

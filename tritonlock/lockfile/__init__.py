@@ -16,10 +16,11 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__, schema
-from .errors import LockInvalid, LockReadError
-from .model import LOCK_VERSION, Data, Lock
-from .util.atomic import atomic_write_bytes
+from .. import __version__
+from ..errors import LockInvalid, LockReadError
+from ..model import LOCK_VERSION, Data, Lock
+from ..util.atomic import atomic_write_bytes
+from . import schema
 
 MAX_LOCK_BYTES = 16 * 1024 * 1024
 # Bounds on structure, checked on the text before it is parsed (a 40 KB dotted key of 20k

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .errors import ResolveError, UsageError
-from .model import Lock, WheelPin, environments
+from ..errors import ResolveError, UsageError
+from ..model import Lock, WheelPin, environments
 
 KINDS = ("git", "wheel", "image", "url")
 

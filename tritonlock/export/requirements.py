@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import lockfile
-from .errors import NegativeResult, UsageError
-from .model import Lock, WheelPin
+from .. import lockfile
+from ..errors import NegativeResult, UsageError
+from ..model import Lock, WheelPin
 
 
 def load_checked(path: str | Path) -> Lock:

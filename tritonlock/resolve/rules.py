@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from .model import Lock, WheelPin, final_environment, repo_key, step_changes
+from ..model import Lock, WheelPin, final_environment, repo_key, step_changes
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -80,7 +80,7 @@ def index_urls_credential_free(lock: Lock) -> list[str]:
         cheap = "?" in url or "#" in url or "@" in url or any(len(s) >= 16 for s in url.split("/"))
         if not cheap:  # redact's patterns cost `verify` start-up; most URLs never need them
             continue
-        from .util.redact import credential_free
+        from ..util.redact import credential_free
 
         if not credential_free(url):
             out.append(

@@ -6,7 +6,7 @@ from typing import Any
 
 import tomlkit
 
-from .model import Data
+from ..model import Data
 
 
 def document(header: str, data: Data) -> str:
