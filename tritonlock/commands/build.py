@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import runner
+from ..emit.buildplan import BUILDERS, NETWORKS, Builder, Network, commands
 from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..model import Lock
-from ..runner import BUILDERS, NETWORKS, Builder, Network
 from ..util.programs import require
 from ..verify.offline import verify
 from ._help import add_command
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         for lock in checked:
             folder = out if len(checked) == 1 else out / _subfolder(lock)
-            steps = runner.commands(builder, plan(lock, secrets, args.network))
+            steps = commands(builder, plan(lock, secrets, args.network))
             runner.execute(steps, folder.resolve())
         print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
     return EXIT_OK

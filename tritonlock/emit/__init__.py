@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from .. import __version__
 from ..errors import TritonLockError, UsageError
 from ..model import GitPin, Lock
-from ..runner import Builder, Network, Plan
 from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
 from ..upstream.steps import step_names
 from . import bake, downloads, policy, script
+from .buildplan import Builder, Network, Plan
 from .dockerfile import (
     BUILDX,
     COMPILE_STAGE,

@@ -1,25 +1,17 @@
 """The builder command for an emitted folder (pure: argv and environment, nothing is run).
 
 ``build.sh`` holds exactly these commands; ``tritonlock build --run`` runs them
-(:func:`execute`, the only I/O here besides :func:`detect`).
+(:func:`tritonlock.runner.execute`).
 """
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .errors import NegativeResult, UsageError
-from .util import procs
-
 if TYPE_CHECKING:
-    from .emit.secrets import SecretSpec
+    from .secrets import SecretSpec
 
 Builder = Literal["buildx", "buildah"]
 BUILDERS: tuple[Builder, ...] = ("buildx", "buildah")
@@ -58,10 +50,6 @@ class Plan:
 
 
 Step = tuple[dict[str, str], list[str]]
-
-
-class BuildFailed(NegativeResult):
-    """The builder failed (exit 1); its own output says why."""
 
 
 def commands(builder: Builder, plan: Plan) -> list[Step]:
@@ -109,37 +97,3 @@ def _secrets(secrets: Sequence[SecretSpec]) -> list[str]:
     for s in sorted(secrets, key=lambda s: s.id):
         out += ["--secret", s.flag()]
     return out
-
-
-def detect(run: Callable[[list[str]], int] | None = None) -> Builder:
-    """buildx when ``docker buildx version`` works, else buildah (daemonless)."""
-    probe = run or _probe
-    return "buildx" if probe(["docker", "buildx", "version"]) == 0 else "buildah"
-
-
-def _probe(argv: list[str]) -> int:
-    try:
-        return procs.run(argv, timeout=30).returncode
-    except (OSError, subprocess.TimeoutExpired):
-        return 127
-
-
-def execute(steps: Sequence[Step], cwd: Path) -> None:
-    """Run each builder invocation in ``cwd`` (the emitted folder), in order; stop at the first
-    failure. The builder's output goes to the user's terminal."""
-    for env, argv in steps:
-        print("+ " + shlex.join(argv), file=sys.stderr, flush=True)
-        try:
-            code = procs.run_attached(argv, cwd=cwd, env={**os.environ, **env})
-        except OSError as err:
-            raise UsageError(f"cannot run {argv[0]}: {err.strerror}; is it installed?") from None
-        if code != 0:
-            raise BuildFailed(f"{_shown(argv)} … exited with status {code}")
-
-
-def _shown(argv: Sequence[str]) -> str:
-    """The builder invocation in a message: its first words, after the offline wrapper."""
-    n = len(OFFLINE)
-    if tuple(argv[:n]) == OFFLINE:
-        return shlex.join(argv[n : n + 2]) + " (offline compile)"
-    return shlex.join(argv[:3])
