@@ -18,8 +18,8 @@ from tritonlock.emit import OFFLINE_CHECK, emit, pip_step_names
 from tritonlock.emit.buildplan import Builder, Step
 from tritonlock.emit.dockerfile import Translator
 from tritonlock.emit.errors import EmitError
-from tritonlock.emit.recipe import digest, read_folder, stale
 from tritonlock.model import Lock, WheelFile, WheelPin
+from tritonlock.resolve.recipe import digest, read_folder, stale
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.steps import plan_pip_steps, step_names
 

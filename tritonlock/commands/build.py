@@ -149,7 +149,7 @@ def recipe_for(
 ) -> dict[str, str]:
     """The lock's recipe: from ``folder``, else generated from the pinned server commit;
     every difference from ``lock.recipe`` is added to ``problems``."""
-    from ..emit import recipe as recipe_mod
+    from ..resolve import recipe as recipe_mod
 
     if folder is None:
         files, found = recipe_mod.capture(lock, mirrors)

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..emit.recipe import capture
 from ..model import Lock
 from ..resolve.aptplan import apt_base, apt_requests
+from ..resolve.recipe import capture
 from ..sources import apt as aptres
 from ..sources import debian
 from ..upstream import floating_inputs

@@ -24,10 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..emit.recipe import STALE
 from ..errors import UsageError
 from ..model import Apt, ImagePin, Lock, UrlPin, WheelPin
 from ..resolve.git import abbreviates, norm
+from ..resolve.recipe import STALE
 from ..sources import debian
 from ..sources.hosts import UBUNTU_SNAPSHOTS
 from ..sources.imageref import parse_image_ref

@@ -11,10 +11,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..emit import RECIPE_FILES, server_pin
 from ..model import Lock
-from ..resolve.trees import checkout
 from ..upstream import capture_recipe
-from . import RECIPE_FILES, server_pin
+from .trees import checkout
 
 STALE = "the lock or the recipe is stale (run `tritonlock update`)"
 
