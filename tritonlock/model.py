@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import MissingPin
+
 LOCK_VERSION = 1
 
 Data = dict[str, Any]
@@ -535,6 +537,13 @@ class Lock:
     @property
     def partial(self) -> bool:
         return bool(self.unresolved)
+
+    def server_pin(self) -> GitPin:
+        """The pin of upstream's server repository, whose build.py the recipe comes from."""
+        for g in self.git:
+            if g.name == "server":
+                return g
+        raise MissingPin("git: the lock has no pin named 'server'; re-resolve the lock")
 
     def canonical(self) -> Lock:
         """The same lock with every list in canonical order."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as S
+from tests.fixtures.emit_world import make_lock
 from tritonlock import lockfile
+from tritonlock.errors import EXIT_NEGATIVE, MissingPin
 from tritonlock.lockfile import schema
 from tritonlock.model import Lock
 
@@ -67,3 +70,12 @@ def test_seal_is_idempotent_and_hash_excludes_itself(lock: Lock) -> None:
     assert sealed.content_hash == lockfile.content_hash(sealed.to_dict())
     assert "content-hash" not in sealed.to_dict(with_hash=False)
     assert sealed.partial == bool(sealed.unresolved)
+
+
+def test_server_pin_is_the_pin_named_server_and_its_absence_says_so() -> None:
+    lock = make_lock("cpu")
+    assert lock.server_pin().name == "server"
+    without = replace(lock, git=tuple(g for g in lock.git if g.name != "server"))
+    with pytest.raises(MissingPin, match="no pin named 'server'; re-resolve") as err:
+        without.server_pin()
+    assert err.value.exit_code == EXIT_NEGATIVE

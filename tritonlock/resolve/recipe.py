@@ -11,9 +11,9 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..emit import RECIPE_FILES, server_pin
 from ..model import Lock
 from ..upstream import capture_recipe
+from ..upstream.recipe import RECIPE_FILES
 from .trees import checkout
 
 STALE = "the lock or the recipe is stale (run `tritonlock update`)"
@@ -62,7 +62,7 @@ def capture(
 ) -> tuple[dict[str, str], list[str]]:
     """Run build.py --dryrun at the pinned server commit with the lock's inputs: the files
     and every way they (or the options) differ from the lock's recipe."""
-    server = server_pin(lock)
+    server = lock.server_pin()
     with tempfile.TemporaryDirectory(prefix="tritonlock-build-") as tmp:
         tree = Path(tmp) / "server"
         checkout(server.url, server.commit, tree, mirrors)

@@ -25,6 +25,8 @@ from .floating import FloatingInputs, floating_inputs
 from .imageroles import image_roles
 from .options import buildpy_options
 
+# The files of build.py's generated recipe that the emitter translates.
+RECIPE_FILES = ("Dockerfile.buildbase", "cmake_build", "Dockerfile")
 SERVER_DIR = "@SERVER_DIR@"
 NETWORK_MARK = "tritonlock: build.py tried to use the network"
 

@@ -15,8 +15,7 @@ from types import TracebackType
 
 import httpx
 
-from ..emit.errors import EmitError
-from ..errors import ResolveError
+from ..errors import MissingPin, ResolveError
 from ..model import Lock
 from ..resolve.git import pick_ref
 from ..resolve.images import tls_context
@@ -164,7 +163,7 @@ class LiveSources:
         )
         try:
             return read_apt(lock, where, self.progress)
-        except (ResolveError, EmitError) as err:
+        except (ResolveError, MissingPin) as err:
             raise Unavailable(str(err)) from None
 
 
