@@ -14,7 +14,7 @@ from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import add_lock_argument, check_output_file, lock_path
+from ._lockarg import add_lock_argument, check_output_file, lock_path
 
 REQ_HELP = (
     "write the lock's wheel pins as a pip requirements file with --hash=sha256: lines, "

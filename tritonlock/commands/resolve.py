@@ -20,7 +20,9 @@ from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import add_source_options, check_output_file, resolve_options
+from ._lockarg import check_output_file
+from ._options import add_source_options
+from ._sourceargs import resolve_options
 
 FEATURES = tuple(sorted(upstream_options.FEATURES))
 DEFAULT_FEATURES = ("logging", "stats", "metrics", "cpu-metrics", "tracing")

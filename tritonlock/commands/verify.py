@@ -13,14 +13,9 @@ from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import (
-    add_apt_archive_option,
-    add_lock_argument,
-    add_mirror_options,
-    check_url_option,
-    lock_path,
-    mirror_options,
-)
+from ._lockarg import add_lock_argument, lock_path
+from ._options import add_apt_archive_option, add_mirror_options
+from ._sourceargs import check_url_option, mirror_options
 
 if TYPE_CHECKING:
     from ..verify.deep import DeepOptions, DeepReport

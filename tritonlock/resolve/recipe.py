@@ -78,3 +78,14 @@ def capture(
     if lock.recipe is not None and tuple(lock.recipe.options) != tuple(recipe.options):
         problems.insert(0, f"{where}: build.py options differ from the lock's; {STALE}")
     return files, problems
+
+
+def recipe_for(
+    lock: Lock, folder: str | None, mirrors: Sequence[tuple[str, str]]
+) -> tuple[dict[str, str], list[str]]:
+    """The lock's recipe, from ``folder`` (named in messages as given) or else generated
+    from the pinned server commit, and every way it differs from ``lock.recipe``."""
+    if folder is None:
+        return capture(lock, mirrors)
+    files = read_folder(Path(folder), lock)
+    return files, stale(lock, files, folder.rstrip("/"), complete=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def verify(path: str | Path) -> Report:
     found += _order(lock)
     found += rules.check(lock)
     return Report(raw.path, actual, found, lock, rules.step_notes(lock))
+
+
+def verified(paths: Sequence[str | Path]) -> tuple[list[Lock], list[str]]:
+    """Each lock verified offline: the locks when every one passed (else none), and every
+    problem of every lock as ``path: problem``."""
+    locks: list[Lock] = []
+    problems: list[str] = []
+    ok = True
+    for path in paths:
+        report = verify(path)
+        problems += [f"{report.path}: {problem}" for problem in report.problems]
+        ok = ok and report.ok and report.lock is not None
+        if report.lock is not None:
+            locks.append(report.lock)
+    return (locks if ok else []), problems
 
 
 def _order(lock: Lock) -> list[str]:
