@@ -106,7 +106,12 @@ def assert_built_from_the_lock(rootfs: Path, lock: Lock) -> None:
     core = next(p for p in lock.git if p.name == "core")
     assert (install / "core.commit").read_text().strip() == core.commit
     assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
-    assert (install / "packaging").read_text().strip() == "24.1"
+    assert (install / "pinnedpkg").read_text().strip() == "24.1"
+    # core's isolated `python3 -m build`, its [build-system] requires from the pinned wheelhouse
+    backend = next(w for w in lock.wheel if w.step == "compile-core-wheel")
+    assert (backend.name, backend.version) == ("tlbackend", "1.0")
+    built = sorted(p.name for p in (install / "wheels").iterdir())
+    assert built == ["corepkg-2.57.0-py3-none-any.whl", "corepkg-2.57.0.tar.gz"]
     # core's two ExternalProject downloads, provided offline from the pinned bytes
     downloads = {u.url.rsplit("/", 1)[1]: u for u in lock.url}
     for what, (name, _, payload) in DOWNLOADS.items():
@@ -114,7 +119,7 @@ def assert_built_from_the_lock(rootfs: Path, lock: Lock) -> None:
         assert downloads[name].fixed_output is (what == "hashed")
         assert (install / f"{what}.txt").read_text() == payload
     found = {p.name for p in (rootfs / "usr" / "local" / "lib").rglob("*.dist-info")}
-    assert {"attrs-24.2.0.dist-info", "tomli-2.0.1.dist-info"} <= found
+    assert {"attrs-24.2.0.dist-info", "floatpkg-2.0.1.dist-info"} <= found
     pinned = {p.commit for p in lock.git}
     heads = checkout_heads(rootfs)
     assert heads, "the image holds no git checkout"

@@ -103,7 +103,7 @@ def test_build_sh_enters_buildahs_user_namespace_when_not_root(rootless: Rootles
 def test_compile_ran_offline_on_the_pinned_sources(rootless: Rootless) -> None:
     got = rootless.sh(
         'c=$(buildah from --pull-never "$1"); m=$(buildah mount "$c")\n'
-        'for f in network core.commit TRITON_VERSION packaging; do\n'
+        'for f in network core.commit TRITON_VERSION pinnedpkg; do\n'
         '  printf "%s=%s\\n" "$f" "$(cat "$m$2/$f")"; done\n'
         'buildah rm "$c" >/dev/null',
         TAG,
@@ -115,7 +115,7 @@ def test_compile_ran_offline_on_the_pinned_sources(rootless: Rootless) -> None:
         "network": "offline",
         "core.commit": core.commit,
         "TRITON_VERSION": "2.57.0",
-        "packaging": "24.1",
+        "pinnedpkg": "24.1",
     }
 
 

@@ -118,8 +118,8 @@ def emit(
     fetched = downloads.compile_pins(lock)
     if fetched:
         files[downloads.HOOK_FILE] = downloads.cmake_hook(fetched).encode()
-        if not dialect.run_network:
-            files[downloads.FETCH_FILE] = downloads.FETCH_SCRIPT.encode()
+    if downloads.FETCH_PATH.encode() in files["Dockerfile"]:
+        files[downloads.FETCH_FILE] = downloads.FETCH_SCRIPT.encode()
     return dict(sorted(files.items()))
 
 
@@ -156,11 +156,14 @@ def check_script(lock: Lock, text: str) -> None:
 
 
 def compile_steps(lock: Lock, steps: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
-    """The lock's pip steps run by cmake_build (named ``compile`` or found there)."""
+    """The lock's pip steps run by cmake_build (named ``compile`` or found there) and the
+    compile's isolated builds (``compile-<repo>-wheel``: :mod:`tritonlock.upstream.pybuild`)."""
     names = {"compile"} | {
         s for where, found in steps.items() if where.startswith("cmake_build:") for s in found
     }
-    return tuple(sorted({w.step for w in lock.wheel if w.step in names}))
+    return tuple(
+        sorted({w.step for w in lock.wheel if w.step in names or w.step.startswith("compile-")})
+    )
 
 
 def dockerfile_text(
@@ -221,17 +224,12 @@ def _user_step(lock: Lock) -> list[str]:
 
 
 def _compile_downloads(lock: Lock, dialect: Dialect) -> list[str]:
-    """The files upstream's CMake downloads during the compile, fetched by digest beforehand
-    (with ADD where the compile is built in the same run, else by a cacheable RUN)."""
-    pins = {downloads.local_path(p): p for p in downloads.compile_pins(lock)}.values()
-    if dialect.run_network:
-        return [line for p in pins for line in downloads.fetch_lines(p, add_checksum=True)]
-    if not pins:
-        return []
-    how = (prologue(Use.NETWORK), " ".join(mounts(Use.NETWORK)))
+    """The files upstream's CMake downloads during the compile, fetched by digest beforehand."""
+    pins = list({downloads.local_path(p): p for p in downloads.compile_pins(lock)}.values())
     return [
-        f"COPY {json.dumps([downloads.FETCH_FILE, downloads.FETCH_PATH])}",
-        *(downloads.run_fetch_line(p, *how) for p in pins),
+        line
+        for n, p in enumerate(pins)
+        for line in downloads.fetch_lines(p, add_checksum=dialect.add_checksum, with_script=n == 0)
     ]
 
 

@@ -2,7 +2,8 @@
 offline compile where upstream's CMake asks for them (pure: data in, text out).
 
 Every ``[[url]]`` pin lands at ``/tritonlock/downloads/<sha256>/<file name>``, added by
-digest (``ADD --checksum``, or ``ADD`` then ``sha256sum -c`` for builders without it).
+digest: ``ADD --checksum``, or for builders without it (buildah 1.28) a RUN of a small
+python3 script that streams the URL through sha256 (see :data:`FETCH_SCRIPT`).
 
 The compile stage runs upstream's CMake unchanged and without network. CMake reads
 ``CMAKE_TOOLCHAIN_FILE`` from the environment when no toolchain is given (3.21 on); the
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from ..model import Lock, UrlPin
 from .errors import EmitError
+from .secrets import Use, mounts, prologue
 
 DOWNLOADS = "/tritonlock/downloads"
 HOOK_FILE = "tritonlock-downloads.cmake"
@@ -37,18 +39,20 @@ def local_path(pin: UrlPin, downloads: str = DOWNLOADS) -> str:
     return f"{downloads}/{pin.sha256.split(':', 1)[1]}/{base}"
 
 
-def fetch_lines(pin: UrlPin, *, add_checksum: bool) -> list[str]:
-    """Dockerfile lines that put ``pin``'s bytes at :func:`local_path`, checked by digest."""
+def fetch_lines(pin: UrlPin, *, add_checksum: bool, with_script: bool = True) -> list[str]:
+    """Dockerfile lines that put ``pin``'s bytes at :func:`local_path`, checked by digest:
+    ``ADD --checksum``, or for builders without it a RUN of :data:`FETCH_SCRIPT` (copied in
+    first unless ``with_script`` is False: the stage has it already)."""
     dest = local_path(pin)
     if add_checksum:
         return [f"ADD --checksum={pin.sha256} {json.dumps([pin.url, dest])}"]
-    check = f"{pin.sha256.split(':', 1)[1]}  {dest}"
-    return [f"ADD {json.dumps([pin.url, dest])}", f"RUN echo {shlex.quote(check)} | sha256sum -c -"]
+    copy = [f"COPY {json.dumps([FETCH_FILE, FETCH_PATH])}"] if with_script else []
+    return [*copy, _run_fetch(pin)]
 
 
 # Builders without per-RUN --network build the stages before the compile twice, the second
 # time with no network: buildah must fetch an ADD's URL again to check its cache, while a RUN
-# is cached by its text. There the sources stage fetches with this script (python3 is in
+# is cached by its text. There every stage fetches with this script (python3 is in
 # every build image upstream's recipe makes), which streams through sha256 and keeps
 # nothing that does not match.
 FETCH_FILE = "tritonlock-fetch.py"
@@ -79,12 +83,13 @@ os.replace(dest + ".part", dest)
 """
 
 
-def run_fetch_line(pin: UrlPin, prologue: str, mounts: str) -> str:
-    """A cacheable RUN that fetches ``pin`` with :data:`FETCH_SCRIPT` (copied in before)."""
+def _run_fetch(pin: UrlPin) -> str:
+    """A cacheable RUN that fetches ``pin`` with :data:`FETCH_SCRIPT` (proxies from the
+    optional ``proxy-env`` secret)."""
     q = shlex.quote
     sha = pin.sha256.split(":", 1)[1]
     fetch = f"python3 {FETCH_PATH} {q(pin.url)} {q(local_path(pin))} {q(sha)}"
-    return f"RUN {mounts} {prologue}; {fetch}"
+    return f"RUN {' '.join(mounts(Use.NETWORK))} {prologue(Use.NETWORK)}; {fetch}"
 
 
 def compile_pins(lock: Lock) -> tuple[UrlPin, ...]:

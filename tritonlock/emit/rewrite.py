@@ -337,7 +337,11 @@ class Rewriter:
         dest = local_path(pin)
         if dest not in self.state.added:
             self.state.added.add(dest)
-            self.state.before += fetch_lines(pin, add_checksum=self.state.add_checksum)
+            script = "fetch-script" not in self.state.added
+            self.state.added.add("fetch-script")
+            self.state.before += fetch_lines(
+                pin, add_checksum=self.state.add_checksum, with_script=script
+            )
         return dest
 
     # git clone ------------------------------------------------------------------------

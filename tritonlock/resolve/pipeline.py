@@ -25,6 +25,7 @@ from ..upstream import (
     check_image_roles,
     read_release_facts,
 )
+from ..upstream.pybuild import ISOLATED_BUILDS
 from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
 from . import git as gitres
@@ -262,6 +263,10 @@ def _step_files(
 ) -> dict[str, str]:
     """Texts of the files the pip plan reads (requirements files, in-tree wheels' metadata)."""
     texts: dict[str, str] = {}
+    names = {p.name for p in pins}
+    builds = [k for b in ISOLATED_BUILDS if b.repo in names for k in b.files()]
+    if builds:  # what the compile builds with isolation (its [build-system] requires)
+        texts.update(read_files(builds, server_tree, pins, ctx.opts.git_mirrors))
     asked: set[str] = set()
     while True:
         wanted = [k for k in files_needed(floating.pip, texts) if k not in asked]

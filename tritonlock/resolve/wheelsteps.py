@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from ..errors import ResolveError, TritonLockError, Unreachable
 from ..model import Index, Lock, WheelPin
 from ..upstream import FloatingInputs
+from ..upstream.pybuild import compile_builds
 from ..upstream.steps import plan_pip_steps
 from . import wheels as whlres
 from .context import Ctx, Wheels, one_line
@@ -35,6 +36,18 @@ def pin_wheels(
         )
         for s in plan.steps
     ]
+    for build, requires in compile_builds(texts):  # isolated builds of the compile
+        steps.append(
+            whlres.InstallStep(
+                name=build.step,
+                image=build.step,
+                requirements=requires,
+                constraints=(*ctx.opts.constraints, *_held(ctx.opts.hold, build.step)),
+            )
+        )
+        ctx.say(
+            f"wheels: {build.step}: {build.repo}'s isolated build installs {', '.join(requires)}"
+        )
     if ctx.opts.requirements:
         steps.append(
             whlres.InstallStep(
