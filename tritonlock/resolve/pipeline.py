@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from ..errors import ResolveError, TritonLockError
 from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin, environments
@@ -45,6 +45,7 @@ from .trees import checkout, read_files
 from .wheelsteps import pin_wheels
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def _quiet(_message: str) -> None:
@@ -347,9 +348,9 @@ def _maybe(
     pool: ThreadPoolExecutor,
     wanted: bool,
     empty: T,
-    fn: Callable[..., T],
-    *args: Any,
-    **kwargs: Any,
+    fn: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> Future[T]:
     """``fn`` run in ``pool``, or, when not wanted (update --only), ``empty`` at once."""
     if wanted:
