@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NewType
 
 from .errors import MissingPin
 
 LOCK_VERSION = 1
+# Distinct kinds of identifier, so one cannot be passed where another is meant: a git
+# commit id (40 hex digits), an image digest (``sha256:`` and 64 hex digits: the manifest
+# or index a registry serves) and a file's sha256 (``sha256:`` and 64 hex digits of bytes).
+Commit = NewType("Commit", str)
+Digest = NewType("Digest", str)
+Sha256 = NewType("Sha256", str)
+# The kinds of pinned entry (``update --only KIND:NAME``, ``[[unresolved]]`` entries).
+Kind = Literal["git", "wheel", "image", "url", "apt"]
 
 Data = dict[str, Any]
 
@@ -141,7 +149,7 @@ class ReleaseSource:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecipeFile:
     name: str
-    sha256: str
+    sha256: Sha256
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +179,7 @@ class Submodule:
 
     path: str
     url: str
-    commit: str
+    commit: Commit
 
     def to_dict(self) -> Data:
         return {"path": self.path, "url": self.url, "commit": self.commit}
@@ -184,7 +192,7 @@ class GitPin:
     name: str
     url: str
     ref: str
-    commit: str
+    commit: Commit
     found_in: tuple[str, ...] = ()
     committed: int | None = None
     submodules: tuple[Submodule, ...] = ()
@@ -219,7 +227,7 @@ class GitPin:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WheelFile:
     name: str
-    sha256: str
+    sha256: Sha256
     size: int
 
     def to_dict(self) -> Data:
@@ -357,9 +365,9 @@ class ImagePin:
 
     role: str
     ref: str
-    digest: str
+    digest: Digest
     platform: str
-    index_digest: str | None = None
+    index_digest: Digest | None = None
 
     @classmethod
     def from_dict(cls, d: Data) -> ImagePin:
@@ -396,7 +404,7 @@ class UrlPin:
     such a pin has no ``size``."""
 
     url: str
-    sha256: str
+    sha256: Sha256
     size: int | None = None
     found_in: tuple[str, ...] = ()
     fixed_output: bool = False
@@ -463,7 +471,7 @@ class Apt:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unresolved:
-    kind: str
+    kind: Kind
     what: str
     why: str
 

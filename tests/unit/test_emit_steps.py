@@ -19,8 +19,9 @@ from tritonlock.emit.buildplan import Builder, Step
 from tritonlock.emit.dockerfile import Translator
 from tritonlock.emit.errors import EmitError
 from tritonlock.model import Lock, WheelFile, WheelPin
-from tritonlock.resolve.recipe import digest, read_folder, stale
+from tritonlock.resolve.recipe import read_folder, stale
 from tritonlock.upstream import floating_inputs
+from tritonlock.upstream.recipe import digest
 from tritonlock.upstream.steps import plan_pip_steps, step_names
 
 # stage-named wheels of make_lock -> the names the resolver gives the same installs

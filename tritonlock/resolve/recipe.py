@@ -6,21 +6,16 @@ server commit, and in both cases checked against ``lock.recipe`` (else the lock 
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..model import Lock
 from ..upstream import capture_recipe
-from ..upstream.recipe import RECIPE_FILES
+from ..upstream.recipe import RECIPE_FILES, digest
 from .trees import checkout
 
 STALE = "the lock or the recipe is stale (run `tritonlock update`)"
-
-
-def digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def stale(lock: Lock, files: Mapping[str, str], where: str, *, complete: bool) -> list[str]:

@@ -41,7 +41,7 @@ from packaging.version import Version
 
 from .. import __version__
 from ..errors import ResolveError, SourceError, UsageError
-from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
+from ..model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin, environments
 from ..sources.pyindex import IndexClient, IndexFile, split_credentials
 from ..util import procs
 from ..util.programs import uv_binary
@@ -358,7 +358,7 @@ def _pin(
                 f"{f.filename!r} on {client.where()} is listed with sha256:{sha}, which uv did "
                 "not see for that release; the index changed during the resolve, try again"
             )
-        out.append(WheelFile(name=f.filename, sha256=f"sha256:{sha}", size=size))
+        out.append(WheelFile(name=f.filename, sha256=Sha256(f"sha256:{sha}"), size=size))
     name = canonicalize_name(p.name)
     return WheelPin(
         step=step.name,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
-from tritonlock.model import UrlPin
+from tritonlock.model import Sha256, UrlPin
 from tritonlock.sources.mirrors import rewrite as mirrored
 from tritonlock.sources.retry import (
     DEFAULT_POLICY,
@@ -176,7 +176,7 @@ def resolve_urls_partial(
             pins.append(
                 UrlPin(
                     url=url,
-                    sha256=f"sha256:{sha}",
+                    sha256=Sha256(f"sha256:{sha}"),
                     found_in=tuple(sorted(found[url])),
                     fixed_output=True,
                 )
@@ -185,7 +185,7 @@ def resolve_urls_partial(
             pins.append(
                 UrlPin(
                     url=url,
-                    sha256=f"sha256:{got.sha256}",
+                    sha256=Sha256(f"sha256:{got.sha256}"),
                     size=got.size,
                     found_in=tuple(sorted(found[url])),
                 )
