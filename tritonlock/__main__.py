@@ -1,5 +1,5 @@
 """``python -m tritonlock`` is the same as the ``tritonlock`` command."""
 
-from ._entry import main
+from ._entry import run
 
-raise SystemExit(main())
+run()

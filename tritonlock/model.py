@@ -31,16 +31,29 @@ def _opt(d: Data, key: str, value: Any) -> None:
         d[key] = list(value) if isinstance(value, tuple) else value
 
 
+def without_git_suffix(text: str) -> str:
+    """``text`` (a URL or a path) without any trailing ``/`` or ``.git``: ``o/r.git/``,
+    ``o/r/.git`` and ``o/r.git.git`` all give ``o/r``. Git servers and git itself try
+    ``.git`` and ``/.git`` after a path, so every such spelling may name one repository;
+    stripping one suffix only left ``o/r.git`` (from ``o/r.git.git``) routed like ``o/r``'s
+    own ``.git`` spelling."""
+    while True:
+        bare = text.rstrip("/").removesuffix(".git")
+        if bare == text:
+            return text
+        text = bare
+
+
 def repo_key(url: str) -> str:
-    """The repository a git URL names, as a relative folder name: ``https://GitHub.com/o/r.git``
-    → ``github.com/o/r`` (scheme dropped, host lowercased, a port as ``_port``, no trailing
-    ``/`` or ``.git``). The lock's URL pattern admits no ``.``/``..`` segments and no ``_`` in
-    hosts, so distinct repositories get distinct keys; two URL spellings of one repository get
-    the same key, which ``verify`` refuses (one mirror folder each, never shared)."""
+    """The repository a git URL names, as a relative folder name (its local mirror in the
+    build is ``<key>.git``): ``https://GitHub.com/o/r.git`` → ``github.com/o/r`` (scheme
+    dropped, host lowercased, a port as ``_port``, no trailing ``/`` or ``.git``, however many).
+    Spellings of one repository that differ only so share one mirror, whose every ref
+    ``verify`` holds to one commit; what else could make two repositories share a folder,
+    or put one folder inside another, ``verify`` refuses (:mod:`tritonlock.resolve.repos`)."""
     rest = url.split("://", 1)[-1]
     host, _, path = rest.partition("/")
-    path = path.rstrip("/")
-    path = path.removesuffix(".git")
+    path = without_git_suffix(path)
     return host.lower().replace(":", "_") + ("/" + path if path else "")
 
 

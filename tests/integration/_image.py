@@ -107,6 +107,22 @@ def assert_built_from_the_lock(rootfs: Path, lock: Lock) -> None:
     assert (install / "core.commit").read_text().strip() == core.commit
     assert (install / "TRITON_VERSION").read_text() == "2.57.0\n"
     assert (install / "pinnedpkg").read_text().strip() == "24.1"
+    # upstream's build context and working directory (docker run -w /workspace/build)
+    assert (install / "workdir").read_text() == "/workspace/build\n"
+    context = set((install / "context").read_text().split())
+    assert context == {".dockerignore", "README.md", "TRITON_VERSION", "build", "build.py"} | {
+        "docs",
+        "python",
+    }  # .github and .gitattributes left out as .dockerignore says
+    # core's submodule (git clone --recursive) and FetchContent git dependency, at their pins
+    (sub,) = core.submodules
+    assert (sub.path, (install / "sub.commit").read_text().strip()) == ("sub", sub.commit)
+    leaf = next(p for p in lock.git if p.name == "leaf")
+    assert (leaf.ref, leaf.found_in[0].split(":")[:2]) == ("v1.0", ["core", "CMakeLists.txt"])
+    assert (install / "leaf.commit").read_text().strip() == leaf.commit
+    assert (install / "leaf.txt").read_text() == "leaf at v1.0\n"
+    # cmake_build's `pip install -r`, from the compile's pinned wheelhouse
+    assert (install / "compiledep").read_text().strip() == "3.1"
     # core's isolated `python3 -m build`, its [build-system] requires from the pinned wheelhouse
     backend = next(w for w in lock.wheel if w.step == "compile-core-wheel")
     assert (backend.name, backend.version) == ("tlbackend", "1.0")

@@ -407,3 +407,30 @@ FetchContent_Declare(c GIT_REPOSITORY https://h/c.git GIT_TAG ${TAG})
     # Decided, CMake's own answer: one branch, one value.
     got = [(f.name, f.url, f.tag) for f in cmake.fetches(text, {"Pkg_DIR": "/opt/pkg"})]
     assert got == [("a", "https://h/a-x.zip", None), ("c", "https://h/c.git", "v1")]
+
+
+def test_observe_sees_each_command_reached_with_its_scope() -> None:
+    files = {
+        "CMakeLists.txt": (
+            "set(TOOL fetcher)\n"
+            "if(WITH_EXTRA)\n"
+            "  execute_process(COMMAND never)\n"
+            "endif()\n"
+            "function(run_it what)\n"
+            "  execute_process(COMMAND ${TOOL} ${what})\n"
+            "endfunction()\n"
+            "run_it(go)\n"
+        )
+    }
+    seen: list[tuple[str, int, str]] = []
+
+    def observe(path: str, cmd: cmake.Command, scope: Scope) -> None:
+        texts = (
+            [v.text for v in cmake.values(cmd.args, scope)] if cmd.name == "execute_process" else []
+        )
+        seen.append((path, cmd.line, " ".join(texts)))
+
+    cmake.configure(files, {"WITH_EXTRA": "OFF"}, observe=observe)
+    lines = [line for _, line, _ in seen]
+    assert lines == [1, 2, 5, 8, 6]
+    assert seen[-1] == ("CMakeLists.txt", 6, "COMMAND fetcher go")

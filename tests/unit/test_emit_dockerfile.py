@@ -122,6 +122,30 @@ def test_sources_stage_fetches_and_checks_every_pinned_commit(target: str) -> No
             assert not any(f.startswith("--network=none") for f in c.flags)
 
 
+def test_server_tree_is_upstreams_build_context(target: str) -> None:
+    """The pinned server commit, then its .dockerignore applied by the shipped script."""
+    lock = make_lock(target)
+    out = emit(lock, recipe(target))
+    sources = next(
+        s
+        for s in stages(dockerfile.parse_string(out["Dockerfile"].decode()))
+        if s[0].value[-1] == "tritonlock-sources"
+    )
+    assert ["tritonlock-context.py", "/tritonlock/context.py"] in [
+        list(c.value) for c in sources if c.cmd == "COPY"
+    ]
+    words = [w for c in sources if c.cmd == "RUN" for w in shell_commands(c)]
+    server = next(g for g in lock.git if g.name == "server")
+    archive = words.index(
+        ("git", "-C", mirror_url(server.url)[7:], "archive", "--format=tar", server.commit)
+    )
+    assert words[archive + 1 :][:2] == [
+        ("tar", "-x", "-C", "/tritonlock/src/server"),
+        ("python3", "/tritonlock/context.py", "/tritonlock/src/server"),
+    ]
+    assert out["tritonlock-context.py"].startswith(b'"""Apply a ``.dockerignore``')
+
+
 def test_compile_runs_without_network_and_routes_every_git_url(target: str) -> None:
     lock = make_lock(target)
     compile_ = next(
@@ -129,8 +153,15 @@ def test_compile_runs_without_network_and_routes_every_git_url(target: str) -> N
     )
     runs = [c for c in compile_ if c.cmd == "RUN"]
     assert runs and all("--network=none" in c.flags for c in runs)
-    assert runs[-1].json and list(runs[-1].value) == ["/bin/bash", "/tmp/tritonbuild/cmake_build"]
+    # upstream: `docker run -w /workspace/build tritonserver_buildbase ./cmake_build`
+    assert runs[-1].json and list(runs[-1].value) == ["/bin/bash", "/workspace/build/cmake_build"]
+    assert [c.value for c in compile_ if c.cmd == "WORKDIR"] == [("/workspace/build",)]
+    copied = [list(c.value) for c in compile_ if c.cmd == "COPY"]
+    assert ["cmake_build", "/workspace/build/cmake_build"] in copied
+    assert ["/tritonlock/src/server", "/workspace"] in copied
     words = [w for c in runs for w in shell_commands(c)]
+    # submodules of the mirrors clone over file://, which git refuses unless told
+    assert words[0] == ("git", "config", "--global", "protocol.file.allow", "always")
     urls = {g.url for g in lock.git} | {s.url for g in lock.git for s in g.submodules}
     for url in urls:
         key = f"url.{mirror_url(url)}.insteadOf"
@@ -221,14 +252,13 @@ def test_labels_and_source_date_epoch(target: str) -> None:
 
 
 def test_context_copies_come_from_pinned_stages(target: str) -> None:
-    cmds = parsed(make_lock(target), target)
+    """Only files tritonlock emits come from the build context (never the user's folder)."""
+    out = emit(make_lock(target), recipe(target))
+    cmds = dockerfile.parse_string(out["Dockerfile"].decode())
+    emitted = set(out) - {"Dockerfile", "build.sh", "docker-bake.hcl", "source-policy.json"}
     for c in cmds:
         if c.cmd in ("COPY", "ADD") and not any(f.startswith("--from=") for f in c.flags):
-            assert (
-                c.cmd == "ADD"
-                or c.value[0] in ("cmake_build",)
-                or c.value[0].startswith("requirements/")
-            ), c.original
+            assert c.cmd == "ADD" or set(c.value[:-1]) <= emitted, c.original
 
 
 # --- refusals ---------------------------------------------------------------------------

@@ -399,3 +399,23 @@ def test_any_requirements_file_or_condition_plans_without_raising(
             Requirement(req)
     assert plan.steps or plan.skipped or plan.unplanned
     files_needed(pip, {"server:r.txt": text})
+
+
+def test_a_requirements_file_under_workspace_is_read_from_the_server_tree() -> None:
+    """cmake_build runs where Dockerfile.buildbase put the server tree (/workspace)."""
+
+    def install(*files: str) -> PipInstall:
+        return PipInstall(
+            step="cmake-build-x", image="build", requirements=(), requirement_files=files
+        )
+
+    assert files_needed([install("/workspace/python/req.txt")]) == ("server:python/req.txt",)
+    assert files_needed([install("/workspace/../etc/req.txt", "/opt/req.txt")]) == ()
+    plan = plan_pip_steps(
+        [install("/workspace/python/req.txt")], files={"server:python/req.txt": "attrs==24.2.0\n"}
+    )
+    assert [s.requirements for s in plan.steps] == [("attrs==24.2.0",)]
+    outside = plan_pip_steps([install("/opt/req.txt")], files={})
+    assert dict(outside.unplanned)["cmake-build-x: -r /opt/req.txt"] == (
+        "a file in the image, not in a pinned tree"
+    )

@@ -54,11 +54,13 @@ def run(args: argparse.Namespace) -> int:
     old, new = (lockfile.to_model(r) for r in raws)
     diff = diff_locks(old, new, actual=(lockfile.content_hash(raws[0].data),
                                          lockfile.content_hash(raws[1].data)))  # fmt: skip
+    from ..util.redact import redact  # a lock may quote a secret: never shown back
+
     rendered = RENDERERS[args.format](diff, args.old, args.new)
     if args.format == "json":
-        print(json.dumps(rendered, indent=2, ensure_ascii=False))
+        print(redact(json.dumps(rendered, indent=2, ensure_ascii=False)))
     else:
-        print(rendered, end="")
+        print(redact(rendered), end="")
     if not diff.hashes_ok:  # loud on stderr too: the diff of a tampered lock is not a review
         for warning in diff.hash_warnings(args.old, args.new):
             print(f"tritonlock: {warning}", file=sys.stderr)

@@ -6,6 +6,7 @@ new swapped (added ↔ removed), so a reviewer reads the same facts either way.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,20 @@ class Diff:
         return not self.changes
 
 
+def _shown_index_url(url: str | None) -> str | None:
+    """An index URL as a diff shows it: whole when credential-free, else its host and a
+    short digest of the whole (a token in its path or query is never shown, and a change
+    of it still is)."""
+    if url is None or "://" not in url:
+        return url
+    from ..util.redact import credential_free, public_url
+
+    if credential_free(url):
+        return url
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return f"{public_url(url)} (credential hidden; sha256 {digest})"
+
+
 def _entries(lock: Lock) -> dict[str, dict[str, Fields]]:
     """Each kind → key → the fields compared for that entry."""
     out: dict[str, dict[str, Fields]] = {k: {} for k in KINDS}
@@ -104,7 +119,7 @@ def _entries(lock: Lock) -> dict[str, dict[str, Fields]]:
         for s in g.submodules:
             out["submodule"][f"{g.name}:{s.path}"] = {"url": s.url, "commit": s.commit}
     for x in lock.index:
-        out["index"][x.name] = {"url": x.url}
+        out["index"][x.name] = {"url": _shown_index_url(x.url)}
     for w in lock.wheel:
         out["wheel"][f"{w.step}/{w.name}"] = {
             "version": w.version,

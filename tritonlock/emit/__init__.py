@@ -34,13 +34,23 @@ from .requirements import requirements
 from .rewrite import REQ_DIR, Rewriter, StageState
 from .secrets import SecretSpec, Use, mounts, prologue
 from .shell import command, split
-from .sources import SERVER_DIR, insteadof_script, mirror_key, sources_stage
+from .sources import (
+    CONTEXT_FILE,
+    SERVER_DIR,
+    context_script,
+    insteadof_script,
+    mirror_key,
+    sources_stage,
+)
 
 __all__ = ["EmitError", "SecretSpec", "emit", "plan"]
 
 BUILDBASE_STAGE = "tritonlock-buildbase"
 WHEELS = "/tritonlock/wheels"
-SCRIPT = "/tmp/tritonbuild/cmake_build"
+# Upstream runs `docker run -w /workspace/build tritonserver_buildbase ./cmake_build`: the
+# build folder build.py wrote its files to is part of the build context, at /workspace/build.
+BUILD_DIR = "/workspace/build"
+SCRIPT = f"{BUILD_DIR}/cmake_build"
 # Builders without per-RUN --network build the compile stage in a separate, offline build and
 # reuse its cached layers; should a later build run it again (a cache miss), with a network
 # interface besides lo, it fails here instead of compiling online.
@@ -110,6 +120,7 @@ def emit(
         "Dockerfile": dockerfile_text(lock, bb, final, head, dialect, compiled).encode(),
         "cmake_build": recipe_files["cmake_build"].encode(),
         "source-policy.json": policy.render(lock),
+        CONTEXT_FILE: context_script(),
         "docker-bake.hcl": bake.render([bake.Entry(name=_name(lock), context=".", plan=p)]),
         "build.sh": script.render(builder, p, header=head),
     }
@@ -273,7 +284,7 @@ def compile_stage(
         f"ENV SOURCE_DATE_EPOCH={int(server.committed or 0)}",
         f"RUN {offline}{insteadof_script(lock)}",
         f"COPY {json.dumps(['cmake_build', SCRIPT])}",
-        "WORKDIR /workspace",
+        f"WORKDIR {BUILD_DIR}",
         f"RUN {offline}{json.dumps(['/bin/bash', SCRIPT])}"
         if dialect.run_network
         else f"RUN {OFFLINE_CHECK} && /bin/bash {SCRIPT}",

@@ -8,17 +8,22 @@ with ``url.<mirror>.insteadOf``, so upstream's build.py and CMake run unchanged.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..model import Lock, repo_key
+from ..model import Lock, repo_key, without_git_suffix
 from .errors import EmitError
 from .secrets import Use, mounts, prologue
 
 GIT_ROOT = "/tritonlock/git"
 SRC_ROOT = "/tritonlock/src"
 SERVER_DIR = f"{SRC_ROOT}/server"
+# The script that applies the server tree's .dockerignore (tritonlock/emit/context.py).
+CONTEXT_FILE = "tritonlock-context.py"
+CONTEXT_PATH = "/tritonlock/context.py"
 
 
 def mirror_key(url: str) -> str:
@@ -31,19 +36,25 @@ def mirror_path(url: str) -> str:
 
 
 def mirror_url(url: str) -> str:
-    """The ``file://`` URL the compile stage uses instead of ``url``."""
-    return "file://" + mirror_path(url)
+    """The ``file://`` URL the compile stage uses instead of ``url``. Git percent-decodes
+    ``file://`` URLs, so a ``%`` of the folder's name is written ``%25``: the folder of
+    ``…/a%62c`` is reached as itself, never as ``…/abc``'s."""
+    return "file://" + mirror_path(url).replace("%", "%25")
 
 
 @dataclass(slots=True)
 class Mirror:
-    """One bare mirror: its canonical URL, the commits it must hold and the refs to set."""
+    """One bare mirror: its canonical URL (the first spelling in the lock, fetched from),
+    every spelling the lock has of it, the commits it must hold and the refs to set."""
 
     url: str
     commits: list[str] = field(default_factory=list)
     refs: dict[str, str] = field(default_factory=dict)
+    spellings: list[str] = field(default_factory=list)
 
-    def add(self, commit: str, ref: str | None, what: str) -> None:
+    def add(self, url: str, commit: str, ref: str | None, what: str) -> None:
+        if url not in self.spellings:
+            self.spellings.append(url)
         if commit not in self.commits:
             self.commits.append(commit)
         if ref is None:
@@ -61,10 +72,10 @@ def mirrors(lock: Lock) -> list[Mirror]:
     found: dict[str, Mirror] = {}
     for g in lock.git:
         m = found.setdefault(mirror_key(g.url), Mirror(url=g.url))
-        m.add(g.commit, g.ref, f"git {g.name}")
+        m.add(g.url, g.commit, g.ref, f"git {g.name}")
         for s in g.submodules:
             sm = found.setdefault(mirror_key(s.url), Mirror(url=s.url))
-            sm.add(s.commit, None, f"git {g.name} submodule {s.path}")
+            sm.add(s.url, s.commit, None, f"git {g.name} submodule {s.path}")
     return list(found.values())
 
 
@@ -112,27 +123,40 @@ def sources_stage(lock: Lock, base: str, server_url: str, server_commit: str) ->
     for m in mirrors(lock):
         out.append(f"RUN {' '.join(mounts(Use.GIT))} {fetch_script(m)}")
     q = shlex.quote
-    out.append(
+    # the server tree as upstream's build context: its files at the commit, without what
+    # its .dockerignore leaves out (.git*), as `COPY . .` in Dockerfile.buildbase takes it
+    out += [
+        f"COPY {json.dumps([CONTEXT_FILE, CONTEXT_PATH])}",
         f"RUN mkdir -p {SERVER_DIR} && git -C {q(mirror_path(server_url))} archive"
         f" --format=tar {q(server_commit)} | tar -x -C {SERVER_DIR}"
-    )
+        f" && python3 {CONTEXT_PATH} {SERVER_DIR}",
+    ]
     return out
 
 
 def insteadof_script(lock: Lock) -> str:
-    """Shell for the compile stage: route every pinned URL (with and without .git) to its mirror."""
+    """Shell for the compile stage: route every pinned URL, as each spelling in the lock
+    writes it (with and without .git), to its mirror. No two mirrors share a prefix: a
+    spelling's form never ends with ``.git`` or ``/`` (:func:`without_git_suffix`), so equal
+    forms are equal spellings, which share a mirror."""
     q = shlex.quote
-    cmds = []
+    # git (2.38.1 on) refuses file:// for submodules unless told: without this, every
+    # `git clone --recursive` and ExternalProject GIT_SUBMODULES clone fails offline
+    cmds = ["git config --global protocol.file.allow always"]
     for m in mirrors(lock):
         key = f"url.{mirror_url(m.url)}.insteadOf"
-        bare = m.url.rstrip("/")
-        bare = bare[: -len(".git")] if bare.endswith(".git") else bare
-        for form in (bare, bare + ".git"):
+        bares = dict.fromkeys(without_git_suffix(url) for url in m.spellings)
+        for form in (f for bare in bares for f in (bare, bare + ".git")):
             cmds.append(f"git config --global --add {q(key)} {q(form)}")
-    return " && \\\n    ".join(cmds) if cmds else "true"
+    return " && \\\n    ".join(cmds)
 
 
 def urls(lock: Lock) -> Iterable[str]:
     """Every pinned git URL (top repos and submodules), canonical spelling."""
     for m in mirrors(lock):
         yield m.url
+
+
+def context_script() -> bytes:
+    """The text of :mod:`tritonlock.emit.context`, which the sources stage runs."""
+    return Path(__file__).with_name("context.py").read_bytes()

@@ -79,6 +79,17 @@ def format_path(parts: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
+def _shown_url(value: object) -> object:
+    """A URL the schema refused, as a message may show it: whole when it carries no secret,
+    else its scheme and host only (a lock may hold a token by mistake; the message must not
+    repeat it)."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    from ..util.redact import public_url
+
+    return public_url(value)
+
+
 def _describe(err: Any) -> str:
     kind = type(err.kind).__name__
     fields = err.kind.as_dict()
@@ -87,11 +98,15 @@ def _describe(err: Any) -> str:
         words = _PATTERN_WORDS.get(str(fields.get("pattern")))
         if words is None:
             last = err.instance_path[-1] if err.instance_path else ""
-            words = (
-                "not an allowed URL (https/http/git/file, no credentials or shell characters)"
-                if "url" in str(last)
-                else "contains characters that are not allowed here"
-            )
+            if "url" in str(last):
+                words = (
+                    "not an allowed URL (https/http/git/file, no credentials or shell characters)"
+                )
+                shown = _shown_url(instance)
+                if shown != instance:
+                    return f"{words}: {shown} (not shown whole: it may hold a credential)"
+                return f"{words}: {_short(instance)}"
+            words = "contains characters that are not allowed here"
         return f"{words}: {_short(instance)}"
     if kind == "AdditionalProperties":
         unexpected = [repr(u) for u in fields.get("unexpected", [])]

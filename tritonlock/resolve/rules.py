@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from ..model import Lock, WheelPin, final_environment, repo_key, step_changes
+from ..model import Lock, WheelPin, final_environment, step_changes
+from .repos import mirror_folders_apart, one_commit_per_ref
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -351,27 +352,10 @@ def partial(lock: Lock) -> list[str]:
     ]
 
 
-def one_commit_per_ref(lock: Lock) -> list[str]:
-    """Every repository is one local mirror in the build, whatever spellings of its URL the
-    lock holds (``…/pybind11`` and ``…/pybind11.git`` upstream), and each of its refs points
-    at one commit there: a second entry that pins a ref of the same repository to another
-    commit would redirect what the build checks out."""
-    first: dict[tuple[str, str], tuple[str, str]] = {}  # (repo key, ref) → (where, commit)
-    out = []
-    for i, g in enumerate(lock.git):
-        key = (repo_key(g.url), g.ref)
-        where, commit = first.setdefault(key, (f"git[{i}]", g.commit))
-        if commit != g.commit:
-            out.append(
-                f"git[{i}].commit: {g.url} {g.ref!r} is {g.commit[:12]} here but "
-                f"{commit[:12]} in {where} (the same repository); one ref, one commit"
-            )
-    return out
-
-
 RULES: tuple[Rule, ...] = (
     unique_entries,
     one_commit_per_ref,
+    mirror_folders_apart,
     wheel_indexes_known,
     index_urls_credential_free,
     wheel_files_match,

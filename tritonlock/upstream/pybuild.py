@@ -1,8 +1,9 @@
 """Python packages the compile builds with build isolation, and what that isolation installs
 (pure).
 
-core's CMake (r24.12 on) runs ``python/build_wheel.py``, which copies the repository's
-``pyproject.toml`` next to the package and runs ``python3 -m build``: an isolated build,
+core's CMake runs ``python/build_wheel.py``, which from r25.x copies the repository's
+``pyproject.toml`` next to the package and runs ``python3 -m build`` (r24.12's runs
+``setup.py bdist_wheel``, which :func:`isolates` tells apart): an isolated build,
 whose virtual environment pip-installs the ``[build-system] requires`` of that file from an
 index. In the offline compile those come from a wheelhouse of their own pinned step,
 ``compile-<repo>-wheel``, installed into that build's own environment (hence its own image

@@ -313,8 +313,18 @@ def _wheel_requirement(
 # --- requirements files ------------------------------------------------------------------------
 
 
+# Where upstream's recipe puts the server tree: Dockerfile.buildbase's `WORKDIR /workspace`
+# and `COPY . .`, which cmake_build runs in.
+SERVER_ROOT = "/workspace/"
+
+
 def _tree_path(path: str) -> str | None:
-    """``<tree>:<path>`` of a relative requirements file, None for a file in the image."""
+    """``<tree>:<path>`` of a requirements file relative to the server tree or under
+    :data:`SERVER_ROOT`, None for another file in the image."""
+    if path.startswith(SERVER_ROOT):
+        path = path[len(SERVER_ROOT) :]
+        if os.path.normpath(path).startswith(".."):
+            return None
     if path.startswith("/") or "$" in path or not path:
         return None
     return f"{DEFAULT_TREE}:{os.path.normpath(path)}"

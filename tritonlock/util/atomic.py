@@ -17,8 +17,9 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, output: bo
     import tempfile  # not at import: `verify` reads and never writes
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    interrupt.temporary(tmp, replaces=path if output else None)
+    with interrupt.deferred():  # a Ctrl-C between the two would leave the file behind
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        interrupt.temporary(tmp, replaces=path if output else None)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

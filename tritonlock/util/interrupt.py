@@ -73,8 +73,14 @@ def written(path: str | os.PathLike[str]) -> None:
 
 
 def child(proc: _Child, *, own_session: bool) -> None:
-    """``proc`` is ended if the command is interrupted."""
+    """``proc`` is ended if the command is interrupted (at once, when a worker thread
+    starts it while the interruption is being handled)."""
     _children[proc] = own_session
+    _closing["started"] += 1
+    if _closing["on"]:
+        import signal
+
+        _send(proc, own_session, signal.SIGKILL)
 
 
 def ended(proc: _Child) -> None:
@@ -91,12 +97,21 @@ def tracked_child(proc: _Child, *, own_session: bool) -> Iterator[None]:
 
 
 _deferred = {"depth": 0, "pending": 0}
+# "on" once an interruption is being handled; "started" counts children ever registered
+_closing = {"on": 0, "started": 0}
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """A Ctrl-C during the block takes effect when it ends (steps that must not be split,
-    such as the two renames that swap a build folder)."""
+    such as the two renames that swap a build folder). Only the main thread defers: the
+    handler runs there, and must not wait for a worker (which may hang on a server) nor
+    leave the cleanup to one."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     _deferred["depth"] += 1
     try:
         yield
@@ -115,22 +130,14 @@ def handler(signum: int, frame: FrameType | None) -> None:
 
 def interrupted() -> NoReturn:
     """End children, remove temporaries, say what happened, and exit 130 now."""
-    import shutil
-    import time
-
-    _end_children()
-    for path, output in list(_temporary.items()):
-        if output is not None and not os.path.lexists(path):
-            written(output)  # renamed into place just before the interruption
-        elif os.path.isdir(path) and not os.path.islink(path):
-            for _ in range(5):  # worker threads may still be writing into it
-                shutil.rmtree(path, ignore_errors=True)
-                if not os.path.lexists(path):
-                    break
-                time.sleep(0.01)
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+    _closing["on"] = 1
+    folders: list[str] = []
+    for _ in range(3):  # again while worker threads started children meanwhile
+        seen = _closing["started"]
+        _end_children()
+        _remove_temporaries(folders)
+        if _closing["started"] == seen:
+            break
     done = list(_written)
     if done:
         message = f"tritonlock: interrupted after writing {', '.join(done)}\n"
@@ -141,6 +148,29 @@ def interrupted() -> NoReturn:
     with contextlib.suppress(OSError):
         os.write(2, message.encode("utf-8", "replace"))
     os._exit(EXIT_INTERRUPTED)
+
+
+def _remove_temporaries(folders: list[str]) -> None:
+    """Remove every registered temporary (each folder again, as a late child such as
+    ``git init`` may have made it anew), noting outputs already renamed into place."""
+    import shutil
+    import time
+
+    for path, output in list(_temporary.items()):
+        _temporary.pop(path, None)
+        if output is not None and not os.path.lexists(path):
+            written(output)  # renamed into place just before the interruption
+        elif os.path.isdir(path) and not os.path.islink(path):
+            folders.append(path)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    for path in folders:
+        for _ in range(5):  # worker threads may still be writing into it
+            shutil.rmtree(path, ignore_errors=True)
+            if not os.path.lexists(path):
+                break
+            time.sleep(0.01)
 
 
 def _end_children() -> None:

@@ -14,7 +14,16 @@
   ``api_key``, ``sig``, ``X-Amz-Signature``, …): ``token=***``.
 
 Without a scheme, ``USER:PASSWORD@HOST`` (as in ``--registry-mirror docker.io=u:p@host``)
-is masked the same way. What is not a secret by its shape (a token as a path segment,
+is masked the same way. A password holding whitespace (``http://u:my pass@host``, an
+option's value echoed back) is masked through the last ``@HOST`` before the next quote or
+line end, when what ends at the whitespace cannot be a host and port: ``u:my``, but not
+``host:8080`` or ``[::1]`` (so neither a password whose first word is all digits).
+
+Outside URLs, ``NAME=VALUE`` is masked (``NAME=***``) when NAME says it is a secret
+unambiguously (``token``, ``GITHUB_TOKEN``, ``--password``, ``client_secret``,
+``api_key``, ``credentials``, …; not ``key``, ``code`` or ``auth``), never in ``name==1.0``.
+
+What is not a secret by its shape (a token as a path segment,
 ``https://host/TOKEN/simple``) cannot be found in free text: such URLs are never recorded
 or shown (:func:`credential_free`, :func:`public_url`).
 
@@ -34,6 +43,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 MASK = "***"
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# The same scheme (group 1), found from the start of its run of scheme characters only: a
+# search for _SCHEME tried every letter of a long word again (quadratic in its length).
+_SCHEME_FIND = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*([A-Za-z][A-Za-z0-9+.-]*://)")
 _END = re.compile(r"\s")
 # A host (and port) right after an ``@``, ended by something a host cannot hold.
 _HOST_AFTER = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::[0-9]{0,5})?(?![\w.~%:@-])")
@@ -52,6 +64,13 @@ _SECRET_PARAM = re.compile(
 # USER:PASSWORD@HOST without a scheme, at the start of a word or after = ' " ( ,
 _BARE_USERINFO = re.compile(r"(?:^|(?<=[\s='\"(,]))[^\s:@/='\"(,]+:")
 _TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_-]{16,}")
+# NAME=VALUE outside URLs whose NAME is a secret's (``GITHUB_TOKEN=…``, ``--password=…``).
+_FREE_SECRET = re.compile(
+    r"(?i)(?:^|(?<=[\s'\"(,;&?]))(-{0,2}(?:[A-Za-z0-9]+[-_.])*"
+    r"(?:token|password|passwd|secret|apikey|api[-_]key|access[-_]key|private[-_]key"
+    r"|credentials?))=(?!=)[^\s'\"&;,)]+"
+)
+_SPACED_LIMIT = re.compile(r"['\"\n]")
 
 
 def redact(text: str, *, urls: Iterable[str] = ()) -> str:
@@ -90,17 +109,19 @@ def without_userinfo(text: str) -> str:
 
 def _url_regions(text: str) -> list[tuple[int, int]]:
     """(start, end) of each URL: from its scheme to whitespace or the next scheme."""
-    found = list(_SCHEME.finditer(text))
+    found = [(m.start(1), m.end(1)) for m in _SCHEME_FIND.finditer(text)]
     regions: list[tuple[int, int]] = []
-    for i, m in enumerate(found):
-        stop = found[i + 1].start() if i + 1 < len(found) else len(text)
-        space = _END.search(text, m.start(), stop)
+    for i, (start, scheme_end) in enumerate(found):
+        stop = found[i + 1][0] if i + 1 < len(found) else len(text)
+        space = _END.search(text, start, stop)
         end = space.start() if space else stop
+        if space is not None and _spaced_userinfo(text[scheme_end:end]):
+            end = _past_spaced_at(text, end, stop)
         prev = regions[-1] if regions else None
-        if prev is not None and prev[1] == m.start() and _open_userinfo(text[prev[0] : prev[1]]):
+        if prev is not None and prev[1] == start and _open_userinfo(text[prev[0] : prev[1]]):
             regions[-1] = (prev[0], end)  # a password holding "://": one URL
         else:
-            regions.append((m.start(), end))
+            regions.append((start, end))
     return regions
 
 
@@ -109,6 +130,34 @@ def _open_userinfo(region: str) -> bool:
     m = _SCHEME.match(region)
     rest = region[m.end() :] if m else ""
     return ":" in rest and not any(c in rest for c in "/?#@")
+
+
+def _spaced_userinfo(head: str) -> bool:
+    """``head`` (what follows ``scheme://`` up to whitespace) starts a user info that goes on
+    past the whitespace (``u:my`` of ``u:my pass@host``): a ``:`` and nothing that ends a user
+    info, and not a host and port (``host:8080``, ``[::1]``)."""
+    if ":" not in head or head.startswith("[") or any(c in head for c in "/?#@"):
+        return False
+    return not head.rpartition(":")[2].isdigit()
+
+
+def _past_spaced_at(text: str, pos: int, stop: int) -> int:
+    """Where a user info holding whitespace ends its URL: the end of the word after the last
+    ``@HOST`` from ``pos`` to the next quote or line end (``pos`` when there is none)."""
+    limit = _SPACED_LIMIT.search(text, pos, stop)
+    bound = limit.start() if limit else stop
+    at = next(
+        (
+            i
+            for i in range(bound - 1, pos - 1, -1)
+            if text[i] == "@" and _HOST_AFTER.match(text, i + 1)
+        ),
+        -1,
+    )
+    if at < 0:
+        return pos
+    space = _END.search(text, at, bound)
+    return space.start() if space else bound
 
 
 def _userinfo_end(rest: str) -> int:
@@ -143,7 +192,7 @@ def _url(region: str) -> str:
 
 
 def _bare(text: str) -> str:
-    """``USER:PASSWORD@HOST`` words (no scheme) masked."""
+    """``USER:PASSWORD@HOST`` words (no scheme) and secret ``NAME=VALUE`` pairs masked."""
     out: list[str] = []
     pos = 0
     for m in _BARE_USERINFO.finditer(text):
@@ -151,6 +200,9 @@ def _bare(text: str) -> str:
             continue
         space = _END.search(text, m.end())
         word_end = space.start() if space else len(text)
+        spaced = m.start() > 0 and text[m.start() - 1] == "="  # docker.io=u:my pass@host
+        if space and spaced and _spaced_userinfo(text[m.start() : word_end]):
+            word_end = _past_spaced_at(text, word_end, len(text))
         word = text[m.start() : word_end]
         at = _last_host_at(word)
         if at < 0:
@@ -159,7 +211,7 @@ def _bare(text: str) -> str:
         out.append(f"{MASK}@")
         pos = m.start() + at + 1
     out.append(text[pos:])
-    return "".join(out)
+    return _FREE_SECRET.sub(lambda p: f"{p.group(1)}={MASK}", "".join(out))
 
 
 def _last_host_at(word: str) -> int:

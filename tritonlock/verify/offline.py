@@ -40,11 +40,22 @@ def verify(path: str | Path) -> Report:
     found = structure + lockfile.check_hash(raw)
     if structure:
         # Without a valid structure, order and rules say nothing more useful.
-        return Report(raw.path, actual, found)
+        return Report(raw.path, actual, _shown(found))
     lock = Lock.from_dict(raw.data)  # valid: checked just above
     found += _order(lock)
     found += rules.check(lock)
-    return Report(raw.path, actual, found, lock, rules.step_notes(lock))
+    return Report(raw.path, actual, _shown(found), lock, rules.step_notes(lock))
+
+
+def _shown(problems: list[str]) -> list[str]:
+    """Problems as every command shows them: a lock may quote a secret (a tokened URL),
+    which is never printed back (:func:`tritonlock.util.redact.redact`; imported only when there
+    is a problem, as `verify` of a good lock needs no redaction)."""
+    if not problems:
+        return problems
+    from ..util.redact import redact
+
+    return [redact(p) for p in problems]
 
 
 def verified(paths: Sequence[str | Path]) -> tuple[list[Lock], list[str]]:

@@ -21,10 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .blocks import group
-from .evaluator import BIN, SRC, Project, configure, declarations
+from .evaluator import BIN, SRC, Observer, Project, configure, declarations
 from .fetch import KEYWORDS, Fetch
 from .lexer import Arg, CMakeSyntaxError, Command, commands, is_cmake_file
-from .values import Scope, expand
+from .values import Scope, Value, expand, values
 
 __all__ = [
     "BIN",
@@ -34,9 +34,11 @@ __all__ = [
     "CMakeSyntaxError",
     "Command",
     "Fetch",
+    "Observer",
     "Project",
     "Scan",
     "Scope",
+    "Value",
     "commands",
     "configure",
     "declarations",
@@ -44,6 +46,7 @@ __all__ = [
     "fetches",
     "is_cmake_file",
     "scan",
+    "values",
 ]
 
 

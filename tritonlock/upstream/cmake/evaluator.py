@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from . import assign
@@ -80,9 +80,15 @@ class _Function:
     path: str  # the file that defines it (where its declarations are written)
 
 
+# Called with (file, command, scope) for each command reached, block heads included,
+# before it runs; the scope is live, so read it there and then.
+Observer = Callable[[str, Command, Scope], None]
+
+
 @dataclass
 class _Eval:
     files: Mapping[str, str]
+    observe: Observer | None = None
     parsed: dict[str, tuple[Node, ...] | None] = field(default_factory=dict)
     functions: dict[str, _Function] = field(default_factory=dict)
     fetches: list[Fetch] = field(default_factory=list)
@@ -141,6 +147,9 @@ class _Eval:
             self.steps += 1
             if self.steps > MAX_STEPS:
                 raise _Exhausted()
+            if self.observe is not None:
+                head = node.head if isinstance(node, Block) else node
+                self.observe(frame.path, head, frame.scope)
             if isinstance(node, Block):
                 self.block(node, frame)
             else:
@@ -487,13 +496,14 @@ def configure(
     unknown: Iterable[str] = (),
     inherits: bool = False,
     top: str = "CMakeLists.txt",
+    observe: Observer | None = None,
 ) -> Project:
     """What configuring the tree ``files`` (path → text) reaches from ``top``, with
     ``variables`` as ``-D`` definitions (``unknown``: definitions whose value is unknown).
     ``inherits``: the tree is a FetchContent dependency, added to another project's build
-    (its ``CMAKE_SOURCE_DIR`` is not its own top)."""
+    (its ``CMAKE_SOURCE_DIR`` is not its own top). ``observe`` sees every command reached."""
     scope = fresh_scope(variables, unknown, "", inherits=inherits)
-    ev = _Eval(files)
+    ev = _Eval(files, observe)
     if top in files:
         try:
             ev.file(top, _Frame(top, scope, None))
@@ -522,4 +532,4 @@ def declarations(text: str) -> list[int]:
     return lines
 
 
-__all__ = ["BIN", "SRC", "Arg", "Project", "configure", "declarations"]
+__all__ = ["BIN", "SRC", "Arg", "Observer", "Project", "configure", "declarations"]
