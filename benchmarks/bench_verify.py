@@ -10,7 +10,7 @@ each, half apt packages) and a second one with every tenth version moved, then t
 process (median of ``--repeat``):
 
 * ``tomllib.load`` of the lock (the floor: any reader parses the TOML);
-* ``tritonlock.verify.verify`` (schema, content hash, order, every rule);
+* ``tritonlock.verify.offline.verify`` (schema, content hash, order, every rule);
 * ``diff``: both locks read and validated, the semantic diff, its text rendering;
 
 and prints each time, its ratio to ``tomllib.load``, and the growth factor from the size
@@ -31,9 +31,10 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from tritonlock import lockfile, verify
+from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_text
 from tritonlock.model import Index, Inputs, Lock
+from tritonlock.verify import offline as verify
 
 SHA = "sha256:" + "ab" * 32
 

@@ -32,7 +32,8 @@ from typing import Any
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
-from tritonlock import lockfile, schema
+from tritonlock import lockfile
+from tritonlock.lockfile import schema
 from tritonlock.model import (
     RELEASE_FIELDS,
     Apt,

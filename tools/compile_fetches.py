@@ -33,13 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetchaudit import Tree, audit, counts, report
 from fetchaudit.model import NOT_PROVIDED
 
-from tritonlock import cmake, lockfile
-from tritonlock.emit.recipe import capture, read_folder, stale
+from tritonlock import lockfile
 from tritonlock.errors import TritonLockError
 from tritonlock.model import GitPin, Lock, repo_key
 from tritonlock.resolve.git import parse_mirror
-from tritonlock.resolve.gitclient import GitFailed, run_git, sparse_fetch
-from tritonlock.resolve.mirrors import rewrite as fetch_url
+from tritonlock.resolve.recipe import capture, read_folder, stale
+from tritonlock.sources.gitclient import GitFailed, run_git, sparse_fetch
+from tritonlock.sources.mirrors import rewrite as fetch_url
+from tritonlock.upstream import cmake
 
 DONE = ".tritonlock-checkout-done"
 PATHS = ".tritonlock-paths"

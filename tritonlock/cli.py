@@ -4,7 +4,7 @@ Each command lives in ``tritonlock/commands/<name>.py`` and exposes
 ``register(subparsers, help)``, which adds its parser and sets ``func`` to a
 ``(args) -> int`` handler. Only the command being run is imported, so ``--help`` and
 ``verify`` start fast. ``main`` is the only place that turns exceptions into exit codes
-(see :func:`tritonlock.errors.exit_code`); Ctrl-C is :mod:`tritonlock.interrupt`'s.
+(see :func:`tritonlock.errors.exit_code`); Ctrl-C is :mod:`tritonlock.util.interrupt`'s.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 
-from . import __version__, interrupt
+from . import __version__
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, TritonLockError, UsageError, exit_code
+from .util import interrupt
 
 # Order here is the order in `tritonlock --help`; the text is each command's one-line help.
 COMMANDS = {
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _in_scratch(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command with every temporary file of it in one folder, removed however it
-    ends (Ctrl-C included: :mod:`tritonlock.interrupt` removes it too)."""
+    ends (Ctrl-C included: :mod:`tritonlock.util.interrupt` removes it too)."""
     import tempfile
 
     scratch = tempfile.mkdtemp(prefix="tritonlock-run-")
@@ -160,7 +161,7 @@ def _run(words: list[str]) -> int:
 def _failed(message: str, code: int, as_json: bool, prog: str, kind: str = "error") -> int:
     """The one-line error on stderr; with --json, also ``{"error", "exit"}`` on stdout.
     Credentials in it (an option's value echoed back) are masked."""
-    from .redact import redact
+    from .util.redact import redact
 
     message = redact(message)
     print(f"{prog}: {kind}: {message}", file=sys.stderr)

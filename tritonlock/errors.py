@@ -39,6 +39,10 @@ class NegativeResult(TritonLockError):
     exit_code = EXIT_NEGATIVE
 
 
+class MissingPin(NegativeResult):
+    """The lock has no pin for something a command needs (re-resolve it): exit 1."""
+
+
 class LockInvalid(NegativeResult):
     """A readable lock with problems; carries every problem found."""
 

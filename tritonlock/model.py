@@ -1,7 +1,7 @@
 """Frozen dataclasses of a lock, and their exact round trip to plain data.
 
 ``Lock.from_dict`` expects data that already passed the JSON Schema
-(:mod:`tritonlock.schema`); ``Lock.to_dict`` gives back exactly that data, in
+(:mod:`tritonlock.lockfile.schema`); ``Lock.to_dict`` gives back exactly that data, in
 canonical order, with optional fields left out when unset.
 """
 
@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NewType
+
+from .errors import MissingPin
 
 LOCK_VERSION = 1
+# Distinct kinds of identifier, so one cannot be passed where another is meant: a git
+# commit id (40 hex digits), an image digest (``sha256:`` and 64 hex digits: the manifest
+# or index a registry serves) and a file's sha256 (``sha256:`` and 64 hex digits of bytes).
+Commit = NewType("Commit", str)
+Digest = NewType("Digest", str)
+Sha256 = NewType("Sha256", str)
+# The kinds of pinned entry (``update --only KIND:NAME``, ``[[unresolved]]`` entries).
+Kind = Literal["git", "wheel", "image", "url", "apt"]
 
 Data = dict[str, Any]
 
@@ -40,7 +50,7 @@ def repo_key(url: str) -> str:
     dropped, host lowercased, a port as ``_port``, no trailing ``/`` or ``.git``, however many).
     Spellings of one repository that differ only so share one mirror, whose every ref
     ``verify`` holds to one commit; what else could make two repositories share a folder,
-    or put one folder inside another, ``verify`` refuses (:mod:`tritonlock.repos`)."""
+    or put one folder inside another, ``verify`` refuses (:mod:`tritonlock.resolve.repos`)."""
     rest = url.split("://", 1)[-1]
     host, _, path = rest.partition("/")
     path = without_git_suffix(path)
@@ -152,7 +162,7 @@ class ReleaseSource:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecipeFile:
     name: str
-    sha256: str
+    sha256: Sha256
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,7 +192,7 @@ class Submodule:
 
     path: str
     url: str
-    commit: str
+    commit: Commit
 
     def to_dict(self) -> Data:
         return {"path": self.path, "url": self.url, "commit": self.commit}
@@ -195,7 +205,7 @@ class GitPin:
     name: str
     url: str
     ref: str
-    commit: str
+    commit: Commit
     found_in: tuple[str, ...] = ()
     committed: int | None = None
     submodules: tuple[Submodule, ...] = ()
@@ -230,7 +240,7 @@ class GitPin:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WheelFile:
     name: str
-    sha256: str
+    sha256: Sha256
     size: int
 
     def to_dict(self) -> Data:
@@ -368,9 +378,9 @@ class ImagePin:
 
     role: str
     ref: str
-    digest: str
+    digest: Digest
     platform: str
-    index_digest: str | None = None
+    index_digest: Digest | None = None
 
     @classmethod
     def from_dict(cls, d: Data) -> ImagePin:
@@ -407,7 +417,7 @@ class UrlPin:
     such a pin has no ``size``."""
 
     url: str
-    sha256: str
+    sha256: Sha256
     size: int | None = None
     found_in: tuple[str, ...] = ()
     fixed_output: bool = False
@@ -474,7 +484,7 @@ class Apt:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unresolved:
-    kind: str
+    kind: Kind
     what: str
     why: str
 
@@ -548,6 +558,13 @@ class Lock:
     @property
     def partial(self) -> bool:
         return bool(self.unresolved)
+
+    def server_pin(self) -> GitPin:
+        """The pin of upstream's server repository, whose build.py the recipe comes from."""
+        for g in self.git:
+            if g.name == "server":
+                return g
+        raise MissingPin("git: the lock has no pin named 'server'; re-resolve the lock")
 
     def canonical(self) -> Lock:
         """The same lock with every list in canonical order."""

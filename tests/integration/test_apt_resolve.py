@@ -8,8 +8,8 @@ from tests.fixtures.aptrepo import AptWorld, apt_world_fixture  # noqa: F401
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.model import Apt, AptPin, Inputs, Lock
-from tritonlock.resolve.apt import AptRequest, AptSource, resolve_apt
-from tritonlock.resolve.retry import RetryPolicy
+from tritonlock.sources.apt import AptRequest, AptSource, resolve_apt
+from tritonlock.sources.retry import RetryPolicy
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02)

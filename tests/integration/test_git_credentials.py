@@ -14,8 +14,8 @@ from tests.fixtures.gitserver import PROBE_USERS, GitServers, git_servers  # noq
 from tests.fixtures.probe import Probe, probe
 from tritonlock.errors import ResolveError
 from tritonlock.resolve.git import GitRequest, resolve_git
-from tritonlock.resolve.gitclient import GitFailed, commit_candidates, fetch_tree, ls_remote
 from tritonlock.resolve.trees import checkout
+from tritonlock.sources.gitclient import GitFailed, commit_candidates, fetch_tree, ls_remote
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,10 @@ import pytest
 from tests.fixtures.gitserver import GitServers, GitWorld, free_port, git_servers  # noqa: F401
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.lockfile import seal
+from tritonlock.lockfile.schema import problems
 from tritonlock.model import GitPin, Inputs, Lock
 from tritonlock.resolve.git import GitRequest, resolve_git
-from tritonlock.resolve.gitclient import SubprocessGit
-from tritonlock.schema import problems
+from tritonlock.sources.gitclient import SubprocessGit
 
 pytestmark = pytest.mark.integration
 

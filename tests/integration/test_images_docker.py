@@ -13,9 +13,9 @@ from tests.fixtures.registry import (  # noqa: F401
 )
 from tritonlock.errors import ResolveError
 from tritonlock.model import ImagePin
-from tritonlock.resolve.docker_sdk import cross_check, daemon_client, daemon_ref, registry_data
-from tritonlock.resolve.imageref import parse_registry_mirror
 from tritonlock.resolve.images import ImageRequest, resolve_images
+from tritonlock.sources.docker_sdk import cross_check, daemon_client, daemon_ref, registry_data
+from tritonlock.sources.imageref import parse_registry_mirror
 
 pytestmark = pytest.mark.integration
 TAGS = ["single:v1", "single:arm", "demo:multi-oci", "demo:multi-docker"]

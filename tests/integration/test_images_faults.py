@@ -11,7 +11,7 @@ from tests.fixtures.registry import RegistryWorld, registry_world_fixture  # noq
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.model import ImagePin
 from tritonlock.resolve.images import ImageRequest, resolve_images
-from tritonlock.resolve.retry import RetryPolicy
+from tritonlock.sources.retry import RetryPolicy
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)

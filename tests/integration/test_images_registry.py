@@ -18,9 +18,9 @@ from tests.fixtures.registry import (  # noqa: F401
 )
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal, validate_data
-from tritonlock.resolve.imageref import parse_registry_mirror
 from tritonlock.resolve.images import ImageRequest, ImageResolution, resolve_images
-from tritonlock.resolve.retry import RetryPolicy
+from tritonlock.sources.imageref import parse_registry_mirror
+from tritonlock.sources.retry import RetryPolicy
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02, max_retry_after=0.02)

@@ -24,10 +24,12 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.gitserver import GitServers, serve
-from tritonlock import lockfile, rules, schema
+from tritonlock import lockfile
 from tritonlock.emit import sources
 from tritonlock.emit.errors import EmitError
+from tritonlock.lockfile import schema
 from tritonlock.model import GitPin, Lock, Submodule
+from tritonlock.resolve import rules
 
 pytestmark = pytest.mark.integration
 

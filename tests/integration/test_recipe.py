@@ -12,8 +12,8 @@ import pytest
 
 from tests.fixtures.fake_server import write_fake_server
 from tritonlock.errors import ResolveError
+from tritonlock.lockfile.schema import schema_text
 from tritonlock.model import Inputs
-from tritonlock.schema import schema_text
 from tritonlock.upstream import capture_recipe
 from tritonlock.upstream.recipe import SERVER_DIR
 

@@ -18,8 +18,8 @@ from tests.fixtures.httpfiles import (  # noqa: F401
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.model import Inputs, Lock, UrlPin
-from tritonlock.resolve.retry import RetryPolicy
-from tritonlock.resolve.urls import parse_url_mirror, resolve_urls
+from tritonlock.sources.retry import RetryPolicy
+from tritonlock.sources.urls import parse_url_mirror, resolve_urls
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, max_retry_after=0.05)

@@ -19,11 +19,11 @@ from tests.fixtures.pypi import (  # noqa: F401
 )
 from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
-from tritonlock.export import export_requirements
+from tritonlock.export.requirements import export_requirements
 from tritonlock.model import Index, Inputs, Lock, WheelPin, environments
-from tritonlock.resolve.pyindex import IndexClient
-from tritonlock.resolve.retry import RetryPolicy
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
+from tritonlock.sources.pyindex import IndexClient
+from tritonlock.sources.retry import RetryPolicy
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tritonlock import lockfile
-from tritonlock.atomic import atomic_write_bytes, atomic_write_text
+from tritonlock.util.atomic import atomic_write_bytes, atomic_write_text
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 

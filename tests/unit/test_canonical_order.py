@@ -10,7 +10,7 @@ import tomlkit
 
 from tritonlock import lockfile
 from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin
-from tritonlock.verify import verify
+from tritonlock.verify.offline import verify
 
 FILES = (
     WheelFile(name="six-1.16.0-py2.py3-none-any.whl", sha256="sha256:" + "a" * 64, size=1),

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock import cmake
+from tritonlock.upstream import cmake
 
 TRITON = """
 cmake_minimum_required(VERSION 3.17)

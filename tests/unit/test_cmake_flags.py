@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, run, sha
 from tritonlock.resolve.cmakeflags import configures
 from tritonlock.resolve.git import GitRequest
-from tritonlock.resolve.gitclient import Tree
+from tritonlock.sources.gitclient import Tree
 
 SCRIPT = f"""#!/usr/bin/env bash
 mkdir -p /tmp/tritonbuild/tritonserver/build

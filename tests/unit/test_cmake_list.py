@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock import cmake
+from tritonlock.upstream import cmake
 
 # The shape third-party projects use to pin a dependency: "VERSION;HASH" split by list(GET).
 VERSION_AND_HASH = """

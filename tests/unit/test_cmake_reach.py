@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock import cmake
-from tritonlock.cmake.conditions import condition_values, evaluate
-from tritonlock.cmake.lexer import commands
-from tritonlock.cmake.values import Scope, Value
+from tritonlock.upstream import cmake
+from tritonlock.upstream.cmake.conditions import condition_values, evaluate
+from tritonlock.upstream.cmake.lexer import commands
+from tritonlock.upstream.cmake.values import Scope, Value
 
 
 def cond(text: str, scope: dict[str, str] | None = None, unknown: tuple[str, ...] = ()) -> object:

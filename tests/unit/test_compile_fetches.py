@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from tritonlock import cmake
-from tritonlock.cmake.blocks import group
 from tritonlock.model import (
     GitPin,
     Inputs,
@@ -22,6 +20,8 @@ from tritonlock.model import (
     WheelFile,
     WheelPin,
 )
+from tritonlock.upstream import cmake
+from tritonlock.upstream.cmake.blocks import group
 
 TOOLS = Path(__file__).resolve().parent.parent.parent / "tools"
 sys.path.insert(0, str(TOOLS))

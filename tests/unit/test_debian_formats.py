@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.errors import ResolveError
-from tritonlock.resolve.apt import select_version
-from tritonlock.resolve.debian import (
+from tritonlock.sources.apt import select_version
+from tritonlock.sources.debian import (
     DebSource,
     PackageEntry,
     expand_deb_line,

@@ -10,12 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tritonlock.resolve.debian import (
-    compare_versions,
-    parse_version,
-    version_key,
-    version_matches,
-)
+from tritonlock.sources.debian import compare_versions, parse_version, version_key, version_matches
 
 
 @functools.lru_cache(maxsize=4096)

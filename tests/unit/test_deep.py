@@ -13,15 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.commands.verify import deep_options
-from tritonlock.deep import (
-    Check,
-    DeepReport,
-    Listed,
-    Outcome,
-    Unavailable,
-    plan,
-    run_checks,
-)
 from tritonlock.errors import UsageError
 from tritonlock.model import (
     GitPin,
@@ -34,6 +25,7 @@ from tritonlock.model import (
     WheelFile,
     WheelPin,
 )
+from tritonlock.verify.deep import Check, DeepReport, Listed, Outcome, Unavailable, plan, run_checks
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
 D1, D2, D3 = (f"sha256:{x * 64}" for x in "123")

@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.commands.verify import deep_options, register
-from tritonlock.deep import DeepReport, Unavailable, check_apt, plan, run_checks
-from tritonlock.deepapt import AptAnswer, offered_versions
 from tritonlock.model import Apt, AptPin, Inputs, Lock
-from tritonlock.resolve.apt import AptRequest
 from tritonlock.resolve.aptplan import apt_base
 from tritonlock.resolve.context import UBUNTU_SNAPSHOTS
-from tritonlock.resolve.debian import PackageEntry
+from tritonlock.sources.apt import AptRequest
+from tritonlock.sources.debian import PackageEntry
+from tritonlock.verify.apt import AptAnswer, offered_versions
+from tritonlock.verify.deep import DeepReport, Unavailable, check_apt, plan, run_checks
 
 SNAP = "20250415T000000Z"
 CMAKE = "3.28.3-0kitware1ubuntu24.04.1"

@@ -12,9 +12,9 @@ from tests.fixtures.emit_world import RECIPE_NAMES, RECIPES, Values, make_lock
 from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.emit import emit, policy
+from tritonlock.emit.buildplan import OFFLINE, Plan, commands
 from tritonlock.emit.folder import MARKER
 from tritonlock.model import Lock, Unresolved
-from tritonlock.runner import OFFLINE, Plan, commands
 
 
 def write_lock(tmp: Path, lock: Lock, name: str = "triton.lock") -> Path:

@@ -12,7 +12,7 @@ from tests.fixtures.emit_world import RECIPES, make_lock
 from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.emit import bake, plan
-from tritonlock.runner import OFFLINE, Plan, commands
+from tritonlock.emit.buildplan import OFFLINE, Plan, commands
 
 HOST = Plan(platform="linux/amd64", source_date_epoch=5, tag="t:1", network="host")
 DEFAULT = Plan(platform="linux/amd64", source_date_epoch=5, tag="t:1")

@@ -17,7 +17,7 @@ from tritonlock.emit import SecretSpec, emit
 from tritonlock.emit.shell import split
 from tritonlock.emit.sources import mirror_key
 from tritonlock.errors import TritonLockError
-from tritonlock.redact import credential_free
+from tritonlock.util.redact import credential_free
 
 STAGES = ("tritonlock-", "--mount", "--network")
 

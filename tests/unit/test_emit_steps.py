@@ -15,11 +15,13 @@ from tests.fixtures.wheel_runs import FIND_XARGS, LOOP, final
 from tritonlock import lockfile, runner
 from tritonlock.cli import main
 from tritonlock.emit import OFFLINE_CHECK, emit, pip_step_names
+from tritonlock.emit.buildplan import Builder, Step
 from tritonlock.emit.dockerfile import Translator
 from tritonlock.emit.errors import EmitError
-from tritonlock.emit.recipe import digest, read_folder, stale
 from tritonlock.model import Lock, WheelFile, WheelPin
+from tritonlock.resolve.recipe import read_folder, stale
 from tritonlock.upstream import floating_inputs
+from tritonlock.upstream.recipe import digest
 from tritonlock.upstream.steps import plan_pip_steps, step_names
 
 # stage-named wheels of make_lock -> the names the resolver gives the same installs
@@ -115,7 +117,7 @@ def test_read_folder_reads_the_lock_files_only(tmp_path: Path) -> None:
 
 def test_buildah_compile_refuses_to_run_with_a_network() -> None:
     lock = make_lock("cpu")
-    cases: tuple[tuple[runner.Builder, bool], ...] = (("buildah", True), ("buildx", False))
+    cases: tuple[tuple[Builder, bool], ...] = (("buildah", True), ("buildx", False))
     for builder, checked in cases:
         text = emit(lock, recipe("cpu"), builder=builder)["Dockerfile"].decode()
         cmds = dockerfile.parse_string(text)
@@ -135,7 +137,7 @@ def test_build_run_executes_build_sh_commands_in_order(
 ) -> None:
     lock_path = tmp_path / "triton.lock"
     lockfile.write(make_lock("cpu"), lock_path)
-    ran: list[tuple[list[runner.Step], Path]] = []
+    ran: list[tuple[list[Step], Path]] = []
     monkeypatch.setattr(runner, "execute", lambda steps, cwd: ran.append((list(steps), cwd)))
     bin_dir = tmp_path / "bin"  # a buildah on PATH: build --run checks for it before any work
     bin_dir.mkdir()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tritonlock import cli, lockfile
 from tritonlock.errors import UsageError
-from tritonlock.export import export_requirements, select_pins
+from tritonlock.export.requirements import export_requirements, select_pins
 from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin
 
 H1, H2, H3 = ("sha256:" + c * 64 for c in "123")

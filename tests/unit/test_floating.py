@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.errors import ResolveError
-from tritonlock.schema import schema_text
+from tritonlock.lockfile.schema import schema_text
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.shell import split
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal
+from tritonlock.lockfile.schema import problems
 from tritonlock.model import Inputs, Lock
 from tritonlock.resolve import git, gitplan
-from tritonlock.resolve.gitclient import GitFailed, Tree
-from tritonlock.schema import problems
+from tritonlock.sources.gitclient import GitFailed, Tree
 
 DEP = "https://github.com/acme/dep.git"
 LEAF = "https://github.com/acme/leaf.git"

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run, sha
-from tritonlock import deeplive
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.resolve import git, gitplan
-from tritonlock.resolve.gitclient import GitFailed, Tree
+from tritonlock.sources.gitclient import GitFailed, Tree
+from tritonlock.verify import live as deeplive
 
 PYBIND = "https://github.com/pybind/pybind11.git"
 EIGEN = "https://gitlab.com/libeigen/eigen.git"
@@ -240,7 +240,7 @@ def test_a_triton_repo_file_that_is_not_cmake_is_an_error() -> None:
     ],
 )
 def test_configure_templates_are_not_cmake_files(path: str, is_cmake: bool) -> None:
-    from tritonlock.cmake import is_cmake_file
+    from tritonlock.upstream.cmake import is_cmake_file
 
     assert is_cmake_file(path) is is_cmake
 

@@ -10,11 +10,11 @@ import pytest
 
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal
+from tritonlock.lockfile.schema import problems
 from tritonlock.model import GitPin, Inputs, Lock
 from tritonlock.resolve import git
 from tritonlock.resolve.git import GitRequest, resolve_git
-from tritonlock.resolve.gitclient import GitFailed, Tree
-from tritonlock.schema import problems
+from tritonlock.sources.gitclient import GitFailed, Tree
 
 ORG = "https://github.com/triton-inference-server"
 

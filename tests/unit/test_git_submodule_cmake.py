@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.unit.test_git_resolve import ORG, FakeSource, cm, req, run, sha
-from tritonlock.resolve.gitclient import Tree
+from tritonlock.sources.gitclient import Tree
 
 OTEL = "https://github.com/acme/otel.git"
 JSON = "https://github.com/acme/json.git"

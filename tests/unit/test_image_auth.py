@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tritonlock.errors import ResolveError
-from tritonlock.resolve import dockerauth
-from tritonlock.resolve.dockerauth import Credentials, env_var_for, from_config, lookup
-from tritonlock.resolve.registry import Challenge, parse_challenge
+from tritonlock.sources import dockerauth
+from tritonlock.sources.dockerauth import Credentials, env_var_for, from_config, lookup
+from tritonlock.sources.registry import Challenge, parse_challenge
 
 
 def test_parse_bearer_challenge() -> None:

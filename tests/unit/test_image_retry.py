@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.errors import ResolveError
-from tritonlock.resolve.retry import RetryPolicy, Transient, parse_retry_after, with_retries
+from tritonlock.sources.retry import RetryPolicy, Transient, parse_retry_after, with_retries
 
 
 def test_parse_retry_after() -> None:

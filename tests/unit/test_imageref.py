@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.errors import ResolveError, UsageError
-from tritonlock.resolve.imageref import (
+from tritonlock.sources.imageref import (
     DOCKER_HUB,
     REF_PATTERN,
     ImageRef,

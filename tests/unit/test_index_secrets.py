@@ -10,8 +10,8 @@ import pytest
 
 from tritonlock.emit.dockerfile import index_env
 from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin
-from tritonlock.resolve.pyindex import IndexClient
 from tritonlock.resolve.wheels import IndexSpec, _condense, _Indexes
+from tritonlock.sources.pyindex import IndexClient
 
 TOKEN = "AbC123dEf456GhI789"
 

@@ -1,4 +1,4 @@
-"""What Ctrl-C says and leaves, from :mod:`tritonlock.interrupt` (in a child interpreter,
+"""What Ctrl-C says and leaves, from :mod:`tritonlock.util.interrupt` (in a child interpreter,
 since the handler ends the process)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ NOTHING = "tritonlock: interrupted; nothing was written\n"
 
 
 def _run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = "from pathlib import Path\nfrom tritonlock import interrupt, atomic\n"
+    script = "from pathlib import Path\nfrom tritonlock.util import interrupt, atomic\n"
     script += textwrap.dedent(code)
     return subprocess.run(
         [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60

@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     """
     import subprocess, threading, time
     from pathlib import Path
-    from tritonlock import interrupt
+    from tritonlock.util import interrupt
 
     QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
 

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as S
-from tritonlock import cli, lockfile, schema
+from tritonlock import cli, lockfile
 from tritonlock.errors import LockInvalid, LockReadError
+from tritonlock.lockfile import schema
 from tritonlock.model import Lock
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"

@@ -18,11 +18,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tritonlock import lockfile, rules, schema
+from tritonlock import lockfile
 from tritonlock.cli import main
+from tritonlock.lockfile import schema
 from tritonlock.model import GitPin, Lock, Submodule, repo_key
-from tritonlock.repos import same_repository
-from tritonlock.verify import verify
+from tritonlock.resolve import rules
+from tritonlock.resolve.repos import same_repository
+from tritonlock.verify.offline import verify
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 ORG = "https://github.com/triton-inference-server"

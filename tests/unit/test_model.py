@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as S
-from tritonlock import lockfile, schema
+from tests.fixtures.emit_world import make_lock
+from tritonlock import lockfile
+from tritonlock.errors import EXIT_NEGATIVE, MissingPin
+from tritonlock.lockfile import schema
 from tritonlock.model import Lock
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @settings(max_examples=60, deadline=None)
@@ -66,3 +75,30 @@ def test_seal_is_idempotent_and_hash_excludes_itself(lock: Lock) -> None:
     assert sealed.content_hash == lockfile.content_hash(sealed.to_dict())
     assert "content-hash" not in sealed.to_dict(with_hash=False)
     assert sealed.partial == bool(sealed.unresolved)
+
+
+def test_server_pin_is_the_pin_named_server_and_its_absence_says_so() -> None:
+    lock = make_lock("cpu")
+    assert lock.server_pin().name == "server"
+    without = replace(lock, git=tuple(g for g in lock.git if g.name != "server"))
+    with pytest.raises(MissingPin, match="no pin named 'server'; re-resolve") as err:
+        without.server_pin()
+    assert err.value.exit_code == EXIT_NEGATIVE
+
+
+def test_the_type_checker_tells_a_digest_from_a_commit(tmp_path: Path) -> None:
+    snippet = (
+        "from tritonlock.model import Commit, Digest, GitPin\n"
+        "GitPin(name='s', url='u', ref='r', commit=Commit('a' * 40))\n"
+        "GitPin(name='s', url='u', ref='r', commit=Digest('sha256:' + 'a' * 64))\n"
+    )
+    # in a child: mypy raises the interpreter's recursion limit, which other tests rely on
+    args = ["--strict", "--config-file", "", "--cache-dir", str(tmp_path), "-c", snippet]
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (
+        '<string>:3: error: Argument "commit" to "GitPin" has incompatible type "Digest"; '
+        'expected "Commit"  [arg-type]'
+    )

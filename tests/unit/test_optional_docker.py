@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from tritonlock.errors import UsageError
-from tritonlock.resolve.docker_sdk import daemon_client
+from tritonlock.sources.docker_sdk import daemon_client
 
 
 def test_without_the_docker_sdk_daemon_client_names_the_extra(
@@ -25,7 +25,7 @@ def test_no_command_needs_the_docker_sdk_to_import() -> None:
         "import sys; sys.modules['docker'] = None\n"
         "from tritonlock import cli\n"
         "for name in cli.COMMANDS: __import__(f'tritonlock.commands.{name}')\n"
-        "import tritonlock.resolve.pipeline, tritonlock.emit, tritonlock.deeplive\n"
+        "import tritonlock.resolve.pipeline, tritonlock.emit, tritonlock.verify.live\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 from tritonlock.errors import UsageError
+from tritonlock.lockfile.schema import schema_text
 from tritonlock.model import Inputs
-from tritonlock.schema import schema_text
 from tritonlock.upstream import buildpy_options
 
 

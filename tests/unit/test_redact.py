@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock.redact import (
+from tritonlock.util.redact import (
     BadURL,
     credential_free,
     looks_like_token,
@@ -177,7 +177,7 @@ def test_token_segments_are_narrow() -> None:
 
 
 def test_progress_lines_and_notes_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
-    from tritonlock.ui.progress import Progress
+    from tritonlock.commands._progress import Progress
 
     with Progress() as progress:  # not a terminal here: plain lines on stderr
         progress("git: listing http://u:S3C/R@ET@h.example/x.git")

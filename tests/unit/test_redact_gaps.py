@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tritonlock.cli import main
-from tritonlock.redact import redact
+from tritonlock.util.redact import redact
 
 # Passwords with spaces or tabs inside. One whose first word is all digits stays a limit:
 # ``http://user:0000 0000@h`` cannot be told from ``http://host:8080 me@example.com``.
@@ -103,7 +103,7 @@ def test_a_spaced_password_in_an_option_is_never_echoed(
 def test_urls_are_found_where_a_plain_scheme_search_finds_them(text: str) -> None:
     """Schemes are looked for from the start of each word only (a search from every letter
     was quadratic in a long word's length), and still found at the same places."""
-    from tritonlock.redact import _SCHEME, _SCHEME_FIND
+    from tritonlock.util.redact import _SCHEME, _SCHEME_FIND
 
     plain = [m.span() for m in _SCHEME.finditer(text)]
     assert [m.span(1) for m in _SCHEME_FIND.finditer(text)] == plain

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tritonlock import lockfile, rules, schema
+from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_text
 from tritonlock.emit.sources import mirror_key
+from tritonlock.lockfile import schema
 from tritonlock.model import repo_key
+from tritonlock.resolve import rules
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 

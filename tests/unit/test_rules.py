@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from tritonlock import rules
 from tritonlock.model import (
     GitPin,
     Index,
@@ -19,6 +18,7 @@ from tritonlock.model import (
     WheelPin,
     environments,
 )
+from tritonlock.resolve import rules
 
 DIGEST = "sha256:" + "5" * 64
 

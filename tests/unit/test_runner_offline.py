@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tritonlock import runner
-from tritonlock.runner import OFFLINE
+from tritonlock.emit.buildplan import OFFLINE
 
 STUB = '#!/bin/sh\nprintf "%s\\n" "$(basename "$0")" "$@" >> "$LOG"\n'
 
@@ -43,7 +43,7 @@ def test_others_enter_buildahs_user_namespace_first(tmp_path: Path, uid: int) ->
 
 
 def test_a_failed_offline_step_is_named_by_its_builder_not_the_wrapper(tmp_path: Path) -> None:
-    argv = [*runner.OFFLINE, "false", "--target", "tritonlock-compile"]
+    argv = [*OFFLINE, "false", "--target", "tritonlock-compile"]
     with pytest.raises(runner.BuildFailed) as err:
         runner.execute([({}, argv)], tmp_path)
     assert str(err.value) == "false --target (offline compile) … exited with status 1"

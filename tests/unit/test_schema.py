@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import strategies as S
-from tritonlock import schema
+from tritonlock.lockfile import schema
 
 ROOT = Path(__file__).parent.parent.parent
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
 from tests.fixtures.wheel_runs import FIND_XARGS, LOOP, LOOP_LINE, final
-from tritonlock.schema import schema_text
+from tritonlock.lockfile.schema import schema_text
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.floating import PipInstall
 from tritonlock.upstream.steps import STEP_NAME, PipStep, StepPlan, files_needed, plan_pip_steps

@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 
 from tritonlock.errors import ResolveError, UsageError
-from tritonlock.merge import held, merge_only, parse_only
 from tritonlock.model import GitPin, Index, Inputs, Lock, Unresolved, WheelFile, WheelPin
-from tritonlock.resolve.update import indexes_of, organization_of, requirements_of
+from tritonlock.resolve.context import ResolveOptions
+from tritonlock.resolve.merge import held, merge_only, parse_only
+from tritonlock.resolve.update import (
+    GivenAgain,
+    indexes_of,
+    organization_of,
+    remember_sources,
+    requirements_of,
+)
+from tritonlock.resolve.wheels import IndexSpec
 
 ORG = "https://git.example/mirror/triton-inference-server"
 
@@ -140,6 +148,27 @@ def test_the_users_own_requirements_are_remembered_as_asked() -> None:
         )
     )
     assert requirements_of(old) == ("requests<3",)
+
+
+def test_update_takes_from_the_lock_only_the_sources_not_given_again() -> None:
+    old = lock(
+        (wheel("requests", "2.32.3", "user", requested="requests<3"),), (git("server", "a"),)
+    )
+    asked = ResolveOptions(
+        organization="https://git.example/other",
+        indexes=(IndexSpec(name="pypi", url="https://idx.example/simple"),),
+        requirements=("six",),
+    )
+    kept = remember_sources(asked, old, GivenAgain())
+    assert (kept.organization, kept.requirements, kept.previous) == (ORG, ("requests<3",), old)
+    assert [i.url for i in kept.indexes] == ["https://pypi.org/simple"]
+    every = GivenAgain(organization=True, indexes=True, requirements=True)
+    given = remember_sources(asked, old, every)
+    assert (given.organization, given.indexes, given.requirements) == (
+        asked.organization,
+        asked.indexes,
+        asked.requirements,
+    )
 
 
 def test_a_name_missing_from_a_partial_lock_points_to_a_full_update() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tritonlock.deep import check_download
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.model import Inputs, Lock, UrlPin
+from tritonlock.verify.deep import check_download
 
 SHA = "sha256:" + "ab" * 32
 URL = "https://archives.example/boost_1_79_0.tar.gz"

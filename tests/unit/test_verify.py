@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tritonlock import cli, verify
+from tritonlock import cli
 from tritonlock.errors import LockReadError
+from tritonlock.verify import offline as verify
 
 DATA = Path(__file__).parent.parent / "data"
 INVALID = DATA / "invalid"

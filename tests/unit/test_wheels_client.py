@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tritonlock.errors import ResolveError, SourceError
-from tritonlock.resolve.pyindex import IndexClient, IndexFile
+from tritonlock.sources.pyindex import IndexClient, IndexFile
 
 BODY = b"wheel bytes"
 SHA = hashlib.sha256(BODY).hexdigest()

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import strategies as S
-from tritonlock import lockfile, schema
+from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_text
 from tritonlock.errors import ResolveError, UsageError
-from tritonlock.merge import merge_only
+from tritonlock.lockfile import schema
 from tritonlock.model import ImagePin, Index, Inputs, Lock, WheelFile, WheelPin
 from tritonlock.resolve.cutoff import (
     NOW,
@@ -26,8 +26,9 @@ from tritonlock.resolve.cutoff import (
     uploaded_before,
     wheel_cutoff,
 )
-from tritonlock.resolve.pyindex import IndexFile, parse_json
+from tritonlock.resolve.merge import merge_only
 from tritonlock.resolve.update import cutoff_of
+from tritonlock.sources.pyindex import IndexFile, parse_json
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 CUT = "2025-02-01T00:00:00Z"

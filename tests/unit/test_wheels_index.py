@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tritonlock.redact import redact
-from tritonlock.resolve.pyindex import parse_html, parse_json, split_credentials
+from tritonlock.sources.pyindex import parse_html, parse_json, split_credentials
+from tritonlock.util.redact import redact
 
 PAGE = "https://idx.example/simple/six/"
 SHA = "ab" * 32

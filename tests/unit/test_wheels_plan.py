@@ -8,7 +8,6 @@ import pytest
 from packaging.requirements import Requirement
 
 from tritonlock.errors import UsageError
-from tritonlock.resolve.pyindex import IndexFile
 from tritonlock.resolve.pytarget import Matcher, Target
 from tritonlock.resolve.wheels import (
     IndexSpec,
@@ -20,6 +19,7 @@ from tritonlock.resolve.wheels import (
     parse_uv_output,
     read_requirements_file,
 )
+from tritonlock.sources.pyindex import IndexFile
 
 UV_OUT = """\
 numpy==1.26.4 \\

@@ -6,7 +6,7 @@ checked out at their pinned commits (submodules at their paths): the repositorie
 ``cmake_build`` configures with its ``-D`` flags, each dependency with what the reached
 ``ExternalProject_Add``/``FetchContent_Declare`` that fetches it passes, a top-level
 repository nothing configures with the recipe's ``TRITON_*`` variables. It records every
-command reached (:func:`tritonlock.cmake.configure`'s ``observe``). Then:
+command reached (:func:`tritonlock.upstream.cmake.configure`'s ``observe``). Then:
 
 * every ``ExternalProject_Add``/``FetchContent_Declare`` with ``URL`` or
   ``GIT_REPOSITORY`` and every ``file(DOWNLOAD)`` of every CMake file of the trees;

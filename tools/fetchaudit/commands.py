@@ -10,10 +10,9 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 
-from tritonlock import cmake
 from tritonlock.emit import pip_step_names, provides
+from tritonlock.upstream import cmake, shell
 from tritonlock.upstream import commands as shcmd
-from tritonlock.upstream import shell
 
 from . import scan
 from .declarations import (

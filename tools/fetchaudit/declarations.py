@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from tritonlock import cmake
-from tritonlock.cmake.blocks import group
 from tritonlock.emit import provides
 from tritonlock.model import GitPin, Unresolved
+from tritonlock.upstream import cmake
+from tritonlock.upstream.cmake.blocks import group
 
 from . import scan
 from .model import (

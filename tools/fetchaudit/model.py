@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from tritonlock import cmake
 from tritonlock.model import GitPin, Lock, Unresolved, WheelPin
+from tritonlock.upstream import cmake
 
 from . import targets as build_targets
 

@@ -20,10 +20,9 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tritonlock import cmake
-from tritonlock.cmake.blocks import Block, Node
+from tritonlock.upstream import cmake, shell
 from tritonlock.upstream import commands as shcmd
-from tritonlock.upstream import shell
+from tritonlock.upstream.cmake.blocks import Block, Node
 
 # -- scripts ------------------------------------------------------------------
 

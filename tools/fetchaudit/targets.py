@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tritonlock import cmake
+from tritonlock.upstream import cmake
 
 _TRUE = frozenset({"1", "ON", "YES", "TRUE", "Y"})
 _EP_KEYS = cmake.KEYWORDS | {"DEPENDS", "STEP_TARGETS", "INDEPENDENT_STEP_TARGETS"}

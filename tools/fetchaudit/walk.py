@@ -3,15 +3,15 @@
 ``ExternalProject_Add``/``FetchContent_Declare`` that fetches it passes (only when it is
 built, or made available), a top-level repository nothing configures with the recipe's
 ``TRITON_*`` variables; every command reached is recorded
-(:func:`tritonlock.cmake.configure`'s ``observe``)."""
+(:func:`tritonlock.upstream.cmake.configure`'s ``observe``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tritonlock import cmake
 from tritonlock.model import Lock
 from tritonlock.resolve.cmakeflags import configures
+from tritonlock.upstream import cmake
 from tritonlock.upstream.targets import TARGETS
 
 from . import scan

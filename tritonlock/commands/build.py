@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import runner
+from ..emit.buildplan import BUILDERS, NETWORKS, Builder, commands
 from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
-from ..model import Lock
-from ..programs import require
-from ..runner import BUILDERS, NETWORKS, Builder, Network
-from ..verify import verify
+from ..util.programs import require
+from ..verify.offline import verified
 from ._help import add_command
 
 if TYPE_CHECKING:
@@ -97,7 +96,9 @@ def register(sub: Subparsers, help: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..emit import plan
     from ..emit.folder import check_replaceable, write
+    from ..emit.matrix import assemble, subfolder
     from ..resolve.git import parse_mirror
+    from ..resolve.recipe import recipe_for
 
     locks = [*args.locks, *args.lock] or ["triton.lock"]
     if args.recipe and len(args.recipe) != len(locks):
@@ -114,93 +115,32 @@ def run(args: argparse.Namespace) -> int:
     builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
     if args.run:  # buildx when `docker buildx` works (or was asked for), else buildah
         require("docker" if builder == "buildx" else "buildah", f"build --run --builder {builder}")
-    checked = verified(locks)
-    if checked is None:
-        print(
-            "FAILED: nothing was written; fix the lock (see `tritonlock verify`)", file=sys.stderr
-        )
-        return EXIT_NEGATIVE
-    problems: list[str] = []
+    checked, problems = verified(locks)
+    if not checked:
+        return _refuse(problems, "fix the lock (see `tritonlock verify`)")
     folders = args.recipe or [None] * len(locks)
-    recipes = [
-        recipe_for(lock, folder, mirrors, problems)
-        for lock, folder in zip(checked, folders, strict=True)
-    ]
+    recipes = []
+    for lock, folder in zip(checked, folders, strict=True):
+        recipe, found = recipe_for(lock, folder, mirrors)
+        recipes.append(recipe)
+        problems += found
     if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print("FAILED: nothing was written; the recipe does not match the lock", file=sys.stderr)
-        return EXIT_NEGATIVE
+        return _refuse(problems, "the recipe does not match the lock")
     files = assemble(checked, recipes, secrets, builder, args.network)
     write(out, files)
     hashes = ", ".join(lock.content_hash or "" for lock in checked)
     print(f"wrote {args.output}/ ({len(files)} files) for {hashes}")
     if args.run:
         for lock in checked:
-            folder = out if len(checked) == 1 else out / _subfolder(lock)
-            steps = runner.commands(builder, plan(lock, secrets, args.network))
+            folder = out if len(checked) == 1 else out / subfolder(lock)
+            steps = commands(builder, plan(lock, secrets, args.network))
             runner.execute(steps, folder.resolve())
         print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
     return EXIT_OK
 
 
-def recipe_for(
-    lock: Lock, folder: str | None, mirrors: tuple[tuple[str, str], ...], problems: list[str]
-) -> dict[str, str]:
-    """The lock's recipe: from ``folder``, else generated from the pinned server commit;
-    every difference from ``lock.recipe`` is added to ``problems``."""
-    from ..emit import recipe as recipe_mod
-
-    if folder is None:
-        files, found = recipe_mod.capture(lock, mirrors)
-    else:
-        files = recipe_mod.read_folder(Path(folder), lock)
-        found = recipe_mod.stale(lock, files, folder.rstrip("/"), complete=False)
-    problems += found
-    return files
-
-
-def verified(paths: list[str]) -> list[Lock] | None:
-    """Each lock verified offline; every problem of every lock printed; None if any failed."""
-    out: list[Lock] = []
-    ok = True
-    for path in paths:
-        report = verify(path)
-        for problem in report.problems:
-            print(f"{report.path}: {problem}", file=sys.stderr)
-        ok = ok and report.ok and report.lock is not None
-        if report.lock is not None:
-            out.append(report.lock)
-    return out if ok else None
-
-
-def assemble(
-    locks: list[Lock],
-    recipes: list[dict[str, str]],
-    secrets: list[SecretSpec],
-    builder: str,
-    network: Network = "default",
-) -> dict[str, bytes]:
-    """One lock: its files at the top. Several: one subfolder each and a bake matrix on top."""
-    from ..emit import bake as bake_mod
-    from ..emit import emit, plan
-
-    b: Builder = "buildah" if builder == "buildah" else "buildx"
-    if len(locks) == 1:
-        return emit(locks[0], recipes[0], secrets=secrets, builder=b, network=network)
-    files: dict[str, bytes] = {}
-    entries = []
-    for lock, recipe in zip(locks, recipes, strict=True):
-        sub = _subfolder(lock)
-        if any(k.startswith(sub + "/") for k in files):
-            raise UsageError(f"two locks for release {lock.inputs.release} target {sub}")
-        for rel, data in emit(lock, recipe, secrets=secrets, builder=b, network=network).items():
-            files[f"{sub}/{rel}"] = data
-        name = bake_mod.target_name(lock.inputs.release, lock.inputs.target)
-        entries.append(bake_mod.Entry(name=name, context=sub, plan=plan(lock, secrets, network)))
-    files["docker-bake.hcl"] = bake_mod.render(entries)
-    return dict(sorted(files.items()))
-
-
-def _subfolder(lock: Lock) -> str:
-    return f"{lock.inputs.release}-{lock.inputs.target}"
+def _refuse(problems: list[str], why: str) -> int:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"FAILED: nothing was written; {why}", file=sys.stderr)
+    return EXIT_NEGATIVE

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     old, new = (lockfile.to_model(r) for r in raws)
     diff = diff_locks(old, new, actual=(lockfile.content_hash(raws[0].data),
                                          lockfile.content_hash(raws[1].data)))  # fmt: skip
-    from ..redact import redact  # a lock may quote a secret: never shown back
+    from ..util.redact import redact  # a lock may quote a secret: never shown back
 
     rendered = RENDERERS[args.format](diff, args.old, args.new)
     if args.format == "json":

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..atomic import atomic_write_text
 from ..errors import EXIT_OK
-from ..export import check_complete, export_requirements, load_checked
+from ..export.requirements import check_complete, export_requirements, load_checked
+from ..util.atomic import atomic_write_text
 from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import add_lock_argument, check_output_file, lock_path
+from ._lockarg import add_lock_argument, check_output_file, lock_path
 
 REQ_HELP = (
     "write the lock's wheel pins as a pip requirements file with --hash=sha256: lines, "

@@ -11,7 +11,7 @@ from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import add_lock_argument, lock_path
+from ._lockarg import add_lock_argument, lock_path
 
 EXAMPLES = (
     "tritonlock hash triton.lock",

@@ -7,19 +7,22 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from .. import lockfile, schema
+from .. import lockfile
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
+from ..lockfile import schema
 from ..model import Inputs, Lock
-from ..programs import require
 from ..upstream import options as upstream_options
 from ..upstream.backends import unbuildable
 from ..upstream.options import ROLE
 from ..upstream.targets import TARGETS
+from ..util.programs import require
 from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import add_source_options, check_output_file, resolve_options
+from ._lockarg import check_output_file
+from ._options import add_source_options
+from ._sourceargs import resolve_options
 
 FEATURES = tuple(sorted(upstream_options.FEATURES))
 DEFAULT_FEATURES = ("logging", "stats", "metrics", "cpu-metrics", "tracing")
@@ -205,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.output, "-o")
     require("git", "resolve")
     from ..resolve.pipeline import resolve
-    from ..ui.progress import Progress
+    from ._progress import Progress
 
     with Progress(quiet=args.quiet or args.json) as progress:
         progress.note(describe_inputs(inputs))

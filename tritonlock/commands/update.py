@@ -7,18 +7,14 @@ from typing import TYPE_CHECKING
 
 from .. import lockfile
 from ..errors import UsageError
-from ..programs import require
+from ..util.programs import require
 from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import (
-    add_lock_argument,
-    add_source_options,
-    check_output_file,
-    lock_path,
-    resolve_options,
-)
+from ._lockarg import add_lock_argument, check_output_file, lock_path
+from ._options import add_source_options
+from ._sourceargs import given_again, resolve_options
 from .resolve import report
 
 EXAMPLES = (
@@ -57,9 +53,9 @@ def register(sub: Subparsers, help: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..merge import check_only, parse_only
-    from ..resolve.update import update
-    from ..ui.progress import Progress
+    from ..resolve.merge import check_only, parse_only
+    from ..resolve.update import remember_sources, update
+    from ._progress import Progress
 
     only = [parse_only(spec) for spec in args.only]
     if only and args.server_ref:
@@ -71,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.output or path
     old = lockfile.load(path)
     check_only(old, only, path)
-    opts = resolve_options(args, previous=old)
+    opts = remember_sources(resolve_options(args), old, given_again(args))
     check_output_file(out, "-o" if args.output else "LOCK")
     require("git", "update")
     with Progress(quiet=args.quiet or args.json) as progress:

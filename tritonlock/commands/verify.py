@@ -7,23 +7,18 @@ import json
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
-from ..programs import require
-from ..verify import Report, verify
+from ..util.programs import require
+from ..verify.offline import Report, verify
 from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._sources import (
-    add_apt_archive_option,
-    add_lock_argument,
-    add_mirror_options,
-    check_url_option,
-    lock_path,
-    mirror_options,
-)
+from ._lockarg import add_lock_argument, lock_path
+from ._options import add_apt_archive_option, add_mirror_options
+from ._sourceargs import check_url_option, mirror_options
 
 if TYPE_CHECKING:
-    from ..deep import DeepOptions, DeepReport
+    from ..verify.deep import DeepOptions, DeepReport
 
 EXAMPLES = (
     "tritonlock verify                       # triton.lock in this folder",
@@ -87,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     report = verify(lock_path(args))
     deep: DeepReport | None = None
     if options is not None and report.ok and report.lock is not None:
-        from ..deeplive import verify_deep
-        from ..ui.progress import Progress
+        from ..verify.live import verify_deep
+        from ._progress import Progress
 
         with Progress(quiet=args.quiet or args.json) as progress:
             deep = verify_deep(report.lock, options, progress=progress)
@@ -148,7 +143,7 @@ def _print_deep(report: Report, deep: DeepReport) -> None:
 
 def deep_options(args: argparse.Namespace) -> DeepOptions:
     """The --deep options, checked before anything is read or fetched."""
-    from ..deep import DeepOptions
+    from ..verify.deep import DeepOptions
 
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
@@ -168,8 +163,8 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
 
 
 def _index_url(spec: str) -> tuple[str, str]:
-    from ..redact import redact
     from ..resolve.wheels import NAME_RE
+    from ..util.redact import redact
 
     name, sep, url = spec.partition("=")
     if not sep or not NAME_RE.match(name) or not url.startswith(("https://", "http://")):

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 
 from .. import __version__
 from ..errors import TritonLockError, UsageError
-from ..model import GitPin, Lock
-from ..runner import Builder, Network, Plan
+from ..model import Lock
 from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
+from ..upstream.recipe import RECIPE_FILES
 from ..upstream.steps import step_names
 from . import bake, downloads, policy, script
+from .buildplan import Builder, Network, Plan
 from .dockerfile import (
     BUILDX,
     COMPILE_STAGE,
@@ -44,7 +45,6 @@ from .sources import (
 
 __all__ = ["EmitError", "SecretSpec", "emit", "plan"]
 
-RECIPE_FILES = ("Dockerfile.buildbase", "cmake_build", "Dockerfile")
 BUILDBASE_STAGE = "tritonlock-buildbase"
 WHEELS = "/tritonlock/wheels"
 # Upstream runs `docker run -w /workspace/build tritonserver_buildbase ./cmake_build`: the
@@ -68,16 +68,9 @@ def check_backends(lock: Lock) -> None:
         )
 
 
-def server_pin(lock: Lock) -> GitPin:
-    for g in lock.git:
-        if g.name == "server":
-            return g
-    raise EmitError("git: the lock has no pin named 'server'; re-resolve the lock")
-
-
 def plan(lock: Lock, secrets: Sequence[SecretSpec] = (), network: Network = "default") -> Plan:
     """The builder plan of a lock: platform, SOURCE_DATE_EPOCH and tag, all from the lock."""
-    server = server_pin(lock)
+    server = lock.server_pin()
     if server.committed is None:
         raise EmitError("git server: no committed time in the lock; re-resolve the lock")
     platforms = sorted({im.platform for im in lock.image})
@@ -197,7 +190,7 @@ def dockerfile_text(
     lines += [f"# {line}" for line in head.splitlines()]
     lines += _globals(bb, final)
     lines += ["", *bb.body, ""]
-    server = server_pin(lock)
+    server = lock.server_pin()
     lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit)
     lines += _compile_downloads(lock, dialect)
     lines += _wheelhouse(lock, compiled)
@@ -269,7 +262,7 @@ def compile_stage(
     lock: Lock, dialect: Dialect = BUILDX, compiled: tuple[str, ...] = ("compile",)
 ) -> list[str]:
     """The compile stage; without per-RUN ``--network`` the runner builds it with no network."""
-    server = server_pin(lock)
+    server = lock.server_pin()
     offline = "--network=none " if dialect.run_network else ""
     out = [
         f"FROM {BUILDBASE_STAGE} AS {COMPILE_STAGE}",
@@ -300,7 +293,7 @@ def compile_stage(
 
 
 def _labels(lock: Lock) -> str:
-    server = server_pin(lock)
+    server = lock.server_pin()
     created = datetime.fromtimestamp(server.committed or 0, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     labels = {
         "org.opencontainers.image.title": "tritonserver",

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..runner import POLICY_FILE, Plan
+from .buildplan import POLICY_FILE, Plan
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import dockerfile
 
 from ..model import Lock
-from ..redact import credential_free
 from ..upstream.shell import loop_words
+from ..util.redact import credential_free
 from . import shell
 from .errors import EmitError
 from .rewrite import REQ_DIR, Rewriter, StageState

@@ -19,8 +19,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from .. import interrupt
 from ..errors import UsageError
+from ..util import interrupt
 
 MARKER = ".tritonlock-build"
 EXECUTABLE = frozenset({"build.sh", "cmake_build"})

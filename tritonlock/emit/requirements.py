@@ -1,9 +1,9 @@
-"""Hashed pip requirements of one install step: :func:`tritonlock.export.export_requirements`,
-the one writer of them."""
+"""Hashed pip requirements of one install step:
+:func:`tritonlock.export.requirements.export_requirements`, the one writer of them."""
 
 from __future__ import annotations
 
-from ..export import export_requirements
+from ..export.requirements import export_requirements
 from ..model import Lock
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from ..runner import Builder, Plan, commands
+from .buildplan import Builder, Plan, commands
 
 
 def render(builder: Builder, plan: Plan, *, header: str) -> bytes:

@@ -7,8 +7,8 @@ import time
 
 from ..errors import ResolveError
 from ..model import Apt
+from ..sources import apt as aptres
 from ..upstream import FloatingInputs
-from . import apt as aptres
 from .context import Ctx
 
 

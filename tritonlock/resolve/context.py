@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import TritonLockError
-from ..hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
-from ..model import GitPin, Index, Inputs, Lock, Unresolved, WheelPin
-from ..redact import redact
+from ..model import GitPin, Index, Inputs, Kind, Lock, Unresolved, WheelPin
+from ..sources.hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
+from ..util.redact import redact
 from . import wheels as whlres
 
 # target → (image platform, machine, dpkg architecture)
@@ -84,7 +84,7 @@ class Ctx:
     notes: Progress
     unresolved: list[Unresolved] = field(default_factory=list)
 
-    def take(self, fut: Future[T], kind: str, what: str, empty: T) -> T:
+    def take(self, fut: Future[T], kind: Kind, what: str, empty: T) -> T:
         try:
             return fut.result()
         except TritonLockError as err:
@@ -93,9 +93,9 @@ class Ctx:
             self.unresolve(kind, what, str(err))
             return empty
 
-    def unresolve(self, kind: str, what: str, why: str) -> None:
+    def unresolve(self, kind: Kind, what: str, why: str) -> None:
         """Record an ``[[unresolved]]`` entry; mirror locations (as given or as
-        :func:`~tritonlock.redact.redact` shows them) and credentials never reach the lock."""
+        :func:`~tritonlock.util.redact.redact` shows them) and credentials never reach the lock."""
         text = why
         for prefix, target in self.mirrors():
             for shown in dict.fromkeys((target, redact(target))):

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from ..errors import ResolveError, UsageError
-from .pyindex import IndexFile
+from ..sources.pyindex import IndexFile
 
 NOW = "now"  # no cutoff: the indexes as they are today
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

@@ -2,10 +2,10 @@
 
 :func:`resolve_git` asks each remote for the requested ref (``ls-remote`` style),
 reads each pinned tree with the least transfer that works
-(:mod:`tritonlock.resolve.gitclient`), follows gitlinks recursively
+(:mod:`tritonlock.sources.gitclient`), follows gitlinks recursively
 (:mod:`tritonlock.resolve.submodules`) and the ``ExternalProject_Add`` /
 ``FetchContent_Declare`` calls of every pinned repo's CMake files
-(:mod:`tritonlock.cmake`). Remotes are asked concurrently (``jobs`` at a time). What
+(:mod:`tritonlock.upstream.cmake`). Remotes are asked concurrently (``jobs`` at a time). What
 was asked, what was found and the final pins are planned in :mod:`tritonlock.resolve.gitplan`
 (pure); this module does the asking.
 
@@ -16,7 +16,7 @@ A mirror prefix matches on path boundaries: ``https://github.com/google`` covers
 A mirror that cannot serve a pinned commit is an error, never a fallback.
 
 Each pinned repo's CMake (with its submodules' files at their paths) is read the way
-CMake would configure it (:mod:`tritonlock.cmake`), once per way the build configures
+CMake would configure it (:mod:`tritonlock.upstream.cmake`), once per way the build configures
 it (:func:`tritonlock.resolve.gitplan.configurations`: the recipe's ``-D`` flags, an
 ExternalProject's ``-D`` arguments, a FetchContent scope). A declaration it does not
 reach is skipped with a progress message naming file:line. A reached declaration whose
@@ -47,10 +47,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
-from tritonlock.hosts import GITHUB_ORG
 from tritonlock.model import GitPin
-from tritonlock.redact import BadURL, redact, split_url
-from tritonlock.resolve.gitclient import GitFailed, SubprocessGit, Tree
 from tritonlock.resolve.gitplan import (
     REF,
     Ask,
@@ -68,8 +65,11 @@ from tritonlock.resolve.gitplan import (
     render_origins,
     tree_files,
 )
-from tritonlock.resolve.mirrors import rewrite as fetch_url
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
+from tritonlock.sources.gitclient import GitFailed, SubprocessGit, Tree
+from tritonlock.sources.hosts import GITHUB_ORG
+from tritonlock.sources.mirrors import rewrite as fetch_url
+from tritonlock.util.redact import BadURL, redact, split_url
 
 __all__ = [
     "GitRequest",
@@ -103,7 +103,7 @@ class GitSource(Protocol):
 
     def expand(self, url: str, fetch_url: str, abbrev: str) -> tuple[str, ...]:
         """The commits ``abbrev`` may name: one when it is unique (see
-        :func:`tritonlock.resolve.gitclient.commit_candidates`)."""
+        :func:`tritonlock.sources.gitclient.commit_candidates`)."""
         ...
 
 
@@ -121,7 +121,7 @@ def parse_mirror(spec: str) -> tuple[str, str]:
 
 def _mirror_problem(url: str) -> str | None:
     """Why git cannot be given ``url``'s credentials safely (they travel through a credential
-    helper, never argv or a config file: see :mod:`tritonlock.resolve.gitclient`)."""
+    helper, never argv or a config file: see :mod:`tritonlock.sources.gitclient`)."""
     try:
         clean, creds = split_url(url)
     except BadURL as err:

@@ -8,12 +8,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tritonlock import cmake
 from tritonlock.errors import ResolveError, SourceError
-from tritonlock.model import GitPin, Submodule
-from tritonlock.redact import redact
-from tritonlock.resolve.gitclient import Tree
+from tritonlock.model import Commit, GitPin, Submodule
 from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, unsafe_url
+from tritonlock.sources.gitclient import Tree
+from tritonlock.upstream import cmake
+from tritonlock.util.redact import redact
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 # A branch, tag or commit as the lock's schema allows it.
@@ -408,7 +408,7 @@ def _flatten(
             raise SourceError(f"{redact(url)}: submodule cycle at {path} ({redact(link.url)})")
         if sub not in trees:
             raise ResolveError(f"{redact(url)}: submodule {path} was not read")
-        out.append(Submodule(path=path, url=link.url, commit=link.commit))
+        out.append(Submodule(path=path, url=link.url, commit=Commit(link.commit)))
         out.extend(_flatten(trees, sub, link.url, f"{path}/", (*ancestry, sub[0])))
     return out
 
@@ -462,7 +462,7 @@ def finish(
                 name=names[key],
                 url=node.url(),
                 ref=node.ref(),
-                commit=key[1],
+                commit=Commit(key[1]),
                 found_in=tuple(render_origins(origins, names)),
                 committed=trees[key].committed,
                 submodules=tuple(

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 
 from tritonlock.errors import SourceError, UsageError
-from tritonlock.model import ImagePin
-from tritonlock.resolve import docker_sdk, dockerauth
-from tritonlock.resolve.imageref import (
+from tritonlock.model import Digest, ImagePin
+from tritonlock.sources import docker_sdk, dockerauth
+from tritonlock.sources.imageref import (
     ImageRef,
     Platform,
     apply_mirror,
@@ -34,9 +34,9 @@ from tritonlock.resolve.imageref import (
     platform_of,
     select_manifest,
 )
-from tritonlock.resolve.imageref import parse_registry_mirror as parse_registry_mirror
-from tritonlock.resolve.registry import Manifest, Registry
-from tritonlock.resolve.retry import DEFAULT_POLICY, RetryPolicy
+from tritonlock.sources.imageref import parse_registry_mirror as parse_registry_mirror
+from tritonlock.sources.registry import Manifest, Registry
+from tritonlock.sources.retry import DEFAULT_POLICY, RetryPolicy
 
 __all__ = [
     "ImageRequest",
@@ -64,8 +64,8 @@ class ImageResolution:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Resolved:
-    digest: str
-    index_digest: str | None
+    digest: Digest
+    index_digest: Digest | None
 
 
 def resolve_images(
@@ -152,7 +152,7 @@ def _resolve_one(
     top = registry.manifest(host, repo, ref.reference, what=what)
     if not top.is_index:
         _check_single_platform(registry, where, top, target, what)
-        return _Resolved(digest=top.digest, index_digest=None)
+        return _Resolved(digest=Digest(top.digest), index_digest=None)
     try:
         entries = top.data().get("manifests") or []
     except ValueError:
@@ -161,7 +161,7 @@ def _resolve_one(
     child = registry.manifest(host, repo, child_digest, what=what)
     if child.is_index:
         raise SourceError(f"{what}: the {target} entry of {top.digest} is itself an index")
-    return _Resolved(digest=child.digest, index_digest=top.digest)
+    return _Resolved(digest=Digest(child.digest), index_digest=Digest(top.digest))
 
 
 def _check_single_platform(

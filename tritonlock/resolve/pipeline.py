@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
-from .. import rules
 from ..errors import ResolveError, TritonLockError
 from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin, environments
+from ..sources import urls as urlres
 from ..upstream import (
     FloatingInputs,
     buildpy_options,
@@ -30,7 +30,7 @@ from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
 from . import git as gitres
 from . import images as imgres
-from . import urls as urlres
+from . import rules
 from .aptplan import apt_pins
 from .cmakeflags import configures
 from .context import (
@@ -45,6 +45,7 @@ from .trees import checkout, read_files
 from .wheelsteps import pin_wheels
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def _quiet(_message: str) -> None:
@@ -347,9 +348,9 @@ def _maybe(
     pool: ThreadPoolExecutor,
     wanted: bool,
     empty: T,
-    fn: Callable[..., T],
-    *args: Any,
-    **kwargs: Any,
+    fn: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> Future[T]:
     """``fn`` run in ``pool``, or, when not wanted (update --only), ``empty`` at once."""
     if wanted:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tritonlock.resolve.gitclient import Tree
+from tritonlock.sources.gitclient import Tree
 
 _LOCK_URL = re.compile(
     r"^(https|http|git|file)://[A-Za-z0-9._~%+-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%+-]+)*/?$"

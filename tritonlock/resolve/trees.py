@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..errors import ResolveError
 from ..model import GitPin
-from .gitclient import GitFailed, run_git, sparse_fetch
-from .mirrors import rewrite as fetch_url
+from ..sources.gitclient import GitFailed, run_git, sparse_fetch
+from ..sources.mirrors import rewrite as fetch_url
 
 TIMEOUT = 600.0
 

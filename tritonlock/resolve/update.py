@@ -3,13 +3,13 @@ lock was made from unless told otherwise."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..errors import UsageError
-from ..merge import held, merge_only
 from ..model import GitPin, Lock
 from .context import Progress, ResolveOptions
 from .cutoff import NOW
+from .merge import held, merge_only
 from .pipeline import check_rules, resolve
 from .wheels import IndexSpec
 
@@ -39,6 +39,33 @@ def update(
     lock = merge_only(old, resolve(old.inputs, opts, progress, notes), only)
     check_rules(lock)
     return lock
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GivenAgain:
+    """Which sources the user named again for `update`; the others are the lock's."""
+
+    organization: bool = False
+    indexes: bool = False
+    requirements: bool = False
+
+
+def remember_sources(opts: ResolveOptions, old: Lock, given: GivenAgain) -> ResolveOptions:
+    """``opts`` with every source not given again taken from ``old``: its repos'
+    organization, its package indexes and the user's own requirements (the wheels' cutoff
+    is kept by :func:`update`)."""
+    organization = opts.organization
+    if not given.organization:
+        organization = (organization_of(old) or organization).rstrip("/")
+    requirements = opts.requirements if given.requirements else requirements_of(old)
+    indexes = opts.indexes if given.indexes else (indexes_of(old) or opts.indexes)
+    return replace(
+        opts,
+        organization=organization,
+        requirements=requirements,
+        indexes=indexes,
+        previous=old,
+    )
 
 
 def server_of(lock: Lock) -> GitPin:

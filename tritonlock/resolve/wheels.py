@@ -9,7 +9,7 @@ Which engine does what:
 * :mod:`.pyindex` (PEP 691 JSON, else PEP 503 HTML; never per-version JSON) lists each
   pinned release's files; :mod:`.pytarget` keeps those the target can install; sizes come
   from PEP 691, else from streaming the file (which also checks its sha256).
-* :mod:`tritonlock.rules` checks coherence (torch family, numpy<2, one version per image).
+* :mod:`tritonlock.resolve.rules` checks coherence (torch family, numpy<2, one version per image).
 * With a cutoff (``--exclude-newer``), uv and the listings read here (:mod:`.cutoff`) count
   only files uploaded before it.
 
@@ -39,13 +39,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .. import __version__, procs, rules
+from .. import __version__
 from ..errors import ResolveError, SourceError, UsageError
-from ..model import Index, Inputs, Lock, WheelFile, WheelPin, environments
-from ..programs import uv_binary
-from ..redact import credential_free, redact
+from ..model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin, environments
+from ..sources.pyindex import IndexClient, IndexFile, split_credentials
+from ..util import procs
+from ..util.programs import uv_binary
+from ..util.redact import credential_free, redact
+from . import rules
 from .cutoff import dated
-from .pyindex import IndexClient, IndexFile, split_credentials
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -356,7 +358,7 @@ def _pin(
                 f"{f.filename!r} on {client.where()} is listed with sha256:{sha}, which uv did "
                 "not see for that release; the index changed during the resolve, try again"
             )
-        out.append(WheelFile(name=f.filename, sha256=f"sha256:{sha}", size=size))
+        out.append(WheelFile(name=f.filename, sha256=Sha256(f"sha256:{sha}"), size=size))
     name = canonicalize_name(p.name)
     return WheelPin(
         step=step.name,

@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..redact import without_userinfo
+from ..util.redact import without_userinfo
 from .shell import Command, strip_prefix
 
 _PIP = re.compile(r"^pip[0-9.]*$")

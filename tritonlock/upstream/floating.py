@@ -19,7 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import ResolveError
-from ..redact import without_userinfo
+from ..util.redact import without_userinfo
 from . import commands, shell
 
 

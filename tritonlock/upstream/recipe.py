@@ -18,13 +18,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import procs
 from ..errors import ResolveError
-from ..model import Inputs, Recipe, RecipeFile
+from ..model import Inputs, Recipe, RecipeFile, Sha256
+from ..util import procs
 from .floating import FloatingInputs, floating_inputs
 from .imageroles import image_roles
 from .options import buildpy_options
 
+# The files of build.py's generated recipe that the emitter translates.
+RECIPE_FILES = ("Dockerfile.buildbase", "cmake_build", "Dockerfile")
 SERVER_DIR = "@SERVER_DIR@"
 NETWORK_MARK = "tritonlock: build.py tried to use the network"
 
@@ -87,7 +89,7 @@ def capture_recipe(
         raise ResolveError(f"{what}: build.py --dryrun wrote no files")
     recipe = Recipe(
         options=tuple(options),
-        files=tuple(RecipeFile(name=n, sha256=_digest(t)) for n, t in sorted(files.items())),
+        files=tuple(RecipeFile(name=n, sha256=digest(t)) for n, t in sorted(files.items())),
     )
     roles = image_roles((server_tree / "build.py").read_text("utf-8", errors="replace"))
     return recipe, floating_inputs(files, roles=roles), files
@@ -161,5 +163,6 @@ def _read_generated(build_dir: Path, server_dir: str) -> dict[str, str]:
     return files
 
 
-def _digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def digest(text: str) -> Sha256:
+    """The ``sha256:`` digest of a recipe file's text, as ``recipe.files`` records it."""
+    return Sha256("sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest())

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..redact import redact
+from ..util.redact import redact
 from .conditions import condition_env, why_not_run
 from .floating import PipInstall, file_step, slug
 from .wheelmeta import LOCAL_WHEELS, declared

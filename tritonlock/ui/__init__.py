@@ -1,1 +1,0 @@
-"""Terminal presentation (rich); nothing here decides anything."""
