@@ -11,6 +11,8 @@ ROOT = Path(__file__).parent.parent.parent
 
 
 def _tool() -> ModuleType:
+    if str(ROOT / "tools") not in sys.path:  # as when run as a script: its own folder first
+        sys.path.insert(0, str(ROOT / "tools"))
     spec = importlib.util.spec_from_file_location(
         "upstream_matrix", ROOT / "tools" / "upstream_matrix.py"
     )
