@@ -53,6 +53,7 @@ from tritonlock.resolve.trees import checkout
 from tritonlock.upstream import capture_recipe
 from tritonlock.upstream.targets import TARGETS
 
+Reachable = Callable[[str], bool]  # host name → can a connection to it be opened
 STANDIN_VERSION = "0~standin"
 KINDS = frozenset({"image", "url", "apt"})
 DEFAULT_APT_ARCHIVE = "https://snapshot.ubuntu.com"
@@ -104,11 +105,17 @@ class Needs:
         return bool(self.images or self.urls or self.dists)
 
     def labels(self) -> tuple[str, ...]:
-        """What is stood in: ``image REF``, ``url URL``, ``apt SUITE-URL`` lines, sorted."""
+        """What is stood in: ``image REF``, ``url URL`` and ``apt REPO`` lines, sorted; the
+        suites of one repository are one line (``apt https://h/ubuntu/ (noble, noble-…)``)."""
+        suites: dict[str, list[str]] = {}
+        for root in sorted(d.root for d in self.dists):
+            repo, dists, suite = root.rpartition("/dists/")
+            key = repo + "/" if dists else root
+            suites.setdefault(key, []).extend([suite.strip("/")] if dists else [])
         return (
             *(f"image {r}" for r in sorted(self.images)),
             *(f"url {u}" for u in sorted(self.urls)),
-            *(f"apt {d.root}" for d in sorted(self.dists, key=lambda d: d.root)),
+            *(f"apt {r}" + (f" ({', '.join(sorted(s))})" if s else "") for r, s in suites.items()),
         )
 
 
@@ -117,7 +124,7 @@ def host(url: str) -> str:
 
 
 def needs_for(
-    entries: Iterable[tuple[str, str]], recipe: CellRecipe, reachable: Callable[[str], bool]
+    entries: Iterable[tuple[str, str]], recipe: CellRecipe, reachable: Reachable
 ) -> Needs:
     """The stand-ins for a cell's unreachable ``(kind, what)`` entries: the recipe's images
     on a registry that cannot be reached (by tag: a digest cannot be stood in); each
@@ -139,7 +146,7 @@ def needs_for(
     return Needs(images, urls, dists)
 
 
-def apt_dists(recipe: CellRecipe, reachable: Callable[[str], bool]) -> frozenset[AptDist]:
+def apt_dists(recipe: CellRecipe, reachable: Reachable) -> frozenset[AptDist]:
     """Stand-in suites for every unreachable apt source of the recipe, with the packages
     each step asks for in the Ubuntu stand-in (else in the step's last stand-in repo)."""
     arch = recipe.arch
@@ -182,8 +189,9 @@ def standin_version(want: str | None) -> str:
         return STANDIN_VERSION
     if not any(c in want for c in "*?["):
         return want
+    fixed = re.sub(r"\[[^]]*\]", "0", want).replace("?", "0")
     for fill in ("-0~standin", "0~standin", "0"):
-        version = re.sub(r"\[[^]]*\]", "0", want).replace("?", "0").replace("*", fill)
+        version = re.sub(r"(?<=-)\*", "0~standin", fixed).replace("*", fill)
         if _valid(version) and debian.version_matches(want, version):
             return version
     raise ValueError(f"no stand-in version matches apt's {want!r}")
@@ -323,7 +331,7 @@ class Standins:
     """The stand-in servers of one matrix run (started when first needed), under ``root``."""
 
     root: Path
-    reachable: Callable[[str], bool] = can_reach
+    reachable: Reachable = can_reach
     _needs: dict[str, Needs] = field(default_factory=dict)
     _pushed: set[str] = field(default_factory=set)
     _files: FileServer | None = None

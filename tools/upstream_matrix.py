@@ -52,6 +52,8 @@ _NOT_MIRRORED = re.compile(
     r"|has no branch or tag 'r[0-9]{2}\.[0-9]{2}'",
     re.IGNORECASE,
 )
+# Files a step needed from a tree that was not pinned: "(not read: core:pyproject.toml, …)".
+_NOT_READ = re.compile(r"\(not read: ([^)]*)\)")
 _RELEASE = re.compile(r"^(?:refs/heads/)?r(\d\d)\.(\d\d)$")
 
 
@@ -92,7 +94,18 @@ class Cell:
             return "error"
         if self.complete:
             return "complete"
-        return "partial" if any(e.group == "other" for e in self.entries) else "partial (reach)"
+        other = any(self.group(e) == "other" for e in self.entries)
+        return "partial" if other else "partial (reach)"
+
+    def group(self, entry: Entry) -> str:
+        """``entry.group``, except that an entry left unresolved only because it reads files
+        of a repository the mirrors lack (``not read: core:pyproject.toml``) is ``mirror``."""
+        if entry.group != "other":
+            return entry.group
+        unpinned = {e.what for e in self.entries if e.kind == "git" and e.group == "mirror"}
+        match = _NOT_READ.search(entry.why)
+        trees = {f.strip().split(":")[0] for f in match.group(1).split(",")} if match else set()
+        return "mirror" if trees and trees <= unpinned else "other"
 
 
 def mirrored(url: str, mirrors: Sequence[str]) -> str:
@@ -268,7 +281,7 @@ def table(cells: Sequence[Cell]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for cell in cells:
-        other = [e for e in cell.entries if e.group == "other"]
+        other = [e for e in cell.entries if cell.group(e) == "other"]
         detail = short(cell.error) if cell.error else ""
         detail = detail or "<br>".join(
             f"{e.kind} {short(e.what, 60)}: {short(e.why)}" for e in other
@@ -280,8 +293,8 @@ def table(cells: Sequence[Cell]) -> str:
                 "python, vllm" if cell.vllm else "python",
                 cell.status,
                 _stood_in(cell.standins),
-                _where([e for e in cell.entries if e.group == "unreachable"]),
-                _where([e for e in cell.entries if e.group == "mirror"]),
+                _where([e for e in cell.entries if cell.group(e) == "unreachable"]),
+                _where([e for e in cell.entries if cell.group(e) == "mirror"]),
                 detail or "–",
             )
         )
@@ -292,7 +305,7 @@ def table(cells: Sequence[Cell]) -> str:
         reasons: dict[str, set[str]] = {}
         for cell in cells:
             for e in cell.entries:
-                if e.group == group:
+                if cell.group(e) == group:
                     key = f"{e.kind}: {short(_grouping(e.why), 200)}"
                     reasons.setdefault(key, set()).add(cell.release)
         rows += ["", f"### {title}", ""]

@@ -64,3 +64,46 @@ def test_mirror_rewrites_like_insteadof() -> None:
     assert M.mirrored("https://github.com/a/b", mirrors) == "git://m/a/b"
     assert M.mirrored("https://github.com/c/d", mirrors) == "git://127.0.0.1:1/gh/c/d"
     assert M.mirrored("https://gitlab.com/c/d", mirrors) == "https://gitlab.com/c/d"
+
+
+def test_a_step_that_needs_files_of_a_repo_the_mirrors_lack_is_an_oracle_gap() -> None:
+    core = M.Entry(
+        "git", "core", "core.git has no branch or tag 'r26.08' (asked in cmake_build:15)"
+    )
+    step = M.Entry(
+        "wheel",
+        "pip install at Dockerfile:121: final-tritonserver",
+        "built in-tree; its dependencies are unknown (not read: core:pyproject.toml, "
+        "core:python/setup.py)",
+    )
+    other = M.Entry("wheel", "w", "its dependencies are unknown (not read: server:setup.py)")
+    cell = M.Cell("26.08", "x86_64", False, False, (core, step), "")
+    assert cell.group(step) == "mirror" and cell.status == "partial (reach)"
+    alone = M.Cell("26.08", "x86_64", False, False, (step,), "")
+    assert alone.group(step) == "other" and alone.status == "partial"
+    assert M.Cell("26.08", "igpu", False, False, (core, other), "").group(other) == "other"
+
+
+def test_the_table_names_the_stand_ins_of_each_cell_and_lists_them_once() -> None:
+    labels = (
+        "image nvcr.io/nvidia/tritonserver:25.04-py3-min",
+        "url https://download.docker.com/linux/ubuntu/gpg",
+        "apt https://snapshot.ubuntu.com/ubuntu/20250512T173721Z/ (noble, noble-updates)",
+    )
+    later = tuple(
+        label.replace("25.04", "25.05").replace("20250512T173721Z", "20250601T000000Z")
+        for label in labels
+    )
+    cells = [
+        M.Cell("25.04", "x86_64", False, True, (), "", labels),
+        M.Cell("25.05", "x86_64", False, True, (), "", later),
+        M.Cell("25.05", "sbsa", False, True, (), "", ()),
+    ]
+    text = M.table(cells)
+    rows = [line for line in text.splitlines() if line.startswith("| 25")]
+    assert "apt: snapshot.ubuntu.com<br>image: nvcr.io<br>url: download.docker.com" in rows[0]
+    assert "| complete | – |" in rows[2]
+    listed = text.split("### Stood in")[1]
+    assert "- image nvcr.io/nvidia/tritonserver:YY.MM-py3-min (2 releases, 25.04–25.05)" in listed
+    assert "ubuntu/SNAPSHOT/ (noble, noble-updates) (2 releases, 25.04–25.05)" in listed
+    assert "### Stood in" not in M.table(cells[2:])
