@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).parent.parent.parent
 
 
@@ -107,3 +109,10 @@ def test_the_table_names_the_stand_ins_of_each_cell_and_lists_them_once() -> Non
     assert "- image nvcr.io/nvidia/tritonserver:YY.MM-py3-min (2 releases, 25.04–25.05)" in listed
     assert "ubuntu/SNAPSHOT/ (noble, noble-updates) (2 releases, 25.04–25.05)" in listed
     assert "### Stood in" not in M.table(cells[2:])
+
+
+def test_the_table_replaces_only_what_is_between_the_markers() -> None:
+    document = f"# T\n\nprose\n{M.BEGIN}\n| old |\n{M.END}\nafter\n"
+    assert M.splice(document, "| new |\n") == f"# T\n\nprose\n{M.BEGIN}\n| new |\n{M.END}\nafter\n"
+    with pytest.raises(SystemExit, match="no <!-- upstream_matrix: begin"):
+        M.splice("# T\n", "| new |\n")
