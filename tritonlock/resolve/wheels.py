@@ -456,8 +456,8 @@ def _uv_compile(
         stdout = out.read_text("utf-8", "replace") if done.returncode == 0 else ""
     if done.returncode != 0:
         why = _condense(done.stderr.decode("utf-8", "replace"), world)
-        more = f" {why_fails}" if why_fails else ""
-        raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}: {why}{more}")
+        more = f" {why_fails}" if why_fails else ""  # before uv's words, which a lock may cut
+        raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}{more}: {why}")
     return parse_uv_output(stdout)
 
 
