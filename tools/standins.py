@@ -127,9 +127,9 @@ def needs_for(
     entries: Iterable[tuple[str, str]], recipe: CellRecipe, reachable: Reachable
 ) -> Needs:
     """The stand-ins for a cell's unreachable ``(kind, what)`` entries: the recipe's images
-    on a registry that cannot be reached (by tag: a digest cannot be stood in); each
-    unreachable URL; apt suites whose host
-    cannot be reached, offering what the recipe asks for."""
+    on a registry that cannot be reached (by tag: a digest cannot be stood in), each
+    unreachable URL, and the apt suites whose host cannot be reached, offering what the
+    recipe asks for."""
     entries = list(entries)
     kinds = {kind for kind, _ in entries}
     images = frozenset(
@@ -240,8 +240,9 @@ def standin_files(needs: Needs, arch: str) -> dict[str, bytes]:
     """Every file the cell's file server must hold, by the URL it stands in for."""
     files = {url: standin_bytes(url) for url in needs.urls}
     for dist in needs.dists:
-        listed = {p: packages_index(dist.debs if i == 0 else (), arch) for i, p in
-                  enumerate(dist.indexes)}  # fmt: skip
+        first, *rest = dist.indexes
+        listed = {first: packages_index(dist.debs, arch)}
+        listed.update({path: packages_index((), arch) for path in rest})
         files.update({dist.root + p: b for p, b in listed.items()})
         files[dist.root + "Release"] = release_file(listed, arch)
     return files
