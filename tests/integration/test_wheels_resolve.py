@@ -121,6 +121,17 @@ def test_later_step_of_an_image_cannot_lift_numpy(pypi: PyPI, tmp_path: Path) ->
     assert msg.index("numpy<2 holds") < msg.index("No solution found")
 
 
+def test_a_held_cap_is_said_only_where_it_is_part_of_the_failure(
+    pypi: PyPI, tmp_path: Path
+) -> None:
+    with pytest.raises(ResolveError, match=r"step 's1'.*torch") as err:
+        resolve(
+            pypi.url, tmp_path, ("numpy<2",), ("torch==2.6.0", "torchvision==0.22.0"),
+            machine="x86_64",
+        )  # fmt: skip
+    assert "holds" not in str(err.value)
+
+
 def test_later_step_keeps_earlier_versions(pypi: PyPI, tmp_path: Path) -> None:
     pins, _ = resolve(pypi.url, tmp_path, ("tomlkit==0.12.5",), ("tomlkit",))
     assert pins["s0", "tomlkit"].version == pins["s1", "tomlkit"].version == "0.12.5"
