@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 from standin_servers import FileServer, LocalRegistry
 
 from tritonlock import lockfile
+from tritonlock.errors import ResolveError
 from tritonlock.resolve import debian
 from tritonlock.resolve.apt import AptRequest
 from tritonlock.resolve.aptplan import apt_base, apt_requests
@@ -295,6 +296,19 @@ def can_reach(name: str, timeout: float = 5.0) -> bool:
         return False
 
 
+def _checkout(url: str, commit: str, tree: Path, mirrors: Sequence[tuple[str, str]]) -> None:
+    """The server tree, asked up to three times (a busy local git daemon drops fetches)."""
+    for attempt in range(3):
+        shutil.rmtree(tree, ignore_errors=True)
+        try:
+            checkout(url, commit, tree, mirrors)
+            return
+        except ResolveError:
+            if attempt == 2:
+                raise
+            time.sleep(2 * (attempt + 1))
+
+
 def read_recipe(lock_path: Path, passed: Sequence[str]) -> CellRecipe | None:
     """The recipe of a (partial) lock, from its server pin (None without one)."""
     lock = lockfile.load(lock_path)
@@ -304,7 +318,7 @@ def read_recipe(lock_path: Path, passed: Sequence[str]) -> CellRecipe | None:
     mirrors = [tuple(m.split("=", 1)) for m in option_values(passed, "--git-mirror")]
     with tempfile.TemporaryDirectory(prefix="standins-") as tmp:
         tree = Path(tmp) / "server"
-        checkout(server.url, server.commit, tree, [(a, b) for a, b in mirrors])
+        _checkout(server.url, server.commit, tree, [(a, b) for a, b in mirrors])
         _, floating, _ = capture_recipe(
             tree,
             lock.inputs,

@@ -116,3 +116,61 @@ def test_the_table_replaces_only_what_is_between_the_markers() -> None:
     assert M.splice(document, "| new |\n") == f"# T\n\nprose\n{M.BEGIN}\n| new |\n{M.END}\nafter\n"
     with pytest.raises(SystemExit, match="no <!-- upstream_matrix: begin"):
         M.splice("# T\n", "| new |\n")
+
+
+class _Standins:
+    """What run() asks of tools/standins.Standins: options once, then nothing new."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.asked: list[list[tuple[str, str]]] = []
+        self.fail = fail
+
+    def prepare(
+        self, _cell: str, _lock: Path, entries: list[tuple[str, str]], _passed: list[str]
+    ) -> list[str] | None:
+        if self.fail:
+            raise self.fail
+        self.asked.append(entries)
+        return ["--allow-http"] if len(self.asked) == 1 else None
+
+    def labels(self, _cell: str) -> tuple[str, ...]:
+        return ("url https://h/x",)
+
+
+def test_run_resolves_again_with_stand_ins_until_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reach = M.Entry("url", "https://h/x", "URL https://h/x: connection failed (ConnectError)")
+    gap = M.Entry("git", "grpc", "remote error: access denied or repository not exported: /g")
+    passes: list[list[str]] = []
+
+    def once(*args: object) -> object:
+        passes.append(list(args[4]))  # type: ignore[call-overload]
+        entries = (reach, gap) if len(passes) == 1 else (gap,)
+        return M.Cell("25.04", "x86_64", False, False, entries, "")
+
+    monkeypatch.setattr(M, "resolve_once", once)
+    standins = _Standins()
+    cell = M.run("25.04", "x86_64", False, tmp_path, ["-q"], 60, standins)
+    assert passes == [["-q"], ["-q", "--allow-http"]]
+    assert standins.asked == [[("url", "https://h/x")], []]
+    assert cell.entries == (gap,) and cell.standins == ("url https://h/x",)
+    assert (tmp_path / "25.04-x86_64-python.standins").read_text() == "url https://h/x\n"
+
+
+def test_a_stand_in_that_fails_is_that_cells_error_not_the_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reach = M.Entry("image", "base images", "image x:1: connection failed (ConnectError)")
+    monkeypatch.setattr(
+        M, "resolve_once", lambda *_a: M.Cell("25.08", "sbsa", False, False, (reach,), "")
+    )
+    (tmp_path / "25.08-sbsa-python.lock").write_text("pass one\n")
+    failing = _Standins(M.TritonLockError("server @ 15f492ed986c: cannot check out"))
+    cell = M.run("25.08", "sbsa", False, tmp_path, [], 60, failing)
+    assert (
+        cell.status == "error"
+        and cell.error == "stand-ins: server @ 15f492ed986c: cannot check out"
+    )
+    assert not (tmp_path / "25.08-sbsa-python.lock").exists()
+    assert M.reread("25.08", "sbsa", False, tmp_path, [], 0).error == cell.error
