@@ -241,7 +241,7 @@ def _resolve_step(
         allow_sdist,
         cache_dir,
         preferred=preferred,
-        why_fails=" ".join(f"({cap} holds: {why})" for cap, why in caps),
+        held=caps,
     )
     world.prefetch(p.name for p in pinned)
     requested = _requested(active)
@@ -427,11 +427,12 @@ def _uv_compile(
     cache_dir: Path,
     *,
     preferred: Sequence[str] = (),
-    why_fails: str = "",
+    held: Sequence[tuple[str, str]] = (),
 ) -> list[Pinned]:
     """Run ``uv pip compile`` for the target; credentials travel in the environment only.
     ``preferred`` pins are kept where the requirements allow (uv reads them from the output
-    file, as it keeps an existing lock's pins)."""
+    file, as it keeps an existing lock's pins). ``held`` caps (cap, reason) are constraints
+    too; a failure that names the capped package says why the cap holds."""
     with tempfile.TemporaryDirectory(prefix="tritonlock-uv-") as tmp:
         reqs, cons = Path(tmp, "requirements.in"), Path(tmp, "constraints.txt")
         out = Path(tmp, "requirements.txt")
@@ -458,9 +459,16 @@ def _uv_compile(
         stdout = out.read_text("utf-8", "replace") if done.returncode == 0 else ""
     if done.returncode != 0:
         why = _condense(done.stderr.decode("utf-8", "replace"), world)
-        more = f" {why_fails}" if why_fails else ""
-        raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}: {why}{more}")
+        more = "".join(f" ({cap} holds: {reason})" for cap, reason in held if _names(why, cap))
+        # said before uv's words, which an [[unresolved]] reason may cut
+        raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}{more}: {why}")
     return parse_uv_output(stdout)
+
+
+def _names(text: str, requirement: str) -> bool:
+    """Whether ``text`` mentions the package ``requirement`` is about."""
+    name = re.escape(Requirement(requirement).name)
+    return re.search(rf"(?<![\w.-]){name}(?![\w-])", text, re.IGNORECASE) is not None
 
 
 def _named(what: str) -> str:
