@@ -122,11 +122,18 @@ def test_json_form_is_stable_and_documented_shape() -> None:
     a = _base()
     b = replace(a, image=(replace(a.image[0], digest=D2),))
     out = render_json(diff_locks(a, b), "old.lock", "new.lock")
-    assert set(out) == {"format", "version", "old", "new", "identical", "hash-warnings", "changes"}
+    # fields are only ever added within a version of the format (README)
+    first = {"format", "version", "old", "new", "identical", "hash-warnings", "changes"}
+    assert set(out) == first | {"summary"}
     assert out["hash-warnings"] == []
     assert out["format"] == "tritonlock-diff" and out["version"] == 1
     (change,) = out["changes"]
-    assert set(change) == {"kind", "key", "op", "old", "new", "notes", "link"}
+    assert set(change) == {"kind", "key", "op", "old", "new", "notes", "link"} | {
+        "direction",
+        "risk",
+    }
+    assert change["direction"] is None and change["risk"] == []
+    assert out["summary"]["text"] == "1 image rebuilt under the same tag"
     assert change["old"]["digest"] == D1 and change["new"]["digest"] == D2
     json.dumps(out)  # serialisable
 

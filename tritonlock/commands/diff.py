@@ -29,10 +29,14 @@ def register(sub: Subparsers, help: str) -> None:
         sub,
         "diff",
         help,
-        help + ". Changes are grouped by kind (release facts, git repos and "
-        "submodules, wheels, images, URL downloads, apt) with old → new short commits, "
-        "versions and digests, the requested ref beside the pin, and compare links for "
-        "github.com repos. The json form is documented in the README. A lock that breaks "
+        help + ". A summary comes first, then the risk flags (downgrades; TensorRT, ONNX "
+        "Runtime, OpenVINO or libtorch changed; a new major numpy, torch, CUDA or cuDNN; a new "
+        "Python) with what they mean, then the changes grouped by kind (release facts, git "
+        "repos and submodules, wheels, images, URL downloads, apt) with old → new short "
+        "commits, versions and digests, the requested ref beside the pin, the wheel files that "
+        "appeared and went, and compare links for github.com repos; markdown folds each kind "
+        "into a collapsed section for a pull-request comment. The json form is documented in "
+        "the README. A lock that breaks "
         "the schema is refused (exit 1), as by every command. Each side's content hash is "
         "recomputed: a lock whose claimed hash is wrong (edited or tampered) is shown with a "
         "warning, and diff exits 1.",
