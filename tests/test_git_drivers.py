@@ -3,6 +3,7 @@ and `git diff` in temporary repositories (they need only git)."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -192,3 +193,50 @@ def test_no_common_ancestor_merges_what_agrees(tmp_path: Path) -> None:
     done = tritonlock("merge-driver", str(empty), str(ours), str(theirs), cwd=tmp_path)
     assert done.returncode == 1  # both added the download, differently
     assert f"url {BASE.url[0].url}:" in done.stderr
+
+
+def test_git_setup_global_writes_the_drivers_to_the_users_config(tmp_path: Path) -> None:
+    path = tmp_path / "r"
+    git(tmp_path, "init", "-q", str(path))
+    done = tritonlock("git-setup", "--global", cwd=path)
+    assert done.returncode == 0, done.stderr
+    shown = git(path, "config", "--global", "--show-origin", "merge.tritonlock.driver").stdout
+    origin, value = shown.rstrip("\n").split("\t")
+    assert origin == f"file:{Path(os.environ['HOME']) / '.gitconfig'}"
+    assert value == "tritonlock merge-driver %O %A %B %P"
+    assert git(path, "config", "--local", "merge.tritonlock.driver", check=False).returncode == 1
+    assert (path / ".gitattributes").read_text() == "triton.lock diff=tritonlock merge=tritonlock\n"
+
+
+def test_git_setup_refuses_a_pattern_git_would_split(repo: Path) -> None:
+    done = tritonlock("git-setup", "--pattern", "my lock", cwd=repo)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--pattern 'my lock'" in done.stderr
+
+
+def test_textconv_of_a_half_merged_file_shows_it_as_written(tmp_path: Path) -> None:
+    marked = tmp_path / "triton.lock"
+    marked.write_text("<<<<<<< ours\nlock-version = 1\n=======\n>>>>>>> theirs\n")
+    done = tritonlock("diff", "--textconv", str(marked), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first, rest = done.stdout.split("\n", 1)
+    assert first.startswith(f"# tritonlock: {marked}") and first.endswith("; shown as written")
+    assert rest == marked.read_text()
+
+
+def test_textconv_usage_errors_are_one_line_exit_2(tmp_path: Path) -> None:
+    for words, says in (
+        (("diff", "--textconv", "missing.lock"), "missing.lock"),
+        (("diff", "--textconv", str(VALID), "other.lock"), "takes no OLD or NEW"),
+        (("diff", "only.lock"), "required: NEW"),
+    ):
+        done = tritonlock(*words, cwd=tmp_path)
+        assert done.returncode == 2, words
+        assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+
+
+def test_git_diff_of_a_conflicted_merge_says_the_hash_is_stale(repo: Path) -> None:
+    assert branches(repo, numpy(BASE, "1.26.5"), numpy(BASE, "1.26.3")).returncode != 0
+    shown = git(repo, "diff", "HEAD", "--", "triton.lock").stdout
+    assert "+content-hash" in shown and "DOES NOT MATCH its content" in shown
+    assert "+unresolved wheel:merge conflict: wheel final/numpy: both branches changed it" in shown

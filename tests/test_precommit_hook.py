@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -83,7 +84,12 @@ def hooked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, st
         PYTHONPATH=sysconfig.get_paths()["purelib"],
     )
     installed = subprocess.run(
-        ["pre-commit", "install"], cwd=repo, capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "pre_commit", "install"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     git(repo, "add", "-A")
