@@ -240,3 +240,47 @@ def test_git_diff_of_a_conflicted_merge_says_the_hash_is_stale(repo: Path) -> No
     shown = git(repo, "diff", "HEAD", "--", "triton.lock").stdout
     assert "+content-hash" in shown and "DOES NOT MATCH its content" in shown
     assert "+unresolved wheel:merge conflict: wheel final/numpy: both branches changed it" in shown
+
+
+def test_a_clean_merge_that_does_not_verify_is_a_conflict(tmp_path: Path) -> None:
+    """Each side verifies, and no entry changed on both, but together they break a rule:
+    ours adds a wheel from index `local`, theirs moves numpy to index `pypi` and drops
+    `local`."""
+    from tritonlock.model import Index
+
+    (w,) = BASE.wheel
+    ours = replace(
+        BASE,
+        wheel=(
+            w,
+            replace(
+                w,
+                name="packaging",
+                version="24.0",
+                requested=None,
+                files=(
+                    WheelFile(
+                        name="packaging-24.0-py3-none-any.whl",
+                        sha256="sha256:" + "7" * 64,  # type: ignore[arg-type]
+                        size=53000,
+                    ),
+                ),
+            ),
+        ),
+    )
+    theirs = replace(
+        BASE,
+        index=(Index(name="pypi", url="https://pypi.org/simple/"),),
+        wheel=(replace(w, index="pypi"),),
+    )
+    paths = {}
+    for name, lock in (("base", BASE), ("ours", ours), ("theirs", theirs)):
+        paths[name] = tmp_path / f"{name}.lock"
+        lockfile.write(lock, paths[name])
+        assert tritonlock("verify", str(paths[name]), cwd=tmp_path).returncode == 0, name
+    done = tritonlock(
+        "merge-driver", *(str(p) for p in paths.values()), "triton.lock", cwd=tmp_path
+    )
+    assert done.returncode == 1
+    assert "triton.lock: merged entry by entry, but the result does not verify" in done.stderr
+    assert "'local'" in done.stderr
