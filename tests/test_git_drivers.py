@@ -181,6 +181,9 @@ def test_a_tampered_side_is_refused_and_ours_left_alone(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "content-hash: does not match" in done.stderr
+    assert done.stderr.startswith(
+        f"tritonlock: error: triton.lock, the other branch's version ({theirs}): "
+    )
     assert ours.read_bytes() == before
 
 

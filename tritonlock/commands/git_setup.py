@@ -27,7 +27,8 @@ def register(sub: Subparsers, help: str) -> None:
         help,
         help + ". Adds `PATTERN diff=tritonlock merge=tritonlock` to the repository's "
         ".gitattributes (once; a line for the same pattern that sets only diff or merge "
-        "attributes is replaced, other lines are kept before it) and sets diff.tritonlock.textconv (`tritonlock diff --textconv`), "
+        "attributes is replaced, other lines are kept before it) and sets "
+        "diff.tritonlock.textconv (`tritonlock diff --textconv`), "
         "merge.tritonlock.name and merge.tritonlock.driver (`tritonlock merge-driver %O %A %B "
         "%P`) in this repository's git config, or with --global in yours. Commit .gitattributes "
         "so everyone's git routes the lock; each clone runs git-setup once for the config "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import lockfile
-from ..errors import EXIT_NEGATIVE, EXIT_OK
+from ..errors import EXIT_NEGATIVE, EXIT_OK, LockInvalid, LockReadError, TritonLockError
 from ..model import Lock
 from ._help import add_command
 
@@ -47,11 +47,22 @@ def register(sub: Subparsers, help: str) -> None:
     p.set_defaults(func=run, needs_scratch=lambda _args: False)
 
 
-def _read(path: str, *, optional: bool = False) -> Lock | None:
-    """A side of the merge, whose claimed content hash must hold (None: an empty base)."""
-    if optional and Path(path).is_file() and not Path(path).read_bytes().strip():
+_SIDES = {"base": "the common ancestor's", "ours": "this branch's", "theirs": "the other branch's"}
+
+
+def _read(path: str, side: str, name: str) -> Lock | None:
+    """A side of the merge, whose claimed content hash must hold (None: an empty base).
+    An error names the lock (``%P``) and the side, not only git's temporary file."""
+    if side == "base" and Path(path).is_file() and not Path(path).read_bytes().strip():
         return None
-    return lockfile.to_model(lockfile.read_raw(path), sealed=True)
+    try:
+        return lockfile.to_model(lockfile.read_raw(path), sealed=True)
+    except (LockReadError, LockInvalid) as err:
+        text = str(err).removeprefix(f"{path}: ")
+        where = f"{name}, {_SIDES[side]} version" + ("" if path == name else f" ({path})")
+        failed = TritonLockError(f"{where}: {text}")
+        failed.exit_code = err.exit_code
+        raise failed from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from ..verify.offline import verify
 
     name = args.path or args.ours
-    base, ours, theirs = _read(args.base, optional=True), _read(args.ours), _read(args.theirs)
+    base = _read(args.base, "base", name)
+    ours, theirs = _read(args.ours, "ours", name), _read(args.theirs, "theirs", name)
     assert ours is not None and theirs is not None
     merged = merge_locks(base, ours, theirs)
     if not merged.clean:
