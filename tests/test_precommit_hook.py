@@ -80,6 +80,7 @@ def hooked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, st
         PIP_NO_DEPS="1",
         PIP_NO_BUILD_ISOLATION="0",  # pip's spelling of --no-build-isolation
         PIP_CONFIG_FILE=os.devnull,
+        VIRTUALENV_NO_PERIODIC_UPDATE="1",  # virtualenv's seed wheels as shipped, offline
         PIP_FIND_LINKS="",
         PYTHONPATH=sysconfig.get_paths()["purelib"],
     )
