@@ -125,8 +125,9 @@ def test_spdx_validates_and_relates_the_same_graph(tmp_path: Path) -> None:
     assert doc["creationInfo"]["created"] == "2025-04-15T12:00:00Z"
 
 
-def test_a_real_partial_lock_exports_with_what_it_lacks(tmp_path: Path) -> None:
-    lock = lockfile.load(LOCKS / "25.04-igpu-python-vllm.lock")
+@pytest.mark.parametrize("name", ["25.04-igpu-python-vllm.lock", "25.04-x86_64-python-vllm.lock"])
+def test_a_real_partial_lock_exports_with_what_it_lacks(tmp_path: Path, name: str) -> None:
+    lock = lockfile.load(LOCKS / name)
     assert lock.unresolved
     doc = cyclonedx(lock)
     unresolved = [
