@@ -88,11 +88,15 @@ def test_downloads_and_apt_packages() -> None:
     )
 
 
-@given(
-    name=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1),
-    version=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1),
-    value=st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1),
+# packageurl-python strips whitespace and ``/`` around a part (no name of a pin has them: the
+# lock schema's patterns refuse whitespace, and names are last path segments), so the parts
+# tried here have none.
+PART = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1).filter(
+    lambda s: s == s.strip().strip("/") != ""
 )
+
+
+@given(name=PART, version=PART, value=PART)
 def test_any_text_survives_the_round_trip(name: str, version: str, value: str) -> None:
     p = PackageURL.from_string(purl.purl("generic", name, version=version, qualifiers={"q": value}))
     assert (p.name, p.version, p.qualifiers) == (name, version, {"q": value})

@@ -184,3 +184,19 @@ def test_without_the_sbom_extra_one_line_names_it(tmp_path: Path, fmt: str, libr
     assert done.returncode == 2
     assert "pip install 'tritonlock[sbom]'" in done.stderr and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+def test_the_build_and_the_other_exports_need_no_sbom_library() -> None:
+    code = (
+        "import sys\n"
+        "for m in ('cyclonedx', 'spdx_tools', 'packageurl'): sys.modules[m] = None\n"
+        "from tests.fixtures.emit_world import make_lock, recipe\n"
+        "from tritonlock.emit import emit\n"
+        "from tritonlock.export.inventory import inventory\n"
+        "files = emit(make_lock('igpu'), recipe('igpu'))\n"
+        "assert b'pkg:oci/tritonserver@sha256:' in files['provenance.intoto.json']\n"
+        "assert inventory(make_lock('cpu')).parts\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
