@@ -87,14 +87,14 @@ def test_dependencies_go_build_image_step_component() -> None:
     deps = {d["ref"]: set(d.get("dependsOn", ())) for d in doc["dependencies"]}
     known = {c["bom-ref"] for c in doc["components"]} | {doc["metadata"]["component"]["bom-ref"]}
     assert set(deps) == known and set().union(*deps.values()) <= known
-    assert deps["build"] >= {"image:base", "image:buildbase", "step:sources"}
+    assert deps["build"] >= {"image:base", "image:buildbase", "step:tritonlock-sources"}
     numpy = next(w for w in lock.wheel if w.name == "numpy")
     assert f"step:{numpy.step}" in deps[f"image:{numpy.image}"]
     assert f"wheel:{numpy.step}:{numpy.files[0].name}" in deps[f"step:{numpy.step}"]
     assert "apt:buildbase:cmake" in deps["step:buildbase"]
     assert "step:buildbase" in deps["image:buildbase"]
     assert {f"git:{g.name}" for g in lock.git} | {f"url:{u.url}" for u in lock.url} == deps[
-        "step:sources"
+        "step:tritonlock-sources"
     ]
     assert deps["git:grpc"] == {"submodule:grpc:third_party/abseil-cpp"}
     reachable, todo = set(), ["build"]
@@ -116,7 +116,7 @@ def test_spdx_validates_and_relates_the_same_graph(tmp_path: Path) -> None:
         for r in doc["relationships"]
         if r["relationshipType"] == "DEPENDS_ON"
     }
-    assert ("SPDXRef-build", "SPDXRef-step-sources") in rels
+    assert ("SPDXRef-build", "SPDXRef-step-tritonlock-sources") in rels
     grpc = ids["SPDXRef-git-grpc"]
     assert grpc["downloadLocation"].startswith("git+https://github.com/grpc/grpc@")
     assert grpc["externalRefs"][0]["referenceLocator"].startswith("pkg:github/grpc/grpc@")

@@ -6,13 +6,13 @@ platform's manifest), download and apt package, each with its purl and sha256 wh
 lock has one. The graph follows where the build installs each part:
 
 - the build (the image ``tritonlock build`` makes) depends on every image and on the
-  ``sources`` step;
+  ``tritonlock-sources`` step (the emitted build's stage that fetches sources);
 - an image depends on the install steps that run in it: a pip step names its image in the
   lock (a pinned image's role, such as ``base``, or an image the build makes, such as
   ``buildbase``); an apt step runs where the pip steps of its stage run (``final`` where
   ``final-…`` pip steps run), else in an image named after its stage;
-- a pip step depends on its wheel files, an apt step on its packages, the ``sources`` step
-  on every git pin and download, and a git pin on its submodules.
+- a pip step depends on its wheel files, an apt step on its packages, the
+  ``tritonlock-sources`` step on every git pin and download, and a git pin on its submodules.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..upstream.targets import TARGETS
 from . import purl
 
 Kind = Literal["build", "image", "step", "git", "submodule", "wheel", "download", "apt"]
-SOURCES_STEP = "sources"
+SOURCES_STEP = "tritonlock-sources"  # the emitted build's stage that fetches them
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,47 +59,17 @@ class Inventory:
     target: str
     unresolved: tuple[str, ...] = ()  # "KIND WHAT" of each input a partial lock lacks
 
-    def by_ref(self) -> dict[str, Part]:
-        return {p.ref: p for p in (self.root, *self.parts)}
-
 
 def inventory(lock: Lock) -> Inventory:
     """The parts of ``lock`` and how they depend on each other (see the module docstring)."""
-    parts: list[Part] = []
-    steps: dict[str, list[str]] = defaultdict(list)
+    steps: dict[str, list[str]] = defaultdict(list)  # step -> the refs it installs
     step_image: dict[str, str] = {}
-    indexes = {i.name: i.url for i in lock.index}
-    for w in lock.wheel:
-        step_image[w.step] = w.image
-        for f in w.files:
-            part = _wheel(w, f, indexes.get(w.index))
-            parts.append(part)
-            steps[w.step].append(part.ref)
-    arch = TARGETS[lock.inputs.target].deb_arch if lock.inputs.target in TARGETS else None
-    for a in lock.apt.packages if lock.apt else ():
-        step_image.setdefault(a.step, _apt_image(a.step, lock.wheel))
-        part = Part(
-            ref=f"apt:{a.step}:{a.name}",
-            kind="apt",
-            name=a.name,
-            version=a.version,
-            purl=purl.deb(a.name, a.version, arch),
-            description=f"apt package installed by step {a.step}",
-            properties=(("tritonlock:step", a.step),),
-        )
-        parts.append(part)
-        steps[a.step].append(part.ref)
-    for g in lock.git:
-        subs = [_submodule(g, s) for s in g.submodules]
-        parts += [_git(g, [s.ref for s in subs]), *subs]
-        steps[SOURCES_STEP].append(f"git:{g.name}")
-    for u in lock.url:
-        part = _download(u)
-        parts.append(part)
-        steps[SOURCES_STEP].append(part.ref)
-    parts += [_step(name, refs) for name, refs in sorted(steps.items())]
+    parts = _wheel_parts(lock, steps, step_image) + _apt_parts(lock, steps, step_image)
+    parts += _source_parts(lock, steps[SOURCES_STEP])
+    parts += [_step(name, refs) for name, refs in sorted(steps.items()) if refs]
     images = _images(lock.image, step_image)
     parts += images
+    top = [i.ref for i in images] + ([f"step:{SOURCES_STEP}"] if steps[SOURCES_STEP] else [])
     root = Part(
         ref="build",
         kind="build",
@@ -108,12 +78,7 @@ def inventory(lock: Lock) -> Inventory:
         description=f"Triton Inference Server {lock.inputs.release} for target "
         f"{lock.inputs.target}, built by `tritonlock build` from this lock",
         properties=(("tritonlock:release", lock.inputs.release),),
-        depends=tuple(
-            sorted(
-                [i.ref for i in images]
-                + ([f"step:{SOURCES_STEP}"] if SOURCES_STEP in steps else [])
-            )
-        ),
+        depends=tuple(sorted(top)),
     )
     return Inventory(
         root=root,
@@ -123,6 +88,53 @@ def inventory(lock: Lock) -> Inventory:
         target=lock.inputs.target,
         unresolved=tuple(f"{u.kind} {u.what}" for u in lock.unresolved),
     )
+
+
+def _wheel_parts(lock: Lock, steps: dict[str, list[str]], step_image: dict[str, str]) -> list[Part]:
+    """A part per wheel or sdist file, listed under its step; each step's image noted."""
+    indexes = {i.name: i.url for i in lock.index}
+    out = []
+    for w in lock.wheel:
+        step_image[w.step] = w.image
+        for f in w.files:
+            out.append(_wheel(w, f, indexes.get(w.index)))
+            steps[w.step].append(out[-1].ref)
+    return out
+
+
+def _apt_parts(lock: Lock, steps: dict[str, list[str]], step_image: dict[str, str]) -> list[Part]:
+    """A part per apt package, listed under its step; each step's image noted."""
+    target = TARGETS.get(lock.inputs.target)
+    out = []
+    for a in lock.apt.packages if lock.apt else ():
+        step_image.setdefault(a.step, _apt_image(a.step, lock.wheel))
+        out.append(
+            Part(
+                ref=f"apt:{a.step}:{a.name}",
+                kind="apt",
+                name=a.name,
+                version=a.version,
+                purl=purl.deb(a.name, a.version, target.deb_arch if target else None),
+                description=f"apt package installed by step {a.step}",
+                properties=(("tritonlock:step", a.step),),
+            )
+        )
+        steps[a.step].append(out[-1].ref)
+    return out
+
+
+def _source_parts(lock: Lock, sources: list[str]) -> list[Part]:
+    """A part per git pin, submodule and download; the pins and downloads listed in
+    ``sources`` (a submodule hangs off its repository)."""
+    out = []
+    for g in lock.git:
+        subs = [_submodule(g, s) for s in g.submodules]
+        out += [_git(g, [s.ref for s in subs]), *subs]
+        sources.append(f"git:{g.name}")
+    for u in lock.url:
+        out.append(_download(u))
+        sources.append(out[-1].ref)
+    return out
 
 
 def _hex(sha256: str) -> str:
@@ -193,12 +205,16 @@ def _download(u: UrlPin) -> Part:
 
 
 def _step(name: str, refs: Iterable[str]) -> Part:
-    what = "git repositories and downloads" if name == SOURCES_STEP else "install step"
+    what = (
+        "the build's stage that fetches every git repository and download"
+        if name == SOURCES_STEP
+        else f"install step {name!r} of the build"
+    )
     return Part(
         ref=f"step:{name}",
         kind="step",
         name=name,
-        description=f"{what} {name!r} of the build",
+        description=what,
         depends=tuple(sorted(set(refs))),
     )
 
