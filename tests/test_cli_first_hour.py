@@ -246,7 +246,7 @@ def test_resolve_warns_at_once_about_a_backend_build_refuses(tmp_path: Path) -> 
 def test_every_help_ends_with_examples() -> None:
     for args in (
         ["resolve"], ["update"], ["verify"], ["hash"], ["diff"], ["export"],
-        ["export", "requirements"], ["build"],
+        ["export", "requirements"], ["export", "sbom"], ["export", "pylock"], ["build"],
     ):  # fmt: skip
         done = run(*args, "--help")
         assert done.returncode == 0

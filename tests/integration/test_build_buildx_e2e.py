@@ -210,3 +210,15 @@ def test_source_policy_is_applied_by_the_docker_driver(
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert decoy in proc.stderr, proc.stderr[-3000:]
+
+
+def test_provenance_subject_is_the_image_docker_holds(built: Built) -> None:
+    """After --run the statement names the image ID docker reports for the tag."""
+    image_id = built.docker("image", "inspect", "--format", "{{.Id}}", TAG).strip()
+    doc = json.loads((built.out / "provenance.intoto.json").read_text())
+    (subject,) = doc["subject"]
+    assert (subject["name"], subject["digest"]) == (
+        TAG,
+        {"sha256": image_id.removeprefix("sha256:")},
+    )
+    assert f"built {TAG} ({image_id}) with buildx" in built.build.stdout

@@ -135,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
             folder = out if len(checked) == 1 else out / subfolder(lock)
             steps = commands(builder, plan(lock, secrets, args.network))
             runner.execute(steps, folder.resolve())
-        print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
+            digest = runner.record_image(folder, builder, plan(lock).tag)
+            print(f"built {plan(lock).tag} ({digest}) with {builder}")
     return EXIT_OK
 
 

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 
 from .. import __version__
 from ..errors import TritonLockError, UsageError
+from ..export import provenance
 from ..model import Lock
 from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
 from ..upstream.recipe import RECIPE_FILES
 from ..upstream.steps import step_names
-from . import bake, downloads, policy, script
+from . import bake, buildplan, downloads, policy, script
 from .buildplan import Builder, Network, Plan
 from .dockerfile import (
     BUILDX,
@@ -131,7 +132,24 @@ def emit(
         files[downloads.HOOK_FILE] = downloads.cmake_hook(fetched).encode()
     if downloads.FETCH_PATH.encode() in files["Dockerfile"]:
         files[downloads.FETCH_FILE] = downloads.FETCH_SCRIPT.encode()
+    files[provenance.FILE] = provenance_of(lock, p, builder, files)
     return dict(sorted(files.items()))
+
+
+def provenance_of(lock: Lock, p: Plan, builder: Builder, files: Mapping[str, bytes]) -> bytes:
+    """The in-toto statement of the folder's build (:mod:`tritonlock.export.provenance`)."""
+    doc = provenance.statement(
+        lock,
+        tag=p.tag,
+        builder=builder,
+        network=p.network,
+        secrets=[s.id for s in p.secrets],
+        platform=p.platform,
+        source_date_epoch=p.source_date_epoch,
+        invocations=buildplan.commands(builder, p),
+        files=files,
+    )
+    return provenance.render(doc)
 
 
 def pip_step_names(recipe_files: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
