@@ -138,6 +138,7 @@ def _entries(lock: Lock) -> dict[str, dict[str, Fields]]:
             "digest": im.digest,
             "index-digest": im.index_digest,
             "platform": im.platform,
+            "copies": list(im.copies) or None,
         }
     for u in lock.url:
         out["url"][u.url] = {"sha256": u.sha256, "size": u.size}
@@ -196,6 +197,8 @@ def _notes(kind: str, key: str, before: Fields | None, after: Fields | None) -> 
         notes.append("TensorRT changed: serialized TensorRT engines (.plan files) must be rebuilt")
     if kind == "image" and before["platform"] != after["platform"]:
         notes.append("target platform changed")
+    if kind == "image" and before["copies"] != after["copies"]:
+        notes.append("the files upstream's CMake copies out of it changed")
     if kind == "wheel" and before["version"] == after["version"] and before != after:
         notes.append("files changed at the same version")
     if kind == "url" and before["sha256"] != after["sha256"]:
