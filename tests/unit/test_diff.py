@@ -111,6 +111,34 @@ def test_tensorrt_change_warns_about_plan_files() -> None:
     assert "> **Warning:** TensorRT changed" in md
 
 
+def test_framework_version_change_is_a_risk_note() -> None:
+    a = replace(_base(), release=Release(facts=(("onnxruntime", "1.21.0"), ("openvino", "2025.0"))))
+    b = replace(a, release=Release(facts=(("onnxruntime", "1.22.0"), ("openvino", "2025.0"))))
+    (change,) = diff_locks(a, b).changes
+    assert change.notes == ("ONNX Runtime changed: models may need re-export or re-validation",)
+    md = render_markdown(diff_locks(a, b), "a", "b")
+    assert "> **Warning:** ONNX Runtime changed" in md
+
+
+def test_pytorch_image_change_is_a_risk_note() -> None:
+    torch = ImagePin(
+        role="pytorch",
+        ref="nvcr.io/nvidia/pytorch:25.04-py3",
+        digest=D1,
+        platform="linux/arm64/v8",
+    )
+    a = replace(_base(), image=(torch,))
+    b = replace(a, image=(replace(torch, ref="nvcr.io/nvidia/pytorch:25.05-py3", digest=D2),))
+    (change,) = diff_locks(a, b).changes
+    assert change.notes == (
+        "PyTorch (libtorch, from the pytorch image) changed: "
+        "models may need re-export or re-validation",
+    )
+    base = replace(a, image=(replace(a.image[0], role="base"),))
+    moved = replace(base, image=(replace(base.image[0], digest=D2),))
+    assert not any("PyTorch" in n for c in diff_locks(base, moved).changes for n in c.notes)
+
+
 def test_wheel_added_and_removed() -> None:
     a = _base()
     b = replace(a, wheel=(replace(a.wheel[0], step="vllm"),))

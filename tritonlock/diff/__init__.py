@@ -138,6 +138,7 @@ def _entries(lock: Lock) -> dict[str, dict[str, Fields]]:
             "digest": im.digest,
             "index-digest": im.index_digest,
             "platform": im.platform,
+            "copies": list(im.copies) or None,
         }
     for u in lock.url:
         out["url"][u.url] = {"sha256": u.sha256, "size": u.size}
@@ -183,6 +184,16 @@ def diff_locks(
     )
 
 
+# A backend framework's version: models may need re-export or re-validation (issue 15).
+FRAMEWORKS = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+REVALIDATE = "models may need re-export or re-validation"
+
+
+def _risk(note: str) -> bool:
+    """A note markdown repeats as a warning: what was built or validated must be redone."""
+    return "must be rebuilt" in note or REVALIDATE in note
+
+
 def _notes(kind: str, key: str, before: Fields | None, after: Fields | None) -> tuple[str, ...]:
     if kind == "environment":  # either side's history, in an order both directions share
         sides = sorted({str(f["steps"]) for f in (before, after) if f is not None})
@@ -194,8 +205,14 @@ def _notes(kind: str, key: str, before: Fields | None, after: Fields | None) -> 
         notes.append("rebuilt under the same tag")
     if kind == "release" and key == "tensorrt":
         notes.append("TensorRT changed: serialized TensorRT engines (.plan files) must be rebuilt")
+    if kind == "release" and key in FRAMEWORKS:
+        notes.append(f"{FRAMEWORKS[key]} changed: {REVALIDATE}")
+    if kind == "image" and key == "pytorch" and before["digest"] != after["digest"]:
+        notes.append(f"PyTorch (libtorch, from the pytorch image) changed: {REVALIDATE}")
     if kind == "image" and before["platform"] != after["platform"]:
         notes.append("target platform changed")
+    if kind == "image" and before["copies"] != after["copies"]:
+        notes.append("the files upstream's CMake copies out of it changed")
     if kind == "wheel" and before["version"] == after["version"] and before != after:
         notes.append("files changed at the same version")
     if kind == "url" and before["sha256"] != after["sha256"]:
@@ -359,7 +376,7 @@ def render_markdown(diff: Diff, old_name: str, new_name: str) -> str:
     ]
     for w in warned:
         out += ["", w]
-    warnings = sorted({n for c in diff.changes for n in c.notes if "must be rebuilt" in n})
+    warnings = sorted({n for c in diff.changes for n in c.notes if _risk(n)})
     for w in warnings:
         out += ["", f"> **Warning:** {w}"]
     for kind, group in _grouped(diff):

@@ -18,7 +18,7 @@ from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
 from ..upstream.recipe import RECIPE_FILES
 from ..upstream.steps import step_names
-from . import bake, buildplan, downloads, policy, script
+from . import bake, buildplan, dockershim, downloads, policy, script
 from .buildplan import Builder, Network, Plan
 from .dockerfile import (
     BUILDX,
@@ -62,10 +62,11 @@ OFFLINE_CHECK = (
 
 
 def check_backends(lock: Lock) -> None:
-    for name, why in unbuildable(lock.inputs.backend_names()):
+    inputs = lock.inputs
+    for name, why in unbuildable(inputs.backends, inputs.release):
         raise UsageError(
-            f"backend {name!r} is not supported by tritonlock build: upstream "
-            f"{why}; drop it from the lock's backends"
+            f"backend {name!r} is not supported by tritonlock build for {inputs.release} "
+            f"--target {inputs.target}: upstream {why}; drop it from the lock's backends"
         )
 
 
@@ -115,6 +116,7 @@ def emit(
         lock, "Dockerfile", "final", allow_git=True, dialect=dialect, pip_steps=steps
     ).run(recipe_files["Dockerfile"])
     check_script(lock, recipe_files["cmake_build"])
+    dockershim.check(lock, recipe_files["cmake_build"])
     head = header(lock)
     compiled = compile_steps(lock, steps)
     files = {
@@ -132,6 +134,8 @@ def emit(
         files[downloads.HOOK_FILE] = downloads.cmake_hook(fetched).encode()
     if downloads.FETCH_PATH.encode() in files["Dockerfile"]:
         files[downloads.FETCH_FILE] = downloads.FETCH_SCRIPT.encode()
+    if dockershim.copied(lock):
+        files[dockershim.SHIM_FILE] = dockershim.shim(lock).encode()
     files[provenance.FILE] = provenance_of(lock, p, builder, files)
     return dict(sorted(files.items()))
 
@@ -209,8 +213,10 @@ def dockerfile_text(
     lines += _globals(bb, final)
     lines += ["", *bb.body, ""]
     server = lock.server_pin()
+    lines += dockershim.image_stages(lock)
     lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit)
     lines += _compile_downloads(lock, dialect)
+    lines += dockershim.copy_lines(lock)
     lines += _wheelhouse(lock, compiled)
     lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body, *_user_step(lock)]
     lines += [_labels(lock)]
@@ -293,6 +299,7 @@ def compile_stage(
             f"COPY {json.dumps([downloads.HOOK_FILE, downloads.HOOK_PATH])}",
             f"ENV CMAKE_TOOLCHAIN_FILE={downloads.HOOK_PATH}",
         ]
+    out += dockershim.compile_lines(lock)  # upstream's `docker cp` finds them there
     if any(w.step in compiled for w in lock.wheel):
         out += [
             f"COPY --from={SOURCES_STAGE} {WHEELS} {WHEELS}",
