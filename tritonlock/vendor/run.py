@@ -132,6 +132,7 @@ def vendor(
 ) -> Result:
     """Vendor every input ``lock`` pins into ``out`` (see the module docstring)."""
     plan = layout.plan(lock, images=images)
+    out = out.absolute()  # git runs in other folders
     run = _Run(out=out, src=src, progress=progress or (lambda _: None), journal=prepare(out))
     layouts: dict[str, tuple[str, int]] = {}
     tasks: list[Callable[[], list[Entry]]] = [
