@@ -83,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
         return _check(args)
     if args.output is None:
         raise UsageError("name the bundle folder: -o DIR (or --check DIR to check one)")
+    from ..vendor.run import check_output
+
     options = _options(args)
+    check_output(Path(args.output))
     path = lock_path(args)
     lock, data = _lock(path, args.allow_partial)
     result = _vendor(lock, data, Path(args.output), options, args)

@@ -157,14 +157,12 @@ def wheel_groups(pins: Iterable[WheelPin]) -> tuple[WheelGroup, ...]:
 
 
 def image_items(lock: Lock) -> Iterable[ImageItem]:
-    """Every image a build starts from (the Dockerfile frontend of buildx's ``# syntax=`` is
-    the builder's own, not the build's)."""
-    seen = set()
+    """Every image a build starts from, by role (the Dockerfile frontend of buildx's
+    ``# syntax=`` is the builder's own, not the build's). Two roles may pin one digest:
+    its blobs are stored once."""
     for im in lock.image:
-        if im.role == "dockerfile-frontend" or im.digest in seen:
-            continue
-        seen.add(im.digest)
-        yield ImageItem(role=im.role, ref=im.ref, digest=im.digest, platform=im.platform)
+        if im.role != "dockerfile-frontend":
+            yield ImageItem(role=im.role, ref=im.ref, digest=im.digest, platform=im.platform)
 
 
 def image_tag(ref_name: str, digest: str) -> str:

@@ -161,14 +161,22 @@ def vendor(
     return Result(manifest, run.fetched, run.reused, run.fetched_files, run.reused_files)
 
 
+def check_output(out: Path) -> None:
+    """``out`` may be filled: new, empty, or a bundle (else a one-line error naming it)."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise UsageError(f"-o {out}: exists and is not a folder; choose another")
+    if out.is_dir() and any(out.iterdir()) and not (out / layout.MARKER).is_file():
+        raise UsageError(f"-o {out}: not empty and not a tritonlock bundle; choose another")
+    above = next((p for p in out.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise UsageError(f"-o {out}: {above} is a file, not a folder")
+
+
 def prepare(out: Path) -> dict[str, str]:
     """Make ``out`` a bundle folder (new, or one an earlier run left); its journal. The old
     manifest goes first: until this run ends, the folder is not a finished bundle."""
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise UsageError(f"-o {out}: exists and is not a folder; choose another")
+    check_output(out)
     marker = out / layout.MARKER
-    if out.is_dir() and any(out.iterdir()) and not marker.is_file():
-        raise UsageError(f"-o {out}: not empty and not a tritonlock bundle; choose another")
     out.mkdir(parents=True, exist_ok=True)
     journal = _journal(marker)
     atomic_write_text(marker, json.dumps({"bundles": journal}))

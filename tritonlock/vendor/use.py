@@ -24,17 +24,14 @@ class BundleImages:
 
 def images(lock: Lock, found: Manifest) -> BundleImages:
     held = {i.digest for i in found.images}
-    names = {}
-    for item in layout.image_items(lock):
-        pin = next(p for p in lock.image if p.digest == item.digest)
-        names[item.digest] = pin.name()
+    wanted = dict.fromkeys(
+        (pin.name(), pin.digest) for pin in lock.image if pin.role != "dockerfile-frontend"
+    )
     return BundleImages(
         loaded=tuple(
-            (layout.image_tag(name, digest), digest)
-            for digest, name in names.items()
-            if digest in held
+            (layout.image_tag(name, digest), digest) for name, digest in wanted if digest in held
         ),
-        pulled=tuple(f"{name}@{digest}" for digest, name in names.items() if digest not in held),
+        pulled=tuple(f"{name}@{digest}" for name, digest in wanted if digest not in held),
     )
 
 
