@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.buildworld import ORG, BuildWorld, build_world_fixture  # noqa: F401
+from tests.fixtures.buildworld import ORG, BuildWorld
 from tests.fixtures.dockerd import buildx_docker_fixture  # noqa: F401
 from tests.integration._image import (
     TOKENS,

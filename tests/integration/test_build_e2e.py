@@ -18,7 +18,6 @@ from tests.fixtures.buildworld import (
     ORG,
     PIP_TOKEN,
     BuildWorld,
-    build_world_fixture,  # noqa: F401
 )
 from tests.integration._image import (
     assert_archive_free_of,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.buildworld import ORG, BuildWorld, build_world_fixture  # noqa: F401
+from tests.fixtures.buildworld import ORG, BuildWorld
 from tests.integration._image import cli, resolve_lock, secrets
 from tritonlock import lockfile
 from tritonlock.model import Lock

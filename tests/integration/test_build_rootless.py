@@ -19,7 +19,6 @@ from tests.fixtures.buildworld import (
     ORG,
     PIP_TOKEN,
     BuildWorld,
-    build_world_fixture,  # noqa: F401
 )
 from tests.fixtures.rootless import RootlessUser, rootless_user_fixture  # noqa: F401
 from tests.integration._image import assert_archive_free_of, cli, resolve_lock

@@ -19,7 +19,6 @@ from tests.fixtures.buildworld import (
     BRANCH,
     ORG,
     BuildWorld,
-    build_world_fixture,  # noqa: F401
 )
 from tests.integration._image import cli, resolve_lock, secrets
 from tritonlock import lockfile
