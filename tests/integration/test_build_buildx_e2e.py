@@ -1,7 +1,8 @@
 """End-to-end: ``tritonlock resolve`` then ``tritonlock build --run --builder buildx --network
 host`` against the world on 127.0.0.1 (registry, git daemon, PyPI), building for real with
-``docker buildx`` 0.13 on a private dockerd 26.1 (BuildKit v0.13, docker driver, vfs). The
-daemon has no bridge, so the build uses the host network; the compile RUNs ask for none.
+``docker buildx`` 0.13 on a private dockerd 26.1 (BuildKit v0.13, docker driver, overlay2 or
+vfs). The daemon has no bridge, so the build uses the host network; the compile RUNs ask for
+none.
 Results are checked in the built image: its files, its git checkouts, its labels and every
 byte of its layers, config and history (``docker save``, ``docker history``, ``inspect``).
 """
