@@ -356,9 +356,27 @@ def _images(draw: Draw) -> tuple[ImagePin, ...]:
             digest=draw(digests),
             platform=draw(platform),
             index_digest=draw(st.none() | digests),
+            **draw(_copies()),
         )
         for r in roles
     )
+
+
+_IMAGE_PATHS = st.lists(
+    st.from_regex(r"\A(/[A-Za-z0-9_+@=-][A-Za-z0-9._+@=-]{0,12}){1,4}\Z"), max_size=3, unique=True
+)
+
+
+@st.composite
+def _copies(draw: Draw) -> dict[str, tuple[str, ...]]:
+    """What upstream's CMake copies out of an image (``docker cp``), or nothing."""
+    paths = draw(_IMAGE_PATHS)
+    if not paths:
+        return {}
+    return {
+        "copies": tuple(sorted(paths)),
+        "copies_found_in": ("pytorch_backend:CMakeLists.txt:1",),
+    }
 
 
 @st.composite

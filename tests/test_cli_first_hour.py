@@ -233,20 +233,54 @@ def test_a_failed_json_command_prints_an_error_object_on_stdout(tmp_path: Path) 
     assert not (tmp_path / "x.lock").exists()
 
 
-def test_resolve_warns_at_once_about_a_backend_build_refuses(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("backend", "why"),
+    [
+        ("onnxruntime", "upstream builds ONNX Runtime with a nested `docker build`"),
+        ("openvino", "upstream builds OpenVINO with a nested `docker build`"),
+        ("fil", "upstream builds RAPIDS/FIL with a nested `docker build`"),
+        ("fastertransformer", "upstream downloads and executes a remote script"),
+    ],
+)
+def test_resolve_refuses_at_once_a_backend_build_cannot_build(
+    tmp_path: Path, backend: str, why: str
+) -> None:
+    """One line naming the backend, the release and the target, before any network (the
+    organization is unreachable: nothing asks it)."""
     out = tmp_path / "x.lock"
-    done = run(*RESOLVE, "--backend", "pytorch", "-o", str(out))
+    done = run(*RESOLVE, "--backend", "python", "--backend", backend, "-o", str(out))
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    head = f"tritonlock: error: --backend {backend}: tritonlock cannot build it for 25.04 "
+    assert line.startswith(head + "--target x86_64: " + why)
+    assert line.endswith("; drop it, or pass --allow-partial to lock the rest")
+    assert "127.0.0.1:9" not in done.stderr
+    assert not out.exists()
+
+
+def test_resolve_with_allow_partial_warns_at_once_and_goes_on(tmp_path: Path) -> None:
+    out = tmp_path / "x.lock"
+    done = run(*RESOLVE, "--backend", "onnxruntime", "--allow-partial", "-o", str(out))
     assert done.returncode == 1  # the organization is unreachable, after the warning
     warning = done.stderr.splitlines()[1]  # right after "resolving …", before any work
-    assert warning.startswith("warning: --backend pytorch")
-    assert "`tritonlock build` refuses it" in warning
-    assert not out.exists()
+    assert warning.startswith("warning: --backend onnxruntime: tritonlock cannot build it")
+    assert warning.endswith("(listed as unresolved: --allow-partial)")
+
+
+def test_pytorch_is_refused_only_where_its_cmake_runs_inside_the_image(tmp_path: Path) -> None:
+    old = run("resolve", "24.12", *RESOLVE[2:], "--backend", "pytorch")
+    assert old.returncode == 2
+    assert "--backend pytorch: tritonlock cannot build it for 24.12" in old.stderr
+    assert "docker run" in old.stderr
+    new = run(*RESOLVE, "--backend", "pytorch", "-o", str(tmp_path / "x.lock"))
+    assert new.returncode == 1 and "cannot build" not in new.stderr  # it went on, to the network
 
 
 def test_every_help_ends_with_examples() -> None:
     for args in (
         ["resolve"], ["update"], ["verify"], ["hash"], ["diff"], ["export"],
-        ["export", "requirements"], ["build"], ["git-setup"], ["merge-driver"],
+        ["export", "requirements"], ["export", "sbom"], ["export", "pylock"], ["build"],
+        ["vendor"], ["git-setup"], ["merge-driver"],
     ):  # fmt: skip
         done = run(*args, "--help")
         assert done.returncode == 0

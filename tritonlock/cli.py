@@ -27,6 +27,7 @@ COMMANDS = {
     "diff": "show what changed between two locks (text, markdown for a pull request, or json)",
     "export": "export part of a lock in another tool's format",
     "build": "emit a hermetic build (Dockerfile, hashed requirements, bake file, policy, build.sh)",
+    "vendor": "bring every pinned input of a lock into one folder, for builds with no network",
     "git-setup": "make git diff and merge locks with tritonlock (.gitattributes and git config)",
     "merge-driver": "git's merge driver for locks: a three-way merge entry by entry",
 }

@@ -21,7 +21,7 @@ Commit = NewType("Commit", str)
 Digest = NewType("Digest", str)
 Sha256 = NewType("Sha256", str)
 # The kinds of pinned entry (``update --only KIND:NAME``, ``[[unresolved]]`` entries).
-Kind = Literal["git", "wheel", "image", "url", "apt"]
+Kind = Literal["git", "wheel", "image", "url", "apt", "release", "recipe"]
 
 Data = dict[str, Any]
 
@@ -374,13 +374,18 @@ class Index:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImagePin:
-    """A base image: the ref as asked, the index digest and the target platform's manifest."""
+    """A base image: the ref as asked, the index digest and the target platform's manifest.
+    ``copies``: the paths upstream's CMake copies out of it with ``docker cp`` (pytorch's
+    libtorch), which the build copies from the pinned image; ``copies_found_in`` says where
+    those commands are (``REPO:PATH:LINE``)."""
 
     role: str
     ref: str
     digest: Digest
     platform: str
     index_digest: Digest | None = None
+    copies: tuple[str, ...] = ()
+    copies_found_in: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: Data) -> ImagePin:
@@ -390,6 +395,8 @@ class ImagePin:
             digest=d["digest"],
             platform=d["platform"],
             index_digest=d.get("index-digest"),
+            copies=tuple(d.get("copies", ())),
+            copies_found_in=tuple(d.get("copies-found-in", ())),
         )
 
     def to_dict(self) -> Data:
@@ -397,6 +404,8 @@ class ImagePin:
         _opt(d, "index-digest", self.index_digest)
         d["digest"] = self.digest
         d["platform"] = self.platform
+        _opt(d, "copies", self.copies)
+        _opt(d, "copies-found-in", self.copies_found_in)
         return d
 
     def sort_key(self) -> tuple[str, str]:
@@ -599,7 +608,10 @@ class Lock:
                 if self.recipe is not None
                 else None
             ),
-            image=tuple(sorted(self.image, key=ImagePin.sort_key)),
+            image=tuple(
+                replace(im, copies=tuple(sorted(im.copies)))
+                for im in sorted(self.image, key=ImagePin.sort_key)
+            ),
             url=tuple(sorted(self.url, key=UrlPin.sort_key)),
             apt=apt,
             unresolved=tuple(sorted(self.unresolved, key=Unresolved.sort_key)),

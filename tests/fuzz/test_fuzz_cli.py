@@ -26,6 +26,8 @@ def commands(lock: Path, out: Path) -> list[list[str]]:
         ["diff", str(VALID), str(lock)],
         ["diff", "--format", "json", str(lock), str(VALID)],
         ["export", "requirements", str(lock), "--step", "final"],
+        ["export", "sbom", str(lock), "--allow-partial"],
+        ["export", "sbom", str(lock), "--allow-partial", "--format", "spdx-json"],
         ["build", str(lock), "--recipe", str(RECIPE), "-o", str(out)],
     ]
 

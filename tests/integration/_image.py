@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tests.fixtures.buildworld import DOWNLOADS, GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
+from tests.fixtures.buildworld_pytorch import PYTORCH_COPIES, PYTORCH_FILES, UNCOPIED
 from tritonlock.model import Lock
 
 TOKENS = (GIT_TOKEN.encode(), PIP_TOKEN.encode())
@@ -35,6 +36,7 @@ def resolve_lock(world: BuildWorld, base: Path) -> Path:
     lock_path = base / "triton.lock"
     resolved = cli(
         "resolve", "25.04", "--target", "cpu", "--image", f"base,{world.base_ref}",
+        "--backend", "pytorch", "--image", f"pytorch,{world.pytorch_ref}",
         "--git-mirror", f"{ORG}={world.git.git}",
         "--insecure-registry", world.registry,
         "--index-url", world.pypi_url, "--exclude-newer", "now", "--allow-http",
@@ -134,6 +136,7 @@ def assert_built_from_the_lock(rootfs: Path, lock: Lock) -> None:
         assert downloads[name].found_in[0].startswith("core:CMakeLists.txt:")
         assert downloads[name].fixed_output is (what == "hashed")
         assert (install / f"{what}.txt").read_text() == payload
+    assert_pytorch_from_the_image(rootfs, lock)
     found = {p.name for p in (rootfs / "usr" / "local" / "lib").rglob("*.dist-info")}
     assert {"attrs-24.2.0.dist-info", "floatpkg-2.0.1.dist-info"} <= found
     pinned = {p.commit for p in lock.git}
@@ -155,3 +158,27 @@ def checkout_heads(rootfs: Path) -> dict[Path, str]:
                 check=True,
             ).stdout.strip()
     return out
+
+
+def assert_pytorch_from_the_image(rootfs: Path, lock: Lock) -> None:
+    """The pytorch backend's CMake copied exactly what the lock records out of the pinned
+    stand-in image (through the compile's own docker), in upstream's docker mode."""
+    (image,) = [im for im in lock.image if im.role == "pytorch"]
+    assert image.copies == PYTORCH_COPIES
+    assert [w.split(":")[:2] for w in image.copies_found_in] == [
+        ["pytorch_backend", "CMakeLists.txt"]
+    ]
+    backend = rootfs / "opt" / "tritonserver" / "backends" / "pytorch"
+    installed = {
+        "libtorch.so": "opt/minitorch/lib/libtorch.so",
+        "libc10.so": "opt/minitorch/lib/libc10.so",
+        "libtorchvision.so.1": "usr/local/lib/libtorchvision.so.1.0",  # -L: the link's target
+        "libblas_x86.so.1": "usr/local/lib/libblas_x86.so.1",
+        "LICENSE.pytorch": "opt/minitorch/LICENSE",
+        "include/torch/torch/torch.h": "opt/minitorch/include/torch/torch.h",
+        "include/torch/c10/c10.h": "opt/minitorch/include/c10/c10.h",
+    }
+    for name, source in installed.items():
+        assert (backend / name).read_text() == PYTORCH_FILES[source], name
+    assert not list(rootfs.rglob(UNCOPIED.rsplit("/", 1)[1])), "an uncopied file is in the image"
+    assert not (backend / "libblas_arm.so.0").exists()

@@ -1,7 +1,8 @@
 """End-to-end: ``tritonlock resolve`` then ``tritonlock build --run --builder buildx --network
 host`` against the world on 127.0.0.1 (registry, git daemon, PyPI), building for real with
-``docker buildx`` 0.13 on a private dockerd 26.1 (BuildKit v0.13, docker driver, vfs). The
-daemon has no bridge, so the build uses the host network; the compile RUNs ask for none.
+``docker buildx`` 0.13 on a private dockerd 26.1 (BuildKit v0.13, docker driver, overlay2 or
+vfs). The daemon has no bridge, so the build uses the host network; the compile RUNs ask for
+none.
 Results are checked in the built image: its files, its git checkouts, its labels and every
 byte of its layers, config and history (``docker save``, ``docker history``, ``inspect``).
 """
@@ -210,3 +211,15 @@ def test_source_policy_is_applied_by_the_docker_driver(
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert decoy in proc.stderr, proc.stderr[-3000:]
+
+
+def test_provenance_subject_is_the_image_docker_holds(built: Built) -> None:
+    """After --run the statement names the image ID docker reports for the tag."""
+    image_id = built.docker("image", "inspect", "--format", "{{.Id}}", TAG).strip()
+    doc = json.loads((built.out / "provenance.intoto.json").read_text())
+    (subject,) = doc["subject"]
+    assert (subject["name"], subject["digest"]) == (
+        TAG,
+        {"sha256": image_id.removeprefix("sha256:")},
+    )
+    assert f"built {TAG} ({image_id}) with buildx" in built.build.stdout

@@ -6,12 +6,19 @@ git checkouts, and every byte of its layers, config and history.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from google.protobuf import json_format
+from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
+from in_toto_attestation.v1 import statement_pb2
+from in_toto_attestation.v1.statement import Statement
 
 from tests.fixtures.buildworld import (
     GIT_TOKEN,
@@ -112,3 +119,39 @@ def test_a_lock_changed_by_one_byte_is_refused_before_any_build(
     assert "+ buildah" not in done.stderr
     assert not out.exists()
     assert sorted(build_world.images()) == before
+
+
+def test_provenance_names_the_built_image_and_every_pin(
+    built: Built, build_world: BuildWorld
+) -> None:
+    """After --run the statement is complete: in-toto's library validates it, its subject is
+    the image buildah made, and every pin of the lock is a resolved dependency."""
+    doc = json.loads((built.out / "provenance.intoto.json").read_bytes())
+    stmt = Statement.copy_from_pb(json_format.ParseDict(doc, statement_pb2.Statement()))
+    json_format.ParseDict(doc["predicate"], provenance_pb2.Provenance())
+    stmt.validate()
+    image_id = build_world.buildah("images", "--no-trunc", "--format", "{{.ID}}", TAG).strip()
+    (subject,) = doc["subject"]
+    assert (subject["name"], subject["digest"]) == (TAG, {"sha256": image_id[7:]})
+    assert f"built {TAG} ({image_id}) with buildah" in built.build.stdout
+    deps = {d["name"]: d for d in doc["predicate"]["buildDefinition"]["resolvedDependencies"]}
+    assert {f"git:{g.name}": {"gitCommit": g.commit} for g in built.lock.git} == {
+        k: d["digest"] for k, d in deps.items() if k.startswith("git:")
+    }
+    files = {w.name for w in built.lock.wheel}
+    assert files and all(
+        any(k.startswith("wheel:") and f in d["uri"] for k, d in deps.items()) for f in files
+    )
+    lock_hash = doc["predicate"]["buildDefinition"]["externalParameters"]["lock"]["contentHash"]
+    assert lock_hash == built.lock.content_hash
+
+
+def test_the_resolved_lock_exports_a_valid_sbom(built: Built, tmp_path: Path) -> None:
+    out = tmp_path / "sbom.json"
+    done = cli("export", "sbom", str(built.lock_path), "-o", str(out), cwd=tmp_path, env={})
+    assert done.returncode == 0, done.stderr
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(out.read_text()) is None
+    refs = {c["bom-ref"] for c in json.loads(out.read_text())["components"]}
+    assert {f"git:{g.name}" for g in built.lock.git} | {
+        f"image:{i.role}" for i in built.lock.image
+    } <= refs

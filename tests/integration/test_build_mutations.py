@@ -55,6 +55,17 @@ def _without_step(step: str) -> Callable[[Lock], Lock]:
     return drop
 
 
+def _without_copy(path: str) -> Callable[[Lock], Lock]:
+    def drop(lock: Lock) -> Lock:
+        image = tuple(
+            dataclasses.replace(im, copies=tuple(p for p in im.copies if p != path))
+            for im in lock.image
+        )
+        return dataclasses.replace(lock, image=image)
+
+    return drop
+
+
 # pin removed → what the compile log then says (the input it could not fetch offline)
 MUTATIONS: dict[str, tuple[Callable[[Lock], Lock], tuple[str, ...]]] = {
     "git-fetchcontent": (_without_git("leaf"), ("leaf.git", "Could not resolve host")),
@@ -65,6 +76,10 @@ MUTATIONS: dict[str, tuple[Callable[[Lock], Lock], tuple[str, ...]]] = {
     "wheels-cmake-build-pip": (
         _without_step("cmake_build-requirements-compile"),
         ("compiledep==3.1",),
+    ),
+    "image-copy": (
+        _without_copy("/opt/minitorch/lib/libc10.so"),
+        ("Could not find the file /opt/minitorch/lib/libc10.so in container",),
     ),
 }
 

@@ -1,7 +1,8 @@
 """Rootless: root resolves and emits (``tritonlock build`` without ``--run``), then an
 unprivileged user with its own subuid/subgid range runs the emitted ``build.sh`` with buildah
-1.28 (vfs storage, chroot isolation) against the same world on 127.0.0.1. The user reads
-nothing of root's: the emitted folder and the secret files are its own.
+1.28 (overlay storage where the kernel allows it, else vfs; chroot isolation) against the
+same world on 127.0.0.1. The user reads nothing of root's: the emitted folder and the
+secret files are its own.
 """
 
 from __future__ import annotations

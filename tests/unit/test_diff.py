@@ -111,6 +111,38 @@ def test_tensorrt_change_warns_about_plan_files() -> None:
     assert "> **Warning:** TensorRT changed" in md
 
 
+def test_framework_version_change_is_a_risk_note() -> None:
+    a = replace(_base(), release=Release(facts=(("onnxruntime", "1.21.0"), ("openvino", "2025.0"))))
+    b = replace(a, release=Release(facts=(("onnxruntime", "1.22.0"), ("openvino", "2025.0"))))
+    (change,) = diff_locks(a, b).changes
+    (risk,) = change.risks
+    assert (risk.label, risk.old, risk.new) == ("ONNX Runtime", "1.21.0", "1.22.0")
+    assert "models may need re-export or re-validation" in risk.consequence
+    md = render_markdown(diff_locks(a, b), "a", "b")
+    assert "> **Warning:** ONNX Runtime changed 1.21.0 → 1.22.0: ONNX models may need" in md
+
+
+def test_pytorch_image_change_is_a_risk_note() -> None:
+    torch = ImagePin(
+        role="pytorch",
+        ref="nvcr.io/nvidia/pytorch:25.04-py3",
+        digest=D1,
+        platform="linux/arm64/v8",
+    )
+    a = replace(_base(), image=(torch,))
+    b = replace(a, image=(replace(torch, ref="nvcr.io/nvidia/pytorch:25.05-py3", digest=D2),))
+    (change,) = diff_locks(a, b).changes
+    (risk,) = change.risks
+    assert risk.label == "libtorch"
+    assert risk.consequence == (
+        "the pytorch backend's libtorch comes from this image: "
+        "TorchScript models may need re-export or re-validation"
+    )
+    base = replace(a, image=(replace(a.image[0], role="base"),))
+    moved = replace(base, image=(replace(base.image[0], digest=D2),))
+    assert not any(c.risks for c in diff_locks(base, moved).changes)
+
+
 def test_wheel_added_and_removed() -> None:
     a = _base()
     b = replace(a, wheel=(replace(a.wheel[0], step="vllm"),))
@@ -195,3 +227,18 @@ def test_a_claimed_hash_that_is_wrong_is_said_loudly(tmp_path: Path) -> None:
         check=False,
     )
     assert same.returncode == 0 and "WARNING" not in same.stdout
+
+
+def test_the_paths_copied_out_of_an_image_are_compared() -> None:
+    torch = ImagePin(
+        role="pytorch",
+        ref="nvcr.io/nvidia/pytorch:25.04-py3",
+        digest=D1,
+        platform="linux/arm64/v8",
+        copies=("/usr/local/lib/python3.12/dist-packages/torch/lib/libtorch.so",),
+    )
+    a = replace(_base(), image=(torch,))
+    b = replace(a, image=(replace(torch, copies=(*torch.copies, "/opt/hpcx/ompi/lib")),))
+    (change,) = diff_locks(a, b).changes
+    assert change.notes == ("the files upstream's CMake copies out of it changed",)
+    assert change.new is not None and change.new["copies"][-1] == "/opt/hpcx/ompi/lib"

@@ -306,7 +306,7 @@ def test_download_from_a_variable_is_refused() -> None:
         emit(make_lock(), files)
 
 
-@pytest.mark.parametrize("backend", ["onnxruntime", "openvino", "fil", "pytorch"])
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino", "fil"])
 def test_nested_docker_backends_are_refused(backend: str) -> None:
     lock = make_lock()
     lock = replace(lock, inputs=Inputs(release="25.04", target="x86_64", backends=(backend,)))

@@ -3,6 +3,7 @@ lock; ``build --run`` runs exactly build.sh's commands; buildah's compile refuse
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -140,8 +141,9 @@ def test_build_run_executes_build_sh_commands_in_order(
     ran: list[tuple[list[Step], Path]] = []
     monkeypatch.setattr(runner, "execute", lambda steps, cwd: ran.append((list(steps), cwd)))
     bin_dir = tmp_path / "bin"  # a buildah on PATH: build --run checks for it before any work
-    bin_dir.mkdir()
-    (bin_dir / "buildah").write_text("#!/bin/sh\nexit 1\n")
+    bin_dir.mkdir()  # and asks it for the image's ID afterwards, for the provenance
+    image_id = "sha256:" + "d" * 64
+    (bin_dir / "buildah").write_text(f'#!/bin/sh\n[ "$1" = images ] && echo {image_id}\n')
     (bin_dir / "buildah").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     out = tmp_path / "out"
@@ -154,6 +156,8 @@ def test_build_run_executes_build_sh_commands_in_order(
     assert [" ".join(argv) for _, argv in steps] == [
         line.removeprefix("exec ").replace("'", "") for line in script
     ]
+    subject = json.loads((out / "provenance.intoto.json").read_text())["subject"]
+    assert subject[0]["digest"] == {"sha256": "d" * 64}
 
 
 def test_build_run_with_a_failing_builder_exits_1(

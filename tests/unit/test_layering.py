@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sources",),
     ("resolve",),
     ("lockfile",),
-    ("export",),
+    ("export", "vendor"),
     ("verify", "diff", "emit"),
     ("runner",),
     ("commands",),

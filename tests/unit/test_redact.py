@@ -28,6 +28,8 @@ HOSTILE = [
     ("https://ghp_TOKEN123abc@github.com/o/r.git", ["ghp_TOKEN123abc"], "github.com/o/r.git"),
     ("http://tok/en@host.example/x", ["tok/en"], "host.example/x"),
     ("http://u:a://b@host.example/x", ["u:a", "//b"], "host.example/x"),
+    ("https://user://@host.example/x", ["user:"], "host.example/x"),
+    ("https://user:/x://@host.example/x", ["user:/x"], "host.example/x"),
     ("http://u:pa?ss#w@host.example/x", ["pa?ss", "#w"], "host.example/x"),
     ("ssh://git:hunter2@[::1]:22/r.git", ["hunter2"], "[::1]:22/r.git"),
     ("https://gitlab.example/g.git?private_token=glpat-XyZ", ["glpat-XyZ"], "gitlab.example/g.git"),

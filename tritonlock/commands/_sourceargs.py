@@ -51,6 +51,21 @@ def check_url_option(option: str, value: str, url: str) -> None:
         raise UsageError(f"{option} {redact(value)!r}: the URL {err}") from None
 
 
+def named_index_url(spec: str) -> tuple[str, str]:
+    """``--index-url NAME=URL`` of a command that reads a lock's index NAME (verify --deep,
+    export pylock): the name and the URL, checked."""
+    from ..resolve.wheels import NAME_RE
+
+    name, sep, url = spec.partition("=")
+    if not sep or not NAME_RE.match(name) or not url.startswith(("https://", "http://")):
+        raise UsageError(
+            f"--index-url {redact(spec)!r}: expected NAME=URL, e.g. "
+            "pypi=https://pypi.org/simple (NAME as in the lock's [[index]])"
+        )
+    check_url_option("--index-url", spec, url)
+    return name, url
+
+
 def _url_mirror(spec: str, allow_http: bool) -> tuple[str, str]:
     from ..sources.urls import parse_url_mirror
 

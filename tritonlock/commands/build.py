@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from ..emit.secrets import KNOWN, SecretSpec
 from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..util.programs import require
 from ..verify.offline import verified
+from . import _vendored
 from ._help import add_command
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ EXAMPLES = (
     "tritonlock build triton.lock --run --builder buildah",
     "tritonlock build x86_64.lock igpu.lock -o build/   # a bake matrix, one folder each",
     "tritonlock build triton.lock --secret id=pip-conf,src=$HOME/.config/pip/pip.conf",
+    "tritonlock build triton.lock --vendor bundle/ --run   # from `tritonlock vendor`, offline",
 )
 
 
@@ -84,6 +87,7 @@ def register(sub: Subparsers, help: str) -> None:
         "or the docker daemon has no bridge network; the compile step stays offline either "
         "way (default: %(default)s)",
     )
+    _vendored.add_option(p)
     p.add_argument(
         "--run",
         action="store_true",
@@ -110,14 +114,24 @@ def run(args: argparse.Namespace) -> int:
     mirrors = tuple(parse_mirror(s) for s in args.git_mirror)
     out = Path(args.output)
     check_replaceable(out)
+    _vendored.check_options(args, locks)
     if not args.recipe:
         require("git", "build (it generates the recipe at the pinned server commit)")
-    builder: Builder = args.builder or (runner.detect() if args.run else "buildx")
+    detected = "buildah" if args.vendor else (runner.detect() if args.run else "buildx")
+    builder: Builder = args.builder or detected
     if args.run:  # buildx when `docker buildx` works (or was asked for), else buildah
         require("docker" if builder == "buildx" else "buildah", f"build --run --builder {builder}")
     checked, problems = verified(locks)
     if not checked:
         return _refuse(problems, "fix the lock (see `tritonlock verify`)")
+    vendor = None
+    if args.vendor:
+        problems = _vendored.check_bundle(args.vendor, checked[0])
+        if problems:
+            return _refuse(problems, "the bundle does not match the lock; vendor it again")
+        vendor = _vendored.vendored(args.vendor, checked[0])
+        if not args.recipe:
+            mirrors = _vendored.server_mirror(args.vendor, checked[0])
     folders = args.recipe or [None] * len(locks)
     recipes = []
     for lock, folder in zip(checked, folders, strict=True):
@@ -126,16 +140,17 @@ def run(args: argparse.Namespace) -> int:
         problems += found
     if problems:
         return _refuse(problems, "the recipe does not match the lock")
-    files = assemble(checked, recipes, secrets, builder, args.network)
+    files = assemble(checked, recipes, secrets, builder, args.network, vendor)
     write(out, files)
     hashes = ", ".join(lock.content_hash or "" for lock in checked)
     print(f"wrote {args.output}/ ({len(files)} files) for {hashes}")
     if args.run:
         for lock in checked:
             folder = out if len(checked) == 1 else out / subfolder(lock)
-            steps = commands(builder, plan(lock, secrets, args.network))
+            steps = commands(builder, replace(plan(lock, secrets, args.network), vendor=vendor))
             runner.execute(steps, folder.resolve())
-        print(f"built {', '.join(plan(lock).tag for lock in checked)} with {builder}")
+            digest = runner.record_image(folder, builder, plan(lock).tag)
+            print(f"built {plan(lock).tag} ({digest}) with {builder}")
     return EXIT_OK
 
 

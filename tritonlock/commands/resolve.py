@@ -12,7 +12,7 @@ from ..errors import EXIT_NEGATIVE, EXIT_OK, UsageError
 from ..lockfile import schema
 from ..model import Inputs, Lock
 from ..upstream import options as upstream_options
-from ..upstream.backends import unbuildable
+from ..upstream.backends import refusal, unbuildable
 from ..upstream.options import ROLE
 from ..upstream.targets import TARGETS
 from ..util.programs import require
@@ -206,14 +206,17 @@ def run(args: argparse.Namespace) -> int:
     inputs = inputs_from_args(args)
     opts = resolve_options(args)
     check_output_file(args.output, "-o")
+    refused = refusals(inputs)
+    if refused and not opts.allow_partial:
+        raise UsageError(f"{refused[0]}; drop it, or pass --allow-partial to lock the rest")
     require("git", "resolve")
     from ..resolve.pipeline import resolve
     from ._progress import Progress
 
     with Progress(quiet=args.quiet or args.json) as progress:
         progress.note(describe_inputs(inputs))
-        for warning in build_warnings(inputs):
-            progress.note(f"warning: {warning}")
+        for line in refused:
+            progress.note(f"warning: {line} (listed as unresolved: --allow-partial)")
         lock = resolve(inputs, opts, progress, progress.note)
         sealed = lockfile.write(lock, args.output)
         state = "PARTIAL" if sealed.partial else "wrote"
@@ -221,10 +224,10 @@ def run(args: argparse.Namespace) -> int:
     return report(sealed, args.output, args.json)
 
 
-def build_warnings(inputs: Inputs) -> list[str]:
-    """Why `tritonlock build` would refuse what ``inputs`` asks for, said before resolving."""
+def refusals(inputs: Inputs) -> list[str]:
+    """Why `tritonlock build` cannot build what ``inputs`` asks for, said before any network:
+    one line per backend, naming it, the release and the target."""
     return [
-        f"--backend {name}: upstream {why}, so `tritonlock build` refuses it "
-        "(the lock still resolves)"
-        for name, why in unbuildable(inputs.backends)
+        refusal(name, why, inputs.release, inputs.target)
+        for name, why in unbuildable(inputs.backends, inputs.release)
     ]

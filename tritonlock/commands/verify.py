@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ._help import Subparsers
 from ._lockarg import add_lock_argument, lock_paths
 from ._options import add_apt_archive_option, add_mirror_options
-from ._sourceargs import check_url_option, mirror_options
+from ._sourceargs import check_url_option, mirror_options, named_index_url
 
 if TYPE_CHECKING:
     from ..verify.deep import DeepOptions, DeepReport
@@ -165,24 +165,10 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
         git_mirrors=git_mirrors,
         registry_mirrors=registry_mirrors,
         url_mirrors=url_mirrors,
-        index_urls=tuple(_index_url(s) for s in args.index_url),
+        index_urls=tuple(named_index_url(s) for s in args.index_url),
         insecure_registries=tuple(args.insecure_registry),
         ca_file=args.ca_file,
         allow_http=args.allow_http,
         apt_archive=args.apt_archive.rstrip("/"),
         jobs=args.jobs,
     )
-
-
-def _index_url(spec: str) -> tuple[str, str]:
-    from ..resolve.wheels import NAME_RE
-    from ..util.redact import redact
-
-    name, sep, url = spec.partition("=")
-    if not sep or not NAME_RE.match(name) or not url.startswith(("https://", "http://")):
-        raise UsageError(
-            f"--index-url {redact(spec)!r}: expected NAME=URL, e.g. "
-            "pypi=https://pypi.org/simple (NAME as in the lock's [[index]])"
-        )
-    check_url_option("--index-url", spec, url)
-    return name, url

@@ -146,6 +146,8 @@ def _notes(kind: str, key: str, before: Fields | None, after: Fields | None) -> 
         notes.append("TensorRT changed: serialized TensorRT engines (.plan files) must be rebuilt")
     if kind == "image" and before["platform"] != after["platform"]:
         notes.append("target platform changed")
+    if kind == "image" and before.get("copies") != after.get("copies"):
+        notes.append("the files upstream's CMake copies out of it changed")
     if kind == "wheel" and before["version"] == after["version"] and before != after:
         notes.append("files changed at the same version")
         if _same_name_new_bytes(before, after):

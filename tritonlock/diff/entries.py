@@ -75,12 +75,14 @@ def entries(lock: Lock) -> dict[str, dict[str, Fields]]:
         out["index"][x.name] = {"url": shown_index_url(x.url)}
     _wheels(lock, out)
     for im in lock.image:
-        out["image"][im.role] = {
+        image: Fields = {
             "ref": im.ref,
             "digest": im.digest,
             "index-digest": im.index_digest,
             "platform": im.platform,
         }
+        _opt(image, "copies", im.copies)
+        out["image"][im.role] = _opt(image, "copies-found-in", im.copies_found_in)
     for u in lock.url:
         out["url"][u.url] = _opt(
             _opt({"sha256": u.sha256, "size": u.size}, "fixed-output", u.fixed_output),

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from .. import __version__
 from ..errors import TritonLockError, UsageError
+from ..export import provenance
 from ..model import Lock
 from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
 from ..upstream.recipe import RECIPE_FILES
 from ..upstream.steps import step_names
-from . import bake, downloads, policy, script
-from .buildplan import Builder, Network, Plan
+from . import bake, buildplan, dockershim, downloads, policy, script
+from .buildplan import Builder, Network, Plan, Vendored
 from .dockerfile import (
     BUILDX,
     COMPILE_STAGE,
@@ -27,12 +29,12 @@ from .dockerfile import (
     Dialect,
     Translated,
     Translator,
-    index_env,
+    run_io,
 )
 from .errors import EmitError
 from .requirements import requirements
 from .rewrite import REQ_DIR, Rewriter, StageState
-from .secrets import SecretSpec, Use, mounts, prologue
+from .secrets import SecretSpec, Use
 from .shell import command, split
 from .sources import (
     CONTEXT_FILE,
@@ -61,10 +63,11 @@ OFFLINE_CHECK = (
 
 
 def check_backends(lock: Lock) -> None:
-    for name, why in unbuildable(lock.inputs.backend_names()):
+    inputs = lock.inputs
+    for name, why in unbuildable(inputs.backends, inputs.release):
         raise UsageError(
-            f"backend {name!r} is not supported by tritonlock build: upstream "
-            f"{why}; drop it from the lock's backends"
+            f"backend {name!r} is not supported by tritonlock build for {inputs.release} "
+            f"--target {inputs.target}: upstream {why}; drop it from the lock's backends"
         )
 
 
@@ -93,14 +96,16 @@ def emit(
     secrets: Sequence[SecretSpec] = (),
     builder: Builder = "buildx",
     network: Network = "default",
+    vendor: Vendored | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the build folder for ``lock``; the same inputs give the same bytes."""
+    """Every file of the build folder for ``lock``; the same inputs give the same bytes.
+    With ``vendor``, every input comes from that bundle (:mod:`tritonlock.emit.vendored`)."""
     check_backends(lock)
     missing = [n for n in RECIPE_FILES if n not in recipe_files]
     if missing:
         raise EmitError(f"recipe: {', '.join(missing)} missing; regenerate the recipe")
-    p = plan(lock, secrets, network)
-    dialect = DIALECTS[builder]
+    p = replace(plan(lock, secrets, network), vendor=vendor)
+    dialect = DIALECTS[builder] if vendor is None else replace(DIALECTS[builder], vendored=True)
     steps = pip_step_names(recipe_files)
     bb = Translator(
         lock,
@@ -114,6 +119,7 @@ def emit(
         lock, "Dockerfile", "final", allow_git=True, dialect=dialect, pip_steps=steps
     ).run(recipe_files["Dockerfile"])
     check_script(lock, recipe_files["cmake_build"])
+    dockershim.check(lock, recipe_files["cmake_build"])
     head = header(lock)
     compiled = compile_steps(lock, steps)
     files = {
@@ -131,7 +137,26 @@ def emit(
         files[downloads.HOOK_FILE] = downloads.cmake_hook(fetched).encode()
     if downloads.FETCH_PATH.encode() in files["Dockerfile"]:
         files[downloads.FETCH_FILE] = downloads.FETCH_SCRIPT.encode()
+    if dockershim.copied(lock):
+        files[dockershim.SHIM_FILE] = dockershim.shim(lock).encode()
+    files[provenance.FILE] = provenance_of(lock, p, builder, files)
     return dict(sorted(files.items()))
+
+
+def provenance_of(lock: Lock, p: Plan, builder: Builder, files: Mapping[str, bytes]) -> bytes:
+    """The in-toto statement of the folder's build (:mod:`tritonlock.export.provenance`)."""
+    doc = provenance.statement(
+        lock,
+        tag=p.tag,
+        builder=builder,
+        network=p.network,
+        secrets=[s.id for s in p.secrets],
+        platform=p.platform,
+        source_date_epoch=p.source_date_epoch,
+        invocations=buildplan.commands(builder, p),
+        files=files,
+    )
+    return provenance.render(doc)
 
 
 def pip_step_names(recipe_files: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
@@ -191,10 +216,14 @@ def dockerfile_text(
     lines += _globals(bb, final)
     lines += ["", *bb.body, ""]
     server = lock.server_pin()
-    lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit)
+    vendored = dialect.vendored
+    lines += dockershim.image_stages(lock)
+    lines += sources_stage(lock, BUILDBASE_STAGE, server.url, server.commit, vendored=vendored)
     lines += _compile_downloads(lock, dialect)
-    lines += _wheelhouse(lock, compiled)
-    lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body, *_user_step(lock)]
+    lines += dockershim.copy_lines(lock)
+    lines += _wheelhouse(lock, compiled, dialect)
+    lines += ["", *compile_stage(lock, dialect, compiled), "", *final.body]
+    lines += _user_step(lock, dialect)
     lines += [_labels(lock)]
     return "\n".join(lines) + "\n"
 
@@ -222,15 +251,15 @@ def _check_stages(bb: Translated, final: Translated) -> None:
 USER_STEP = "user"
 
 
-def _user_step(lock: Lock) -> list[str]:
+def _user_step(lock: Lock, dialect: Dialect = BUILDX) -> list[str]:
     """The user's own requirements (``resolve --requirement``), last, into the final image."""
     if not any(w.step == USER_STEP for w in lock.wheel):
         return []
     req = f"{REQ_DIR}/{USER_STEP}.txt"
-    pro = "; ".join(p for p in (prologue(Use.PIP), index_env(lock, USER_STEP)) if p)
+    found, pro = run_io(lock, {Use.PIP}, (USER_STEP,), dialect)
     return [
         f"COPY {json.dumps([f'requirements/{USER_STEP}.txt', req])}",
-        f"RUN {' '.join(mounts(Use.PIP))} {pro}; pip3 install --require-hashes --no-deps -r {req}",
+        f"RUN {' '.join(found)} {pro}; pip3 install --require-hashes --no-deps -r {req}",
     ]
 
 
@@ -240,19 +269,21 @@ def _compile_downloads(lock: Lock, dialect: Dialect) -> list[str]:
     return [
         line
         for n, p in enumerate(pins)
-        for line in downloads.fetch_lines(p, add_checksum=dialect.add_checksum, with_script=n == 0)
+        for line in downloads.fetch_lines(
+            p, add_checksum=dialect.add_checksum, with_script=n == 0, vendored=dialect.vendored
+        )
     ]
 
 
-def _wheelhouse(lock: Lock, compiled: tuple[str, ...]) -> list[str]:
+def _wheelhouse(lock: Lock, compiled: tuple[str, ...], dialect: Dialect = BUILDX) -> list[str]:
     """Wheels for pip runs inside the compile step (e.g. isolated builds), fetched beforehand."""
     out = []
     for step in compiled:
         req = f"{REQ_DIR}/{step}.txt"
-        pro = "; ".join(p for p in (prologue(Use.PIP), index_env(lock, step)) if p)
+        found, pro = run_io(lock, {Use.PIP}, (step,), dialect)
         out += [
             f"COPY {json.dumps([f'requirements/{step}.txt', req])}",
-            f"RUN {' '.join(mounts(Use.PIP))} {pro}; pip3 download --require-hashes --no-deps"
+            f"RUN {' '.join(found)} {pro}; pip3 download --require-hashes --no-deps"
             f" --dest {WHEELS} -r {req}",
         ]
     return out
@@ -275,6 +306,7 @@ def compile_stage(
             f"COPY {json.dumps([downloads.HOOK_FILE, downloads.HOOK_PATH])}",
             f"ENV CMAKE_TOOLCHAIN_FILE={downloads.HOOK_PATH}",
         ]
+    out += dockershim.compile_lines(lock)  # upstream's `docker cp` finds them there
     if any(w.step in compiled for w in lock.wheel):
         out += [
             f"COPY --from={SOURCES_STAGE} {WHEELS} {WHEELS}",

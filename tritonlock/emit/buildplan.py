@@ -34,6 +34,33 @@ OFFLINE = (
 )
 
 
+# Loads one image of a bundle's OCI layout into buildah's store with its manifest's bytes
+# (so its digest, the lock's pin, stays that of the registry, Docker or OCI media type
+# alike): a `dir:` view of the layout's blobs, pulled, then named so that `FROM name@digest`
+# finds it. Arguments: the layout folder, the manifest's hex digest, the local name:tag.
+LOAD = (
+    "sh",
+    "-c",
+    "set -eu; view=$(mktemp -d); trap 'rm -rf \"$view\"' EXIT; "
+    'for b in "$1"/blobs/sha256/*; do ln -s "$b" "$view/${b##*/}"; done; '
+    'ln -s "$1/blobs/sha256/$2" "$view/manifest.json"; '
+    "printf 'Directory Transport Version: 1.1\\n' > \"$view/version\"; "
+    'id=$(buildah pull -q "dir:$view"); buildah tag "$id" "$3"',
+    "tritonlock-load",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vendored:
+    """A build from a bundle of `tritonlock vendor` (:mod:`tritonlock.emit.vendored`)."""
+
+    path: str  # the bundle's folder, absolute: the named build context
+    # (local name:tag, manifest digest) of each image loaded from the bundle's OCI layout
+    images: tuple[tuple[str, str], ...] = ()
+    # name@digest of each image the bundle left out (--no-images): pulled before going offline
+    pulled: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """What a build of one emitted folder needs: all values come from the lock or the user."""
@@ -47,6 +74,7 @@ class Plan:
     # "host": the builder's own RUNs (sources, wheels, final) share the build machine's
     # network, e.g. to reach a git/pip mirror on its loopback. The compile stays offline.
     network: Network = "default"
+    vendor: Vendored | None = None
 
 
 Step = tuple[dict[str, str], list[str]]
@@ -71,6 +99,8 @@ def commands(builder: Builder, plan: Plan) -> list[Step]:
         f"SOURCE_DATE_EPOCH={plan.source_date_epoch}",
         *_secrets(plan.secrets),
     ]
+    if plan.vendor is not None:
+        return vendored_commands(builder, plan, plan.vendor, common)
     if builder == "buildx":
         env = {"EXPERIMENTAL_BUILDKIT_SOURCE_POLICY": POLICY_FILE}
         argv = ["docker", "buildx", "build", *common, *_network(plan), "--tag", plan.tag]
@@ -84,6 +114,26 @@ def commands(builder: Builder, plan: Plan) -> list[Step]:
             ({}, [*bud, *_network(plan), "--tag", plan.tag, plan.context]),
         ]
     raise ValueError(f"unknown builder {builder!r}")
+
+
+def vendored_commands(
+    builder: Builder, plan: Plan, vendor: Vendored, common: list[str]
+) -> list[Step]:
+    """A build from a bundle: the images it left out pulled by digest first (the only
+    step with a network), the bundle's images loaded, then one build, all in a new, empty
+    network namespace (:data:`OFFLINE`) with the bundle as a named build context."""
+    if builder != "buildah":
+        raise ValueError("a vendored build runs with buildah")
+    from .vendored import CONTEXT
+
+    images = f"{vendor.path}/images"
+    steps: list[Step] = [({}, ["buildah", "pull", "-q", ref]) for ref in vendor.pulled]
+    for tag, digest in vendor.images:
+        steps.append(({}, [*OFFLINE, *LOAD, images, digest.split(":", 1)[1], tag]))
+    bud = ["buildah", "bud", *common, "--layers", "--timestamp", str(plan.source_date_epoch)]
+    bud += ["--network=none", "--pull=never", "--build-context", f"{CONTEXT}={vendor.path}"]
+    steps.append(({}, [*OFFLINE, *bud, "--tag", plan.tag, plan.context]))
+    return steps
 
 
 def _network(plan: Plan) -> list[str]:

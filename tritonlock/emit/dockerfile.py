@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dockerfile
@@ -20,7 +20,7 @@ import dockerfile
 from ..model import Lock
 from ..upstream.shell import loop_words
 from ..util.redact import credential_free
-from . import shell
+from . import shell, vendored
 from .errors import EmitError
 from .rewrite import REQ_DIR, Rewriter, StageState
 from .secrets import KNOWN, SECRETS_DIR, Use, mounts, prologue
@@ -40,6 +40,7 @@ class Dialect:
 
     add_checksum: bool = True
     run_network: bool = True
+    vendored: bool = False  # every input from the bundle of `tritonlock vendor`
 
 
 BUILDX = Dialect()
@@ -91,7 +92,10 @@ class Translator:
 
     def _new_state(self) -> StageState:
         return StageState(
-            step=self.step, allow_git=self.allow_git, add_checksum=self.dialect.add_checksum
+            step=self.step,
+            allow_git=self.allow_git,
+            add_checksum=self.dialect.add_checksum,
+            vendored=self.dialect.vendored,
         )
 
     def where(self, c: dockerfile.Command) -> str:
@@ -196,9 +200,8 @@ class Translator:
         out = self._preamble()
         if not changed and flags == list(c.flags):
             return [*out, c.original]
-        uses = self.state.uses
-        head = " ".join([*flags, *mounts(uses)])
-        pro = "; ".join(p for p in (prologue(uses), self._index_env(uses)) if p)
+        found, pro = run_io(self.lock, self.state.uses, self.state.run_steps, self.dialect)
+        head = " ".join([*flags, *found])
         body = "".join(parts).strip()
         return [*out, f"RUN {head} {pro}; {body}" if pro else f"RUN {head} {body}".rstrip()]
 
@@ -231,14 +234,10 @@ class Translator:
             self.done.add("git")
             out.append(f"COPY --from={SOURCES_STAGE} /tritonlock/git /tritonlock/git")
         if st.before_pip:
-            env = index_env(self.lock, *st.run_steps)
-            pro = "; ".join(p for p in (prologue(Use.PIP), env) if p)
-            out += [f"RUN {' '.join(mounts(Use.PIP))} {pro}; {c}" for c in st.before_pip]
+            found, pro = run_io(self.lock, {Use.PIP}, st.run_steps, self.dialect)
+            out += [f"RUN {' '.join(found)} {pro}; {c}" for c in st.before_pip]
         st.before, st.before_pip = [], []
         return out
-
-    def _index_env(self, uses: set[Use]) -> str:
-        return index_env(self.lock, *self.state.run_steps) if Use.PIP in uses else ""
 
     # COPY / ADD -----------------------------------------------------------------------
     def _copy(self, c: dockerfile.Command) -> list[str]:
@@ -331,6 +330,18 @@ def snapshot_run(snapshot: str) -> str:
         f'if [ -f "$f" ]; then sed -i -E {shlex.quote(sed)} "$f"; fi; done && '
         f"echo {ts} > /etc/apt/tritonlock-snapshot"
     )
+
+
+def run_io(
+    lock: Lock, uses: set[Use], steps: Sequence[str], dialect: Dialect = BUILDX
+) -> tuple[tuple[str, ...], str]:
+    """The ``--mount`` flags and the prologue of a RUN of these kinds: the optional secrets
+    and the steps' indexes, or for a vendored build the bundle's folders
+    (:mod:`tritonlock.emit.vendored`)."""
+    if dialect.vendored:
+        return vendored.mounts(uses), vendored.prologue(uses)
+    env = index_env(lock, *steps) if Use.PIP in uses else ""
+    return mounts(uses), "; ".join(p for p in (prologue(uses), env) if p)
 
 
 def index_env(lock: Lock, *steps: str) -> str:

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 from ..model import Lock, UrlPin
 from .errors import EmitError
 from .secrets import Use, mounts, prologue
+from .vendored import download_url as vendored_url
+from .vendored import mounts as vendor_mounts
 
 DOWNLOADS = "/tritonlock/downloads"
 HOOK_FILE = "tritonlock-downloads.cmake"
@@ -39,15 +41,18 @@ def local_path(pin: UrlPin, downloads: str = DOWNLOADS) -> str:
     return f"{downloads}/{pin.sha256.split(':', 1)[1]}/{base}"
 
 
-def fetch_lines(pin: UrlPin, *, add_checksum: bool, with_script: bool = True) -> list[str]:
+def fetch_lines(
+    pin: UrlPin, *, add_checksum: bool, with_script: bool = True, vendored: bool = False
+) -> list[str]:
     """Dockerfile lines that put ``pin``'s bytes at :func:`local_path`, checked by digest:
     ``ADD --checksum``, or for builders without it a RUN of :data:`FETCH_SCRIPT` (copied in
-    first unless ``with_script`` is False: the stage has it already)."""
+    first unless ``with_script`` is False: the stage has it already); ``vendored``: the
+    script copies them from the bundle (:mod:`tritonlock.emit.vendored`)."""
     dest = local_path(pin)
-    if add_checksum:
+    if add_checksum and not vendored:
         return [f"ADD --checksum={pin.sha256} {json.dumps([pin.url, dest])}"]
     copy = [f"COPY {json.dumps([FETCH_FILE, FETCH_PATH])}"] if with_script else []
-    return [*copy, _run_fetch(pin)]
+    return [*copy, _run_fetch(pin, vendored=vendored)]
 
 
 # Builders without per-RUN --network build the stages before the compile twice, the second
@@ -83,12 +88,15 @@ os.replace(dest + ".part", dest)
 """
 
 
-def _run_fetch(pin: UrlPin) -> str:
+def _run_fetch(pin: UrlPin, *, vendored: bool = False) -> str:
     """A cacheable RUN that fetches ``pin`` with :data:`FETCH_SCRIPT` (proxies from the
-    optional ``proxy-env`` secret)."""
+    optional ``proxy-env`` secret), or copies it from the bundle when ``vendored``."""
     q = shlex.quote
     sha = pin.sha256.split(":", 1)[1]
-    fetch = f"python3 {FETCH_PATH} {q(pin.url)} {q(local_path(pin))} {q(sha)}"
+    url = vendored_url(pin) if vendored else pin.url
+    fetch = f"python3 {FETCH_PATH} {q(url)} {q(local_path(pin))} {q(sha)}"
+    if vendored:
+        return f"RUN {' '.join(vendor_mounts(Use.NETWORK))} {fetch}"
     return f"RUN {' '.join(mounts(Use.NETWORK))} {prologue(Use.NETWORK)}; {fetch}"
 
 

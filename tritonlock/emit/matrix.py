@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..errors import UsageError
 from ..model import Lock
 from . import bake, emit, plan
-from .buildplan import Builder, Network
+from .buildplan import Builder, Network, Vendored
 from .secrets import SecretSpec
 
 
@@ -17,10 +17,15 @@ def assemble(
     secrets: Sequence[SecretSpec],
     builder: Builder,
     network: Network = "default",
+    vendor: Vendored | None = None,
 ) -> dict[str, bytes]:
     """One lock: its files at the top. Several: one subfolder each and a bake matrix on top."""
     if len(locks) == 1:
-        return emit(locks[0], recipes[0], secrets=secrets, builder=builder, network=network)
+        return emit(
+            locks[0], recipes[0], secrets=secrets, builder=builder, network=network, vendor=vendor
+        )
+    if vendor is not None:
+        raise UsageError("--vendor builds one lock (a bundle holds one lock's inputs)")
     files: dict[str, bytes] = {}
     entries = []
     for lock, recipe in zip(locks, recipes, strict=True):

@@ -21,6 +21,7 @@ from .errors import EmitError
 from .secrets import Use
 from .shell import Command, join
 from .sources import GIT_ROOT, mirror_key, mirror_url
+from .vendored import APT_REFUSED
 
 REQ_DIR = "/tritonlock/requirements"
 
@@ -92,6 +93,7 @@ class StageState:
     step: str
     allow_git: bool
     add_checksum: bool = True
+    vendored: bool = False  # every input from the bundle (tritonlock.emit.vendored)
     needs_reqs: bool = False
     needs_git: bool = False
     needs_apt: bool = False
@@ -278,6 +280,8 @@ class Rewriter:
 
     # apt ------------------------------------------------------------------------------
     def apt(self, cmd: Command) -> str:
+        if self.state.vendored:
+            raise self.fail(APT_REFUSED)
         opts: list[str] = []
         pkgs: list[str] = []
         it = iter(cmd.words[2:])
@@ -340,7 +344,10 @@ class Rewriter:
             script = "fetch-script" not in self.state.added
             self.state.added.add("fetch-script")
             self.state.before += fetch_lines(
-                pin, add_checksum=self.state.add_checksum, with_script=script
+                pin,
+                add_checksum=self.state.add_checksum,
+                with_script=script,
+                vendored=self.state.vendored,
             )
         return dest
 

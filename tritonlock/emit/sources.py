@@ -17,6 +17,8 @@ from pathlib import Path
 from ..model import Lock, repo_key, without_git_suffix
 from .errors import EmitError
 from .secrets import Use, mounts, prologue
+from .vendored import fetch_bundle
+from .vendored import mounts as vendor_mounts
 
 GIT_ROOT = "/tritonlock/git"
 SRC_ROOT = "/tritonlock/src"
@@ -79,20 +81,26 @@ def mirrors(lock: Lock) -> list[Mirror]:
     return list(found.values())
 
 
-def fetch_script(m: Mirror) -> str:
-    """Shell that builds one mirror and checks every pinned commit (lock values quoted)."""
+def fetch_script(m: Mirror, *, vendored: bool = False) -> str:
+    """Shell that builds one mirror and checks every pinned commit (lock values quoted);
+    ``vendored``: from the repository's bundle (:mod:`tritonlock.emit.vendored`)."""
     q = shlex.quote
     path, url = q(mirror_path(m.url)), q(m.url)
     commits = " ".join(q(c) for c in m.commits)
+    fetch = (
+        fetch_bundle(path, m.url)
+        if vendored
+        else f"git -C {path} fetch -q --no-tags {url} {commits}"
+        f" || git -C {path} fetch -q --no-tags {url}"
+        " '+refs/heads/*:refs/tritonlock-fetch/heads/*'"
+        " '+refs/tags/*:refs/tritonlock-fetch/tags/*'"
+    )
     lines = [
-        prologue(Use.GIT),
+        "" if vendored else prologue(Use.GIT),
         "set -eu",
         f"git init -q --bare {path}",
         f"git -C {path} config uploadpack.allowAnySHA1InWant true",
-        f"git -C {path} fetch -q --no-tags {url} {commits}"
-        f" || git -C {path} fetch -q --no-tags {url}"
-        " '+refs/heads/*:refs/tritonlock-fetch/heads/*'"
-        " '+refs/tags/*:refs/tritonlock-fetch/tags/*'",
+        fetch,
     ]
     for c in m.commits:
         lines.append(f"git -C {path} cat-file -e {q(c + '^{commit}')}")
@@ -114,14 +122,17 @@ def fetch_script(m: Mirror) -> str:
         f"git -C {path} reflog expire --expire=now --all",
         f"git -C {path} gc -q --prune=now",
     ]
-    return lines[0] + "; " + " && \\\n    ".join(lines[1:])
+    return "; ".join(filter(None, [lines[0], " && \\\n    ".join(lines[1:])]))
 
 
-def sources_stage(lock: Lock, base: str, server_url: str, server_commit: str) -> list[str]:
+def sources_stage(
+    lock: Lock, base: str, server_url: str, server_commit: str, *, vendored: bool = False
+) -> list[str]:
     """Dockerfile lines of the ``tritonlock-sources`` stage (built ``FROM base``)."""
     out = [f"FROM {base} AS tritonlock-sources"]
+    flags = vendor_mounts(Use.GIT) if vendored else mounts(Use.GIT)
     for m in mirrors(lock):
-        out.append(f"RUN {' '.join(mounts(Use.GIT))} {fetch_script(m)}")
+        out.append(f"RUN {' '.join(flags)} {fetch_script(m, vendored=vendored)}")
     q = shlex.quote
     # the server tree as upstream's build context: its files at the commit, without what
     # its .dockerignore leaves out (.git*), as `COPY . .` in Dockerfile.buildbase takes it

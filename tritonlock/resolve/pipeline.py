@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from ..errors import ResolveError, TritonLockError
+from ..errors import ResolveError, TritonLockError, UsageError
 from ..model import Apt, GitPin, ImagePin, Inputs, Lock, Release, UrlPin, environments
 from ..sources import urls as urlres
 from ..upstream import (
@@ -25,6 +25,8 @@ from ..upstream import (
     check_image_roles,
     read_release_facts,
 )
+from ..upstream.backends import refusal, unbuildable
+from ..upstream.dockercp import ImageCopies
 from ..upstream.pybuild import ISOLATED_BUILDS
 from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
@@ -41,6 +43,7 @@ from .context import (
     interruptible_pool,
 )
 from .cutoff import wheel_cutoff
+from .imagecopies import copying_repos, read_copies, with_copies
 from .trees import checkout, read_files
 from .wheelsteps import pin_wheels
 
@@ -60,6 +63,7 @@ def resolve(
 ) -> Lock:
     """A complete lock for ``inputs`` (or a partial one with ``allow_partial``)."""
     ctx = Ctx(inputs=inputs, opts=opts, say=progress or _quiet, notes=notes or _quiet)
+    _unbuildable(ctx)
     server = opts.server or _server_pin(ctx)
     with tempfile.TemporaryDirectory(prefix="tritonlock-") as tmp:
         tree = Path(tmp) / "server"
@@ -82,10 +86,23 @@ def resolve(
         flags = configures(generated.get("cmake_build", ""))
         git = _git(ctx, server, floating, flags) if opts.wants("git", "url") else _kept_git(opts)
         texts = _step_files(ctx, floating, tree, git.pins) if opts.wants("wheel") else {}
-    lock = _rest(ctx, lock, replace(git, pins=_with_server(git.pins, server)), floating, texts)
+    copies = _copies(ctx, git.pins, flags) if opts.wants("image") else ()
+    git = replace(git, pins=_with_server(git.pins, server))
+    lock = _rest(ctx, lock, git, floating, texts, copies)
     if opts.kinds is None:
         check_rules(lock)
     return lock
+
+
+def _unbuildable(ctx: Ctx) -> None:
+    """A backend `tritonlock build` cannot build is refused before any network, or with
+    ``allow_partial`` listed as unresolved (the lock does not pin what its build needs)."""
+    inputs = ctx.inputs
+    for name, why in unbuildable(inputs.backends, inputs.release):
+        if not ctx.opts.allow_partial:
+            line = refusal(name, why, inputs.release, inputs.target)
+            raise UsageError(f"{line}; drop it, or pass --allow-partial to lock the rest")
+        ctx.unresolve("recipe", f"backend {name}", f"`tritonlock build` cannot build it: {why}")
 
 
 def _say_doubts(ctx: Ctx, facts: Release) -> None:
@@ -259,6 +276,27 @@ def cmake_platform(target: str) -> dict[str, str]:
     return {"CMAKE_SYSTEM_PROCESSOR": machine, "CMAKE_HOST_SYSTEM_PROCESSOR": machine}
 
 
+def _copies(
+    ctx: Ctx, pins: Sequence[GitPin], flags: Mapping[str, Mapping[str, str | None]]
+) -> tuple[ImageCopies, ...]:
+    """What the pinned CMake copies out of images (pytorch_backend's libtorch), or, with
+    ``allow_partial``, nothing and an ``[[unresolved]]`` entry saying why."""
+    try:
+        return read_copies(
+            pins,
+            flags,
+            ctx.inputs.target,
+            cache_dir=ctx.opts.cache_dir / "git",
+            mirrors=ctx.opts.git_mirrors,
+        )
+    except TritonLockError as err:
+        if not ctx.opts.allow_partial:
+            raise
+        repos = ", ".join(copying_repos(flags))
+        ctx.unresolve("image", f"what {repos} copies out of its image", str(err))
+        return ()
+
+
 def _step_files(
     ctx: Ctx, floating: FloatingInputs, server_tree: Path, pins: Sequence[GitPin]
 ) -> dict[str, str]:
@@ -283,6 +321,7 @@ def _rest(
     git: gitres.GitResolution,
     floating: FloatingInputs,
     texts: dict[str, str],
+    copies: Sequence[ImageCopies] = (),
 ) -> Lock:
     target = TARGETS[ctx.inputs.target]
     platform, machine, arch = target.oci_platform, target.machine, target.deb_arch
@@ -316,7 +355,7 @@ def _rest(
         wheel=wheels,
         environment=environments(wheels),
         index=indexes,
-        image=images,
+        image=with_copies(images, copies),
         url=urls,
         apt=apt,
         unresolved=tuple(ctx.unresolved),

@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name
 from ..errors import SourceError
 from ..util.atomic import atomic_write_text
 from ..util.redact import public_url
+from .fetchfile import fetch_to_file
 from .retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
@@ -275,6 +276,21 @@ class IndexClient:
         sha, size = self._stream(f)
         atomic_write_text(self._facts / f"{key}.json", json.dumps({"sha256": sha, "size": size}))
         return sha, size
+
+    def save(self, f: IndexFile, dest: Path, want: str) -> int:
+        """Save ``f`` to ``dest`` only if its bytes hash to ``want`` (``sha256:<hex>``); its
+        size. Plain http only from an index reached over plain http."""
+        return fetch_to_file(
+            self._http,
+            f.url,
+            dest,
+            want=want,
+            what=f"{self.where()}, file {f.filename!r}",
+            allow_http=self.url.startswith("http://"),
+            auth=self._auth_for(f.url),
+            policy=self.retry,
+            sleep=self.sleep,
+        )
 
     def _stream(self, f: IndexFile) -> tuple[str, int]:
         what = f"{self.where()}, file {f.filename!r}"

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ import httpx
 
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.sources.dockerauth import Credentials, env_var_for
+from tritonlock.sources.fetchfile import declared, save_stream
 from tritonlock.sources.retry import (
     DEFAULT_POLICY,
     RETRY_STATUSES,
@@ -139,6 +141,42 @@ class Registry:
         if sha256_digest(resp.content) != digest:
             raise SourceError(f"{what}: blob {digest} does not hash to its digest")
         return resp.content
+
+    def blob_to_file(self, host: str, repo: str, digest: str, dest: Path, *, what: str) -> int:
+        """A blob of any size (an image layer) by digest, streamed to ``dest`` only if its
+        bytes hash to ``digest``; its size."""
+        url = self._url(host, repo, f"blobs/{digest}")
+        return with_retries(
+            lambda: self._stream_blob(host, repo, url, digest, dest, what),
+            what=what,
+            policy=self._policy,
+            sleep=self._sleep,
+        )
+
+    def _stream_blob(
+        self, host: str, repo: str, url: str, digest: str, dest: Path, what: str
+    ) -> int:
+        with self._lock:
+            auth = self._auth.get((host, repo))
+        for first in (True, False):
+            headers = {"Accept": "*/*", **({"Authorization": auth} if auth else {})}
+            try:
+                # httpx drops Authorization on a redirect to another origin (blob storage)
+                with self._http.stream("GET", url, headers=headers, follow_redirects=True) as resp:
+                    if resp.status_code == 401 and first:
+                        challenge = parse_challenge(resp.headers.get("www-authenticate"))
+                        auth = self._authorize(host, repo, challenge, what)
+                        with self._lock:
+                            self._auth[(host, repo)] = auth
+                        continue
+                    self._checked(resp, host, what)
+                    chunks = resp.iter_raw(1 << 20)
+                    return save_stream(
+                        chunks, dest, want=digest, what=what, declared=declared(resp)
+                    )
+            except httpx.TransportError as err:
+                raise transport_problem(err, what, TLS_HINT) from None
+        raise ResolveError(f"{what}: registry {host} rejected the credentials (401)")
 
     def _check_digest(self, resp: httpx.Response, body: bytes, reference: str, what: str) -> str:
         digest = sha256_digest(body)

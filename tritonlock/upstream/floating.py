@@ -350,7 +350,7 @@ def _repo_name(url: str) -> str:
 # --- build scripts (cmake_build, docker_build) -----------------------------------------
 
 _REPO_TAG = re.compile(r"^TRITON_([A-Z0-9_]+)_REPO_TAG$")
-_IMAGE_DEFINES = {"TRITON_PYTORCH_DOCKER_IMAGE": "pytorch", "TRITON_BUILD_CONTAINER": "build"}
+IMAGE_DEFINES = {"TRITON_PYTORCH_DOCKER_IMAGE": "pytorch", "TRITON_BUILD_CONTAINER": "build"}
 # What ``-DTRITON_BUILD_CONTAINER_VERSION=<v>`` means in the backends whose CMakeLists
 # default to an image of that version (onnxruntime_backend, openvino_backend at r25.04).
 # fil_backend ignores the version (its default image is hard-coded) and is not listed.
@@ -388,8 +388,8 @@ def _cmake(defines: dict[str, str], where: str, found: _Found) -> None:
         elif key == "TRITON_BUILD_CONTAINER_VERSION" and component in _VERSIONED_BUILD_CONTAINERS:
             ref = _VERSIONED_BUILD_CONTAINERS[component].format(value)
             found.images.append(ImageUse(role=f"{component}-build", ref=ref, found_in=(where,)))
-        elif key in _IMAGE_DEFINES and value:
-            role = _IMAGE_DEFINES[key]
+        elif key in IMAGE_DEFINES and value:
+            role = IMAGE_DEFINES[key]
             role = f"{slug(component)}-build" if role == "build" else role
             found.images.append(ImageUse(role=role, ref=value, found_in=(where,)))
         elif re.match(r"^(https?|ftp)://", value) and not key.endswith("_ORGANIZATION"):

@@ -126,10 +126,16 @@ def _url_regions(text: str) -> list[tuple[int, int]]:
 
 
 def _open_userinfo(region: str) -> bool:
-    """A region that ends inside its user info (``http://u:a`` of ``http://u:a://b@h``)."""
+    """A region that may end inside its user info, so that the scheme found next belongs to
+    a password (``http://u:a`` of ``http://u:a://b@h``, ``https://`` of ``https://u://@h``,
+    ``http://u:/`` of ``http://u:/x://@h``): no ``@`` yet, and what it has of an authority is
+    not a host and port (``https://github.com/`` of ``https://github.com/=http://…`` is)."""
     m = _SCHEME.match(region)
     rest = region[m.end() :] if m else ""
-    return ":" in rest and not any(c in rest for c in "/?#@")
+    if "@" in rest:
+        return False
+    authority = re.split(r"[/?#\\]", rest, maxsplit=1)[0]
+    return _WELL_FORMED.fullmatch(authority) is None
 
 
 def _spaced_userinfo(head: str) -> bool:

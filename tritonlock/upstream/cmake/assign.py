@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from .conditions import condition_values, evaluate
 from .lexer import Command, commands
@@ -274,13 +275,34 @@ _OUT_AFTER_FILE = frozenset({"READ", "STRINGS", "SHA256", "SHA1", "MD5", "TIMEST
 _OUT_FIRST = frozenset({"GLOB", "GLOB_RECURSE", "RELATIVE_PATH"})
 
 
-def file_outputs(cmd: Command, scope: Scope) -> None:
-    """The variables a ``file()`` form writes become unknown."""
+def file_outputs(cmd: Command, scope: Scope, host: Mapping[str, str] | None = None) -> None:
+    """The variables a ``file()`` form writes become unknown, except what
+    ``file(STRINGS)`` reads from a file of ``host`` (path -> text: a file of the build
+    machine whose content is known)."""
     words = [v.text for v in values(cmd.args, scope)]
     if len(words) < 2:
         return
     sub = words[0].upper()
-    if sub in _OUT_AFTER_FILE and len(words) > 2:
+    if sub == "STRINGS" and len(words) > 2 and words[1] in (host or {}):
+        _strings(words[2], (host or {})[words[1]], words[3:], scope)
+    elif sub in _OUT_AFTER_FILE and len(words) > 2:
         scope.forget(words[2])
     elif sub in _OUT_FIRST or sub in ("TO_CMAKE_PATH", "TO_NATIVE_PATH", "REAL_PATH"):
         scope.forget(words[1] if sub in _OUT_FIRST else words[2] if len(words) > 2 else words[1])
+
+
+def _strings(var: str, text: str, options: list[str], scope: Scope) -> None:
+    """``file(STRINGS <file> <var> [REGEX <regex>])`` of a known file: its lines (matching
+    the regex) as a list; any other option, or a regex Python reads otherwise, is unknown."""
+    lines = [line for line in text.splitlines() if line]
+    if options[:1] == ["REGEX"] and len(options) == 2:
+        try:
+            pattern = re.compile(options[1])
+        except re.error:
+            scope.forget(var)
+            return
+        lines = [line for line in lines if pattern.search(line)]
+    elif options:
+        scope.forget(var)
+        return
+    scope.put(var, ";".join(line.replace(";", "\\;") for line in lines))

@@ -89,6 +89,7 @@ Observer = Callable[[str, Command, Scope], None]
 class _Eval:
     files: Mapping[str, str]
     observe: Observer | None = None
+    host: Mapping[str, str] = field(default_factory=dict)  # build-machine files: path -> text
     parsed: dict[str, tuple[Node, ...] | None] = field(default_factory=dict)
     functions: dict[str, _Function] = field(default_factory=dict)
     fetches: list[Fetch] = field(default_factory=list)
@@ -274,7 +275,7 @@ class _Eval:
             self.made_available(cmd, scope)
         elif lname == "file":
             self.found(file_download(cmd, scope), frame)
-            assign.file_outputs(cmd, scope)
+            assign.file_outputs(cmd, scope, self.host)
         elif lname == "return":
             raise _Return()
         elif lname == "break":
@@ -497,13 +498,16 @@ def configure(
     inherits: bool = False,
     top: str = "CMakeLists.txt",
     observe: Observer | None = None,
+    host_files: Mapping[str, str] | None = None,
 ) -> Project:
     """What configuring the tree ``files`` (path → text) reaches from ``top``, with
     ``variables`` as ``-D`` definitions (``unknown``: definitions whose value is unknown).
     ``inherits``: the tree is a FetchContent dependency, added to another project's build
-    (its ``CMAKE_SOURCE_DIR`` is not its own top). ``observe`` sees every command reached."""
+    (its ``CMAKE_SOURCE_DIR`` is not its own top). ``observe`` sees every command reached.
+    ``host_files``: files of the build machine whose text is known (path -> text), which
+    ``file(STRINGS)`` reads."""
     scope = fresh_scope(variables, unknown, "", inherits=inherits)
-    ev = _Eval(files, observe)
+    ev = _Eval(files, observe, dict(host_files or {}))
     if top in files:
         try:
             ev.file(top, _Frame(top, scope, None))
