@@ -142,3 +142,17 @@ def test_targets_cmake_build_builds_by_name() -> None:
     assert named("cmake -DX=1 ..") == ()
     script = "cd /tmp/b\ncmake --build . -t install\n# make docs\nmake tools install\n"
     assert named_targets(script) == ("install", "tools")
+
+
+def test_a_project_configured_twice_and_never_built_is_said_once() -> None:
+    # deps is made available twice, from scopes that differ: its CMake is read twice.
+    top = (
+        TOP + f"set(Y 1)\nFetchContent_Declare(deps2 GIT_REPOSITORY {ORG}/deps.git GIT_TAG main)\n"
+    )
+    top += "FetchContent_MakeAvailable(deps2)\n"
+    said: list[str] = []
+    run(world(top), server(ENABLE_CLOUD="OFF"), progress=said.append)
+    assert [m for m in said if "ExternalProject_Add(tools)" in m] == [
+        "skip deps:CMakeLists.txt:8 (ExternalProject_Add(tools) is EXCLUDE_FROM_ALL and no built "
+        "target depends on it: it is never built, nor downloaded)"
+    ]

@@ -494,9 +494,9 @@ class _Run:
             if key not in self.reached:
                 self.progress(f"skip {what}")
         built = cmake.graph(self.calls, self.roots)
-        for _node, target, held in self.held:  # never built
-            for where in dict.fromkeys(held.where):
-                self.progress(f"skip {where} ({built.why_not_built(target)})")
+        never = {(where, target): None for _n, target, h in self.held for where in h.where}
+        for where, target in never:  # each said once, however often it was configured
+            self.progress(f"skip {where} ({built.why_not_built(target)})")
 
 
 def _fail(ask: Ask, src: str, reason: str) -> ResolveError:
