@@ -24,6 +24,13 @@ URL or tag uses a variable that is not known is an error, in a Triton repo and i
 third-party dependency alike; a file that is not CMake is an error in a Triton repo and
 skipped (and said) in a dependency.
 
+A reached ``ExternalProject_Add`` declared ``EXCLUDE_FROM_ALL`` downloads only when it is
+built: what it fetches (and fails on) is held until a built target is known to depend on
+it (:mod:`tritonlock.upstream.cmake.targets`, over the build-graph commands of every tree
+read so far, with ``roots``, the targets the recipe builds by name). Once nothing else is
+under way the held ones that became built are followed, and so on; one still held at the
+end is never built, and is skipped (and said), its failures with it.
+
 A ref of 7 to 39 lowercase hex digits that the remote does not list as a branch or
 tag is an abbreviated commit id, as CMake's ``GIT_TAG`` allows: it is expanded from
 the commits of the remote's branches and tags (fetched without trees or blobs, and
