@@ -408,6 +408,14 @@ def test_every_fetch_of_the_world_is_classified() -> None:
     assert "wheelhouse: step compile-server-wheel" in got[("server:tools/mk.py:2", "build")][1]
 
 
+def test_a_target_cmake_build_builds_by_name_is_built() -> None:
+    lock, parts = world()
+    recipe = {"cmake_build": RECIPE["cmake_build"] + "cmake --build . -j8 -t big install\n"}
+    a = audit.audit(lock, recipe, parts["trees"], parts["read"])  # type: ignore[arg-type]
+    (big,) = (f for f in a.findings if f.construct == "ExternalProject_Add(big) GIT_REPOSITORY")
+    assert big.status == "NOT PROVIDED"  # built, so fetched, and the lock does not pin it
+
+
 def test_an_isolated_build_without_its_wheel_step_is_not_provided() -> None:
     lock, parts = world(with_wheel=False)
     status, detail = statuses(lock, parts)[("server:tools/mk.py:2", "build")]
