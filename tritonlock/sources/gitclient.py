@@ -23,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +100,35 @@ def classify(stderr: str) -> str:
     for pattern, reason in _REASONS:
         if re.search(pattern, stderr, re.IGNORECASE):
             return reason
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    last = lines[-1] if lines else "git failed"
-    return redact(last.removeprefix("fatal: "))[:200]
+    return said(stderr)
+
+
+def said(stderr: str) -> str:
+    """git's whole message on one line: git daemon's "Could not read from remote
+    repository." says why only before its last line ("and the repository exists.")."""
+    lines = [ln.strip().removeprefix("fatal: ") for ln in stderr.splitlines() if ln.strip()]
+    return redact(" ".join(lines) or "git failed")[:300]
+
+
+# A server that dropped the connection (git daemon over its --max-connections, a proxy's
+# limit): asked again, after a pause, unless the server said why it refused.
+_DROPPED = re.compile(
+    r"Connection reset by peer|the remote end hung up unexpectedly|early EOF|"
+    r"Could not read from remote repository",
+    re.IGNORECASE,
+)
+_REFUSED = re.compile(
+    r"remote error:|not found|does not appear to be|access denied|Permission denied|"
+    r"Connection refused|Could not resolve|No route to host|timed out",
+    re.IGNORECASE,
+)
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
+_pause = time.sleep  # tests replace it
+
+
+def dropped(stderr: str) -> bool:
+    """Whether git failed because the server dropped the connection (worth asking again)."""
+    return bool(_DROPPED.search(stderr)) and not _REFUSED.search(stderr)
 
 
 _REPO_VARS = (
@@ -182,15 +210,26 @@ def run_git(
     (credentials and all) that the command may contact: only its :func:`git_url` may be in
     ``args``; its credentials go to git's credential helper."""
     env = {**_env(), **(credential_env(remote) if remote else {})}
-    try:
-        proc = procs.run(["git", *_CONFIG, *args], cwd=cwd, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise GitFailed(f"timed out after {timeout:g}s") from None
-    except FileNotFoundError:
-        raise GitFailed("git is not installed (Debian package git)") from None
-    if proc.returncode != 0:
-        raise GitFailed(classify(proc.stderr.decode("utf-8", "replace")))
-    return proc.stdout.decode("utf-8", "replace")
+    for pause in (*RETRY_DELAYS, None):
+        try:
+            proc = procs.run(["git", *_CONFIG, *args], cwd=cwd, env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise GitFailed(f"timed out after {timeout:g}s") from None
+        except FileNotFoundError:
+            raise GitFailed("git is not installed (Debian package git)") from None
+        if proc.returncode == 0:
+            return proc.stdout.decode("utf-8", "replace")
+        stderr = proc.stderr.decode("utf-8", "replace")
+        if remote is None or not dropped(stderr):
+            raise GitFailed(classify(stderr))
+        if pause is None:
+            tries = len(RETRY_DELAYS) + 1
+            raise GitFailed(
+                f"the server dropped the connection {tries} times (over its connection "
+                f"limit?): {said(stderr)}"
+            )
+        _pause(pause * (1 + random.random()))
+    raise AssertionError("unreachable")
 
 
 def ls_remote(url: str, patterns: list[str], *, timeout: float) -> list[tuple[str, str]]:
