@@ -30,7 +30,7 @@ import ssl
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,8 +125,7 @@ def resolve_wheels(
             indexes, cache_dir=cache_dir, http=http, jobs=jobs, exclude_newer=exclude_newer
         )
         images = _ImageSteps(target, world, allow_sdist, cache_dir, kept, say)
-        by_step = images.run_all(steps)
-    pins = [p for step in steps for p in by_step[step.name]]
+        pins = images.run_all(steps)
     _check_rules(pins, [world.record(s) for s in indexes])
     return tuple(pins), tuple(world.record(s) for s in indexes)
 
@@ -148,37 +147,39 @@ class _ImageSteps:
         self.target, self.world, self.allow_sdist = target, world, allow_sdist
         self.cache_dir, self.kept, self.say = cache_dir, kept, say
 
-    def run_all(self, steps: Sequence[InstallStep]) -> dict[str, list[WheelPin]]:
-        """Each step's pins by step name. A failure raised is the one of the first step (in
-        ``steps`` order) that failed; an image's environment check fails after every step."""
-        groups: dict[str, list[InstallStep]] = {}
-        for step in steps:
-            groups.setdefault(step.image, []).append(step)
+    def run_all(self, steps: Sequence[InstallStep]) -> list[WheelPin]:
+        """Every step's pins, in step order. A failure raised is the one of the first step
+        (in ``steps`` order) that failed; an image's environment check comes after them."""
+        groups: dict[str, list[tuple[int, InstallStep]]] = {}
+        for i, step in enumerate(steps):
+            groups.setdefault(step.image, []).append((i, step))
         with ThreadPoolExecutor(max(1, min(len(groups), self.world.jobs))) as pool:
             futures = [pool.submit(self.one_image, image, g) for image, g in groups.items()]
-            done = [_outcome(f) for f in futures]
-        order = {step.name: i for i, step in enumerate(steps)}
-        failed = [(order.get(at, len(steps)), i, err) for i, (_, at, err) in enumerate(done) if err]
+            done = [f.result() for f in futures]
+        failed = [(at, i, err) for i, (_, at, err) in enumerate(done) if err is not None]
         if failed:
             raise min(failed, key=lambda f: f[:2])[2]
-        return {name: pins for found, _, _ in done for name, pins in found.items()}
+        by_step = {i: pins for found, _, _ in done for i, pins in found.items()}
+        return [p for i in range(len(steps)) for p in by_step[i]]
 
-    def one_image(self, image: str, steps: Sequence[InstallStep]) -> _ImageResult:
-        found: dict[str, list[WheelPin]] = {}
+    def one_image(self, image: str, steps: Sequence[tuple[int, InstallStep]]) -> _ImageResult:
+        """The pins of each step of ``image`` by its place in the steps, or where it failed
+        (a step's place; after every step for the environment check) and why."""
+        found: dict[int, list[WheelPin]] = {}
         have: dict[str, WheelPin] = {}  # name → pin installed last
-        for step in steps:
+        for i, step in steps:
             try:
                 mine = self.step(step, list(have.values()))
             except TritonLockError as err:
-                return found, step.name, err
-            found[step.name] = mine
+                return found, i, err
+            found[i] = mine
             have.update((p.name, p) for p in mine)
         if len({p.step for p in have.values()}) > 1:
             try:
                 self.environment(image, have)
             except TritonLockError as err:
-                return found, "", err
-        return found, "", None
+                return found, _AFTER_EVERY_STEP, err
+        return found, _AFTER_EVERY_STEP, None
 
     def step(self, step: InstallStep, earlier: list[WheelPin]) -> list[WheelPin]:
         what = [step.name, step.image, step.requirements, step.constraints]
@@ -203,12 +204,9 @@ class _ImageSteps:
         self.kept.keep(key, [])
 
 
-# An image's steps: pins by step, and the step ("" for the environment) and error it failed at.
-_ImageResult = tuple[dict[str, list[WheelPin]], str, TritonLockError | None]
-
-
-def _outcome(future: Future[_ImageResult]) -> _ImageResult:
-    return future.result()
+# An image's steps: pins by step place, and the place and error it failed at (if it did).
+_ImageResult = tuple[dict[int, list[WheelPin]], int, TritonLockError | None]
+_AFTER_EVERY_STEP = 1 << 30
 
 
 def _check_inputs(steps: Sequence[InstallStep], indexes: Sequence[IndexSpec]) -> None:
