@@ -314,6 +314,24 @@ def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str],
     return tuple(rows), None
 
 
+def _configure(git_dir: Path, url: str, patterns: Sequence[str]) -> None:
+    """What ``git remote add origin URL`` and ``git sparse-checkout set --no-cone PATTERNS``
+    write, written directly: two git processes fewer for each tree read (on 2 cores,
+    starting processes is much of a cold resolve)."""
+    if any(c in url for c in "\n\r\0") or any("\n" in p for p in patterns):
+        raise GitFailed(f"the URL or a sparse pattern holds a line break: {redact(url)!r}")
+    quoted = '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    with open(git_dir / "config", "a", encoding="utf-8") as config:
+        config.write(
+            '[remote "origin"]\n'
+            f"\turl = {quoted}\n"
+            "\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
+            "[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = false\n"
+        )
+    (git_dir / "info").mkdir(exist_ok=True)
+    (git_dir / "info" / "sparse-checkout").write_text("".join(f"{p}\n" for p in patterns))
+
+
 def sparse_fetch(
     work: Path, fetch_url: str, want: str, patterns: Sequence[str], *, timeout: float
 ) -> str:
@@ -321,8 +339,7 @@ def sparse_fetch(
     sparse checkout of ``patterns`` (blobs outside them are never fetched); return the
     commit id fetched."""
     run_git(["init", "-q", str(work)], timeout=timeout)
-    run_git(["remote", "add", "origin", "--", git_url(fetch_url)], cwd=work, timeout=timeout)
-    run_git(["sparse-checkout", "set", "--no-cone", *patterns], cwd=work, timeout=timeout)
+    _configure(work / ".git", git_url(fetch_url), patterns)
     run_git(
         ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", want],
         cwd=work,
