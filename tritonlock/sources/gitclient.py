@@ -338,6 +338,13 @@ def sparse_fetch(
     """Init ``work`` and fetch ``want`` (a ref or commit id) shallow and blob-less, with a
     sparse checkout of ``patterns`` (blobs outside them are never fetched); return the
     commit id fetched."""
+    _fetch_sparse(work, fetch_url, want, patterns, timeout=timeout)
+    return run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
+
+
+def _fetch_sparse(
+    work: Path, fetch_url: str, want: str, patterns: Sequence[str], *, timeout: float
+) -> None:
     run_git(["init", "-q", str(work)], timeout=timeout)
     _configure(work / ".git", git_url(fetch_url), patterns)
     run_git(
@@ -346,7 +353,6 @@ def sparse_fetch(
         timeout=timeout,
         remote=fetch_url,
     )
-    return run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
 
 
 def fetch_commit(work: Path, fetch_url: str, commit: str, *, timeout: float) -> str:
@@ -371,12 +377,15 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
     scratch.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tree-", dir=scratch))
     try:
-        got = sparse_fetch(work, fetch_url, want, SPARSE, timeout=timeout)
+        _fetch_sparse(work, fetch_url, want, SPARSE, timeout=timeout)
+        # the commit fetched and its time, in one process
+        shown = run_git(["show", "-s", "--format=%H %ct", "FETCH_HEAD^{commit}"], cwd=work,
+                        timeout=timeout)  # fmt: skip
+        got, _, committed = shown.strip().partition(" ")
         if got != commit:
             raise GitFailed(f"moved to {got}")
         # checkout fetches the sparse patterns' blobs (a partial clone): it needs the remote
         run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout, remote=fetch_url)
-        committed = run_git(["show", "-s", "--format=%ct", commit], cwd=work, timeout=timeout)
         listing = run_git(["ls-tree", "-r", "-z", commit], cwd=work, timeout=timeout)
         entries = _entries(listing)
         gitmodules, problem = _gitmodules(work, timeout)
