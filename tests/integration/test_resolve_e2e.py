@@ -235,6 +235,38 @@ def test_same_upstream_state_gives_byte_identical_locks(
         assert (tmp_path / f"{target}.lock").read_bytes() == locks[target].path.read_bytes()
 
 
+def test_a_warm_resolve_downloads_nothing_again(
+    world: World, locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    """The same resolve with the cold run's cache: every download is answered 304 (not
+    modified) and no apt index is read again, only the Release files; the lock is the
+    same bytes."""
+    log = world.http_root.parent / "http.log"
+    before = len(_answers(log))
+    cache = locks["igpu"].path.parent / "cache-igpu"
+    done = run_cli(*resolve_cmd(world, "igpu", tmp_path / "igpu.lock", cache), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "igpu.lock").read_bytes() == locks["igpu"].path.read_bytes()
+    answers = _answers(log)[before:]
+    apt = [(p, code) for p, code in answers if _apt_file(p)]
+    downloads = [(p, code) for p, code in answers if (p, code) not in apt]
+    assert downloads
+    assert all(code == 304 for _, code in downloads), downloads
+    assert apt
+    assert all(p.rsplit("/", 1)[1] in ("InRelease", "Release") for p, _ in apt), apt
+
+
+def _apt_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[1]
+    return name in ("InRelease", "Release") or name.startswith("Packages")
+
+
+def _answers(log: Path) -> list[tuple[str, int]]:
+    """(path, status) of each GET the world's http.server logged so far."""
+    text = log.read_text(errors="replace")
+    return [(p, int(c)) for p, c in re.findall(r'"GET (\S+) HTTP/[0-9.]+" (\d{3})', text)]
+
+
 def test_unreachable_registry_partial_or_nothing_written(
     world: World, locks: dict[str, Resolved], tmp_path: Path
 ) -> None:

@@ -74,7 +74,9 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
         help="URL of the lock's index NAME (overrides [[index]] url; credentials from netrc "
         "or in the URL; repeatable)",
     )
-    g.add_argument("-j", "--jobs", type=int, default=8, help="parallel requests (default: 8)")
+    g.add_argument(
+        "-j", "--jobs", type=int, default=24, help="parallel network requests (default: 24)"
+    )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 

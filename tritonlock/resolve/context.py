@@ -62,7 +62,7 @@ class ResolveOptions:
     apt_base: str = UBUNTU_SNAPSHOTS
     exclude_newer: str | None = None
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tritonlock")
-    jobs: int = 8
+    jobs: int = 24  # requests in flight: network latency, not cores, is what they wait on
     timeout: float = 120.0
     previous: Lock | None = None
     # `update --only`: the server stays at this pin (its recipe decides every other input),

@@ -575,7 +575,7 @@ def resolve_git(
     *,
     mirrors: Sequence[tuple[str, str]] = (),
     cache_dir: Path,
-    jobs: int = 8,
+    jobs: int = 24,
     variables: Mapping[str, str] | None = None,
     platform: Mapping[str, str] | None = None,
     follow_cmake: bool = True,

@@ -379,6 +379,7 @@ def _urls(
         jobs=ctx.opts.jobs,
         progress=ctx.say,
         fixed=fixed,
+        cache=ctx.opts.cache_dir / "urls",
     )
     if failures and not ctx.opts.allow_partial:
         raise failures[0][1]
