@@ -17,7 +17,6 @@ from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.emit import emit
 from tritonlock.emit.buildplan import LOAD, OFFLINE, Plan, Vendored, commands
-from tritonlock.emit.errors import EmitError
 from tritonlock.emit.sources import mirrors
 from tritonlock.emit.vendored import CONTEXT, ROOT
 from tritonlock.model import Lock

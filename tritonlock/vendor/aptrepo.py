@@ -180,7 +180,7 @@ def script(job: AptJob) -> str:
     pins = " ".join(shlex.quote(p) for p in job.packages)
     return (
         f"set -e; mkdir -p {WORK}/lists/partial {WORK}/debs/partial; "
-        f"apt-get -q {opts} update; "
+        f"apt-get -q {opts} update >&2; "
         f"apt-get -q -y {opts} install --download-only --allow-downgrades {pins} >&2; "
         f'for f in {WORK}/debs/*.deb; do [ -f "$f" ] || continue; '
         f'dpkg-deb -f "$f"; echo "{FILE_FIELD}: ${{f##*/}}"; echo; done'

@@ -54,7 +54,8 @@ def _b(args: list[str], *, timeout: float, what: str = "buildah", check: bool = 
         raise ResolveError(f"{what}: buildah {args[0]} took over {timeout:.0f}s") from None
     if check and done.returncode != 0:
         err = done.stderr.decode(errors="replace").strip().splitlines()
-        last = err[-1] if err else f"exit {done.returncode}"
+        said = [line for line in err if line.startswith("E: ")] or err  # apt's own errors
+        last = said[-1] if said else f"exit {done.returncode}"
         raise ResolveError(f"{what}: buildah {args[0]} failed: {last[:300]}")
     return done.stdout.decode(errors="replace")
 
