@@ -18,8 +18,8 @@ HELP = (
     "take every input from the bundle that `tritonlock vendor` wrote in DIR, checked byte by "
     "byte against its manifest and the lock before anything is written: git from its "
     "bundles, wheels from its wheelhouse, downloads and images from it, apt packages from "
-    "its flat repository; the recipe is generated again from the server's bundle, and every RUN of the build has no network "
-    "(buildah, in a new network namespace)"
+    "its flat repository; the recipe is generated again from the server's bundle, and "
+    "every RUN of the build has no network (buildah, in a new network namespace)"
 )
 
 
