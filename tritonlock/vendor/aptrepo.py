@@ -181,7 +181,8 @@ def script(job: AptJob) -> str:
     return (
         f"set -e; mkdir -p {WORK}/lists/partial {WORK}/debs/partial; "
         f"apt-get -q {opts} update >&2; "
-        f"apt-get -q -y {opts} install --download-only --allow-downgrades {pins} >&2; "
+        f"apt-get -q -y {opts} -o APT::Install-Recommends=true install --download-only "
+        f"--allow-downgrades {pins} >&2; "
         f'for f in {WORK}/debs/*.deb; do [ -f "$f" ] || continue; '
         f'dpkg-deb -f "$f"; echo "{FILE_FIELD}: ${{f##*/}}"; echo; done'
     )
