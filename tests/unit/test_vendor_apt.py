@@ -14,7 +14,7 @@ from tests.fixtures.emit_world import make_lock
 from tritonlock.errors import ResolveError, UsageError
 from tritonlock.model import Lock
 from tritonlock.upstream import AptInstall
-from tritonlock.vendor import aptland, aptrepo, manifest
+from tritonlock.vendor import aptland, aptrepo, aptrun, manifest
 from tritonlock.vendor.aptrepo import AptJob, Deb
 from tritonlock.vendor.manifest import Manifest
 from tritonlock.vendor.use import apt_problems
@@ -201,3 +201,33 @@ def test_a_build_refuses_a_bundle_without_the_locks_apt_pins(tmp_path: Path) -> 
         "vendor this lock again"
     ]
     assert json.loads(json.dumps(aptrepo.plan_hash([job("a")]))).startswith("sha256:")
+
+
+def test_the_vendor_command_asks_the_recipe_and_honours_no_apt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from tritonlock.commands import vendor as command
+    from tritonlock.util import programs
+    from tritonlock.vendor.live import VendorOptions
+
+    lock = lock_with_snapshot()
+    asked: list[tuple[tuple[str, str], ...]] = []
+
+    def recipe(
+        _lock: Lock, git_mirrors: tuple[tuple[str, str], ...], **_: float
+    ) -> list[AptInstall]:
+        asked.append(git_mirrors)
+        return installs(lock)
+
+    monkeypatch.setattr(aptrun, "recipe_installs", recipe)
+    monkeypatch.setattr(programs, "require", lambda program, needed_for: program)
+    options = VendorOptions(git_mirrors=(("https://github.com/", "git://m/"),), url_mirrors=MIRRORS)
+    args = argparse.Namespace(no_apt=False, apt_archive="https://snap.example")
+    jobs = command._apt_jobs(lock, options, args)
+    assert jobs is not None and [j.step for j in jobs] == ["buildbase", "final"]
+    assert asked == [options.git_mirrors]
+    assert "https://mirror.example/kitware/" in jobs[0].sources[3]
+    assert command._apt_jobs(lock, options, argparse.Namespace(no_apt=True)) is None
+    assert command._apt_jobs(replace(lock, apt=None), options, args) == ()

@@ -194,7 +194,7 @@ def _report(result: Result, out: Path, as_json: bool) -> None:
     from ..vendor.run import human
 
     m = result.manifest
-    kinds = ("git", "wheel", "url", "image")
+    kinds = ("git", "wheel", "url", "image", "apt")
     sizes = {k: m.size(k) for k in kinds}
     if as_json:
         summary = {
@@ -209,7 +209,7 @@ def _report(result: Result, out: Path, as_json: bool) -> None:
         }
         print(json.dumps(summary, indent=2))
         return
-    names = {"git": "git", "wheel": "wheels", "url": "downloads", "image": "images"}
+    names = {"git": "git", "wheel": "wheels", "url": "downloads", "image": "images", "apt": "apt"}
     parts = ", ".join(f"{names[k]} {human(v)}" for k, v in sizes.items() if v)
     print(
         f"vendored {m.content_hash} into {out}/: {len(m.files)} files, {human(m.size())} "
