@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.emit_world import make_lock
+from tests.unit.test_vendor import FakeSources, small_lock
+from tritonlock import lockfile
 from tritonlock.errors import ResolveError, UsageError
 from tritonlock.model import Lock
 from tritonlock.upstream import AptInstall
@@ -231,3 +233,44 @@ def test_the_vendor_command_asks_the_recipe_and_honours_no_apt(
     assert "https://mirror.example/kitware/" in jobs[0].sources[3]
     assert command._apt_jobs(lock, options, argparse.Namespace(no_apt=True)) is None
     assert command._apt_jobs(replace(lock, apt=None), options, args) == ()
+
+
+class FakeWithApt(FakeSources):
+    """The small world's sources, and a fake apt that records which image it ran in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.apt = FakeApt({"buildbase": [("tool", "1.0")], "final": [("libx", "2:1.0")]})
+        self.images: list[Path | None] = []
+
+    def apt_closure(self, job: AptJob, images: Path | None, work: Path) -> str:
+        self.images.append(images)
+        return self.apt(job, work)
+
+
+def test_a_bundle_with_apt_is_complete_and_one_without_is_refused_by_build(
+    tmp_path: Path,
+) -> None:
+    from tritonlock.commands._vendored import check_bundle
+    from tritonlock.vendor.run import vendor
+
+    pins = lock_with_snapshot().apt
+    assert pins is not None
+    lock = lockfile.seal(replace(small_lock(), apt=pins))
+    data = lockfile.dumps(lock).encode()
+    jobs = aptrepo.jobs(lock, installs(lock), archive="https://snap.example")
+    src = FakeWithApt()
+    result = vendor(lock, data, tmp_path / "b", src, apt=jobs)
+    assert src.images == [tmp_path / "b" / "images"] * 2  # the bundle's own copy of the image
+    assert result.manifest.size("apt") > 0 and not result.manifest.left_out
+    assert manifest.check(tmp_path / "b", result.manifest) == []
+    assert {e.what for e in result.manifest.files if e.path.endswith(".deb")} == {
+        "tool=1.0 (amd64)",
+        "libx=2:1.0 (amd64)",
+    }
+    # the fake closure lacks the lock's pins: build --vendor names the first missing one
+    problems = check_bundle(str(tmp_path / "b"), lock)
+    assert problems and all("vendor this lock again" in p for p in problems)
+    vendor(lock, data, tmp_path / "c", FakeWithApt(), apt=None)
+    (problem,) = check_bundle(str(tmp_path / "c"), lock)
+    assert "holds no apt packages" in problem
