@@ -3,15 +3,16 @@ real image (the build world's Debian minbase rootfs, in a private buildah store)
 dated archive on 127.0.0.1.
 
 `vendor`'s apt half runs as `tritonlock vendor` runs it (:func:`aptland.land` with
-:func:`aptrun.closure`, the image from an OCI layout as in a bundle): apt downloads the
-pinned package and the dependency apt picks for it, not what the image already has. Then
-the archive is stopped and the emitted RUN of a vendored build (its mount and
-``APT_CONFIG``) installs the pins with buildah and ``--network=none``, ignoring a source
-the recipe adds; a changed ``.deb`` is caught by the manifest check.
+:func:`aptrun.closure`, the image read from an OCI layout's blobs as from a bundle): apt
+downloads the pinned package and the dependency apt picks for it, not what the image
+already has. Then the archive is stopped and the emitted RUN of a vendored build (its
+mount and ``APT_CONFIG``) installs the pins with buildah and ``--network=none``, ignoring
+a source the recipe adds; a changed ``.deb`` is caught by the manifest check.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -96,7 +97,7 @@ def test_apt_vendors_the_closure_and_a_build_installs_it_with_no_network(
             step="buildbase",
             role="base",
             image="nvcr.io/nvidia/tritonserver:25.04-py3-min",
-            digest="sha256:" + "0" * 64,
+            digest=json.loads((layout / "index.json").read_text())["manifests"][0]["digest"],
             sources=tuple(f"deb [trusted=yes] {url} {s} main" for s in _suites()),
             packages=PINS,
         )
@@ -106,7 +107,7 @@ def test_apt_vendors_the_closure_and_a_build_installs_it_with_no_network(
         entries, _, ran = aptland.land(
             out,
             [job],
-            lambda j, work: closure(j, f"oci:{layout}:base", work),
+            lambda j, work: closure(j, aptrun.layout_view(layout, j.digest, work / "image"), work),
             journal=journal,
             record=journal.__setitem__,
             scratch=tmp_path / "scratch",

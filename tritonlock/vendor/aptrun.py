@@ -47,6 +47,22 @@ def _id(text: str) -> str:
     return text.strip().removeprefix("sha256:")
 
 
+def layout_view(images: Path, digest: str, dest: Path) -> str:
+    """A ``dir:`` view of one image of the bundle's OCI layout (links to its blobs, its
+    manifest's own bytes), as the vendored build loads it: the manifest keeps its media
+    type, Docker's or OCI's, so the image apt runs in is the pinned one."""
+    blobs = images.absolute() / "blobs" / "sha256"
+    manifest = blobs / digest.split(":", 1)[1]
+    if not manifest.is_file():
+        raise ResolveError(f"{images}: no manifest {digest} (vendor the images again)")
+    dest.mkdir(parents=True)
+    for blob in blobs.iterdir():
+        (dest / blob.name).symlink_to(blob)
+    (dest / "manifest.json").symlink_to(manifest)
+    (dest / "version").write_text("Directory Transport Version: 1.1\n")
+    return f"dir:{dest}"
+
+
 def _b(args: list[str], *, timeout: float, what: str = "buildah", check: bool = True) -> str:
     try:
         done = procs.run(["buildah", *args], timeout=timeout)

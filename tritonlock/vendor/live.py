@@ -148,7 +148,7 @@ class LiveSources:
         """apt in a buildah container of the job's image: the bundle's copy when it has
         one, else pulled by digest (through ``--registry-mirror``)."""
         if images is not None:
-            ref, tls = f"oci:{images.absolute()}:{job.role}", True
+            ref, tls = aptrun.layout_view(images, job.digest, work / "image"), True
         else:
             host, repo = self._mirrored(job.image)
             ref = f"docker://{host}/{repo}@{job.digest}"
