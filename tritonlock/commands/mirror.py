@@ -1,5 +1,5 @@
 """`tritonlock mirror push DIR …`: load a checked bundle into a site's git server, package
-index, web server and registry, for `build`/`verify --deep` with the site's mirrors."""
+index, web server and registry, for `verify --deep` (and builds) with the site's mirrors."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ PUSH_HELP = "load a bundle of `tritonlock vendor` into the folders a site's serv
 EXAMPLES = (
     "tritonlock mirror push bundle/ --git /srv/git --wheels /srv/pypi --files /srv/www",
     "tritonlock mirror push bundle/ --registry registry.site.example:5000",
-    "git daemon --base-path=/srv/git --export-all /srv/git   # then, to build or verify:",
+    "git daemon --base-path=/srv/git --export-all /srv/git   # then, inside the site:",
     "tritonlock verify --deep triton.lock --git-mirror https://github.com/=git://git.site."
     "example/github.com/ "
     "--index-url pypi=http://pypi.site.example/simple/ --url-mirror https://archives.boost.io/"

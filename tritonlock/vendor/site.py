@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import ResolveError, UsageError
@@ -77,10 +77,10 @@ def url_path(url: str) -> str:
     """``https://h.example:8443/a/b.tgz`` → ``h.example:8443/a/b.tgz`` (refused: a path that
     would leave the folder)."""
     parts = urlsplit(url)
-    rel = PurePosixPath(parts.netloc + parts.path)
-    if not parts.netloc or any(p in ("", ".", "..") for p in rel.parts) or rel.is_absolute():
+    words = (parts.netloc + parts.path).split("/")
+    if not parts.netloc or any(w in ("", ".", "..") for w in words):
         raise ResolveError(f"download {url}: its URL has no plain host and path to store it at")
-    return str(rel)
+    return "/".join(words)
 
 
 def _git(bundle: Path, e: Entry, folder: Path) -> str:
