@@ -497,3 +497,33 @@ def test_update_only_git_server_is_refused_with_one_line(
     done = run_cli("update", str(locks["x86_64"].path), "--only", "git:server", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "without --only" in done.stderr
+
+
+def test_update_settles_a_merge_conflict(
+    world: World, locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    """Two branches moved one wheel differently: the merge driver leaves the lock for
+    `update`, which resolves it again into a lock that verifies (the world's own)."""
+    from dataclasses import replace
+
+    base = locks["igpu"]
+
+    def numpy_at(version: str) -> Path:
+        wheels = tuple(
+            replace(w, version=version) if (w.step, w.name) == ("final-numpy", "numpy") else w
+            for w in base.lock.wheel
+        )
+        path = tmp_path / f"{version}.lock"
+        lockfile.write(replace(base.lock, wheel=wheels), path)
+        return path
+
+    ours, theirs = numpy_at("1.26.3"), numpy_at("1.26.5")
+    done = run_cli(
+        "merge-driver", str(base.path), str(ours), str(theirs), "triton.lock", cwd=tmp_path
+    )
+    assert done.returncode == 1
+    assert "wheel final-numpy/numpy: 1.26.3 here, 1.26.5 in the other branch" in done.stderr
+    assert run_cli("verify", str(ours), "--allow-partial", cwd=tmp_path).returncode == 1
+    settled = run_cli("update", str(ours), *world.cli_args(tmp_path / "cache"), cwd=tmp_path)
+    assert settled.returncode == 0, settled.stderr
+    assert ours.read_bytes() == base.path.read_bytes()

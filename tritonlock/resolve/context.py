@@ -83,6 +83,8 @@ class Ctx:
     say: Progress
     notes: Progress
     unresolved: list[Unresolved] = field(default_factory=list)
+    # Targets the recipe's cmake_build builds by name (cmake --build . -t NAME), besides ALL.
+    build_targets: tuple[str, ...] = ()
 
     def take(self, fut: Future[T], kind: Kind, what: str, empty: T) -> T:
         try:
