@@ -330,3 +330,24 @@ def test_entries_name_what_each_file_is(tmp_path: Path) -> None:
     assert kinds == {"git", "wheel", "url", "image", "layout", "lock"}
     assert all(isinstance(e, Entry) and e.what for e in m.files)
     assert m.size() == sum(e.size for e in m.files) > 0
+
+
+# -- the shared cache ---------------------------------------------------------------------
+
+
+def test_a_second_bundle_takes_wheels_downloads_and_image_blobs_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    from tritonlock.util.store import Store
+
+    lock, store = small_lock(), Store(tmp_path / "cache")
+    first = FakeSources()
+    vendor(lock, lockfile.dumps(lock).encode(), tmp_path / "one", first, store=store)
+    assert any(c.startswith(("wheel ", "url ", "manifest ", "blob ")) for c in first.calls)
+    again = FakeSources()
+    result = vendor(lock, lockfile.dumps(lock).encode(), tmp_path / "two", again, store=store)
+    assert all(c.startswith("git ") for c in again.calls), again.calls
+    assert result.cached == sum(
+        e.size for e in result.manifest.files if e.kind in ("wheel", "url", "image")
+    )
+    assert check_folder(tmp_path / "two", content_hash=lock.content_hash).ok

@@ -77,9 +77,7 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write a partial lock listing what could not be resolved",
     )
-    g.add_argument(
-        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: ~/.cache/tritonlock)"
-    )
+    add_cache_dir_option(g)
     g.add_argument(
         "-j", "--jobs", type=int, default=24, help="parallel network requests (default: 24)"
     )
@@ -133,3 +131,24 @@ def add_mirror_options(g: argparse._ArgumentGroup) -> None:
     g.add_argument(
         "--allow-http", action="store_true", help="allow http:// downloads (local mirrors)"
     )
+
+
+CACHE_DIR_HELP = (
+    "the shared cache folder (default: $TRITONLOCK_CACHE_DIR, else "
+    "$XDG_CACHE_HOME/tritonlock, else ~/.cache/tritonlock; see `tritonlock cache info`)"
+)
+
+
+def add_cache_dir_option(g: argparse._ArgumentGroup, *, no_cache: str | None = None) -> None:
+    """``--cache-dir DIR``; with ``no_cache`` (its help), ``--no-cache`` too."""
+    g.add_argument("--cache-dir", type=Path, metavar="DIR", help=CACHE_DIR_HELP)
+    if no_cache is not None:
+        g.add_argument("--no-cache", action="store_true", help=no_cache)
+
+
+def cache_root(args: argparse.Namespace) -> Path:
+    """The cache folder the options name (see :data:`CACHE_DIR_HELP`)."""
+    from ..util.store import default_root
+
+    given: Path | None = args.cache_dir
+    return given if given is not None else default_root()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_NEGATIVE, EXIT_OK, NegativeResult, UsageError
 from ._help import add_command
 from ._lockarg import add_lock_argument, lock_path
-from ._options import add_apt_archive_option, add_mirror_options
+from ._options import add_apt_archive_option, add_cache_dir_option, add_mirror_options
 
 if TYPE_CHECKING:
     from ..model import Lock
@@ -26,6 +26,7 @@ EXAMPLES = (
     "tritonlock vendor -o bundle/ --no-images --git-mirror https://github.com/=https://gh.example/",
     "tritonlock vendor triton.lock -o bundle/ --apt-archive https://snapshots.example.org",
     "tritonlock vendor triton.lock -o bundle/ --no-apt  # no buildah here; build --vendor refuses",
+    "tritonlock vendor triton.lock -o bundle2/      # wheels, downloads, blobs from the cache",
     "tritonlock build triton.lock --vendor bundle/ --run --builder buildah  # no network at all",
 )
 
@@ -82,6 +83,12 @@ def register(sub: Subparsers, help: str) -> None:
         "or in the URL; repeatable)",
     )
     g.add_argument("-j", "--jobs", type=int, default=4, help="parallel fetches (default: 4)")
+    add_cache_dir_option(
+        g,
+        no_cache="neither take files from the shared cache nor add to it (by default a "
+        "wheel, download or image blob whose pinned hash the cache holds is hard-linked or "
+        "copied from it, hashed again first, and what is fetched is added)",
+    )
     out = p.add_argument_group("output")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     out.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -144,8 +151,10 @@ def _vendor(
 ) -> Result:
     from ..sources.urls import check_url
     from ..util.programs import require
+    from ..util.store import Store
     from ..vendor.live import LiveSources, check_indexes
     from ..vendor.run import vendor
+    from ._options import cache_root
     from ._progress import Progress
 
     if lock.git:
@@ -167,6 +176,7 @@ def _vendor(
             apt=_apt_jobs(lock, options, args),
             jobs=options.jobs,
             progress=progress,
+            store=None if args.no_cache else Store(cache_root(args)),
         )
         for note in result.manifest.left_out:
             progress.note(f"note: {note}")
@@ -205,6 +215,7 @@ def _report(result: Result, out: Path, as_json: bool) -> None:
             "sizes": sizes,
             "fetched": result.fetched,
             "reused": result.reused,
+            "from-cache": result.cached,
             "left-out": list(m.left_out),
         }
         print(json.dumps(summary, indent=2))
@@ -214,6 +225,7 @@ def _report(result: Result, out: Path, as_json: bool) -> None:
     print(
         f"vendored {m.content_hash} into {out}/: {len(m.files)} files, {human(m.size())} "
         f"({parts}); fetched {human(result.fetched)}, {human(result.reused)} already here"
+        + (f" ({human(result.cached)} from the cache)" if result.cached else "")
     )
 
 

@@ -14,7 +14,7 @@ from ._help import add_command
 if TYPE_CHECKING:
     from ._help import Subparsers
 from ._lockarg import add_lock_argument, lock_paths
-from ._options import add_apt_archive_option, add_mirror_options
+from ._options import add_apt_archive_option, add_cache_dir_option, add_mirror_options, cache_root
 from ._sourceargs import check_url_option, mirror_options, named_index_url
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ EXAMPLES = (
     "tritonlock verify triton.lock --json",
     "tritonlock verify locks/a.lock locks/b.lock   # each in turn (as the pre-commit hook runs)",
     "tritonlock verify triton.lock --deep --git-mirror https://github.com/=https://git.example/gh/",
+    "tritonlock verify triton.lock --deep --no-cache  # every download in full, cache untouched",
 )
 
 
@@ -61,7 +62,12 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
         "unchanged, apt versions still offered (the recipe is captured again at the server "
         "commit and the lock's apt snapshot and the repositories each step adds are read). "
         "A moved branch, rebuilt tag or newer apt version is a note, not a failure. "
-        "Mirrors change where bytes come from, as for resolve.",
+        "Mirrors change where bytes come from, as for resolve. A download is fetched in "
+        "full and hashed, and its bytes are added to the shared cache; it is not sent again "
+        "only when the cache holds the bytes last fetched from its URL (hashed again now) "
+        "and the server answers a conditional request with the ETag or Last-Modified it "
+        "gave with them by 304 Not Modified; their hash is then compared with the pin "
+        "(--no-cache: always in full).",
     )
     g.add_argument("--deep", action="store_true", help="after the offline checks, ask the sources")
     add_mirror_options(g)
@@ -76,6 +82,10 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "-j", "--jobs", type=int, default=24, help="parallel network requests (default: 24)"
+    )
+    add_cache_dir_option(
+        g,
+        no_cache="download every file in full and hash it; neither read nor fill the cache",
     )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
@@ -173,4 +183,5 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
         allow_http=args.allow_http,
         apt_archive=args.apt_archive.rstrip("/"),
         jobs=args.jobs,
+        cache_dir=None if args.no_cache else cache_root(args),
     )

@@ -15,6 +15,7 @@ from ..errors import TritonLockError
 from ..model import GitPin, Index, Inputs, Kind, Lock, Unresolved, WheelPin
 from ..sources.hosts import GITHUB_ORG, UBUNTU_SNAPSHOTS
 from ..util.redact import redact
+from ..util.store import default_root
 from . import wheels as whlres
 
 # target → (image platform, machine, dpkg architecture)
@@ -61,7 +62,7 @@ class ResolveOptions:
     apt_snapshot: str | None = None
     apt_base: str = UBUNTU_SNAPSHOTS
     exclude_newer: str | None = None
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tritonlock")
+    cache_dir: Path = field(default_factory=default_root)
     jobs: int = 24  # requests in flight: network latency, not cores, is what they wait on
     timeout: float = 120.0
     previous: Lock | None = None

@@ -30,6 +30,7 @@ from ..upstream.dockercp import ImageCopies
 from ..upstream.pybuild import ISOLATED_BUILDS
 from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
+from ..util.store import Store
 from . import git as gitres
 from . import images as imgres
 from . import rules
@@ -380,6 +381,7 @@ def _urls(
         progress=ctx.say,
         fixed=fixed,
         cache=ctx.opts.cache_dir / "urls",
+        store=Store(ctx.opts.cache_dir),
     )
     if failures and not ctx.opts.allow_partial:
         raise failures[0][1]

@@ -4,7 +4,9 @@ downloads only what did (a 140 MB tarball answered by a 304 instead of again in 
 
 One JSON file per URL fetched, ``CACHE/urls/<sha256 of the URL>.json``. Only a strong ETag
 is trusted (a weak one promises equivalent, not identical, bytes); a file that cannot be
-read is as if absent. `verify --deep` never uses it: it checks the bytes themselves.
+read is as if absent. With the shared store (:mod:`tritonlock.util.store`), a validator is
+sent only while the store holds the bytes it vouches for; `verify --deep` uses it only so
+(and never with ``--no-cache``).
 """
 
 from __future__ import annotations

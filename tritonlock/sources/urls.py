@@ -34,6 +34,7 @@ from tritonlock.sources.retry import (
 )
 from tritonlock.sources.revalidate import Seen, Validators
 from tritonlock.util.redact import redact
+from tritonlock.util.store import Store
 
 TLS_HINT = "set SSL_CERT_FILE for a local CA"
 
@@ -92,6 +93,7 @@ def resolve_urls(
     sleep: Callable[[float], None] = time.sleep,
     fixed: Sequence[tuple[str, str, str]] = (),
     cache: Path | None = None,
+    store: Store | None = None,
 ) -> tuple[UrlPin, ...]:
     """One pin per distinct URL (sorted by URL), with every place it was found in; the
     first failure (in URL order) is raised."""
@@ -106,6 +108,7 @@ def resolve_urls(
         sleep=sleep,
         fixed=fixed,
         cache=cache,
+        store=store,
     )
     if failures:
         raise failures[0][1]
@@ -124,6 +127,7 @@ def resolve_urls_partial(
     sleep: Callable[[float], None] = time.sleep,
     fixed: Sequence[tuple[str, str, str]] = (),
     cache: Path | None = None,
+    store: Store | None = None,
 ) -> tuple[tuple[UrlPin, ...], tuple[tuple[str, TritonLockError], ...]]:
     """The pins that could be made, and (URL, error) for each URL that failed, by URL.
 
@@ -131,7 +135,9 @@ def resolve_urls_partial(
     they are pinned to that hash without being fetched (fixed-output), unless the same
     URL is declared with two different hashes (a failure). Bad options still raise.
     ``cache``: a folder of :mod:`~tritonlock.sources.revalidate` validators; a download
-    the server says is unchanged since then is not fetched again."""
+    the server says is unchanged since then is not fetched again. ``store``: the shared
+    cache, which every download fetched in full is added to; with one, a validator is
+    sent only when the store holds (whole, hashed again) the bytes it was recorded with."""
     found: dict[str, set[str]] = {}
     for url, where in [*requests, *((u, w) for u, _, w in fixed)]:
         check_url(url, allow_http=allow_http)
@@ -159,9 +165,11 @@ def resolve_urls_partial(
             source = mirrored(url, mirrors)
             what = f"URL {url}" + (f" (via {source})" if source != url else "")
             seen = validators.get(source)
+            if seen is not None and store is not None and store.get("url", seen.sha256) is None:
+                seen = None
             try:
                 facts = with_retries(
-                    lambda: _download(http, source, allow_http, what, seen),
+                    lambda: _download(http, source, allow_http, what, seen, store),
                     what=what,
                     policy=retry,
                     sleep=sleep,
@@ -206,10 +214,16 @@ def resolve_urls_partial(
 
 
 def _download(
-    http: httpx.Client, url: str, allow_http: bool, what: str, seen: Seen | None = None
+    http: httpx.Client,
+    url: str,
+    allow_http: bool,
+    what: str,
+    seen: Seen | None = None,
+    store: Store | None = None,
 ) -> _Facts:
     """The sha256 and size of the file at ``url``; ``seen``: as it was last fetched, which
-    a 304 (not modified) answer confirms without sending the bytes again."""
+    a 304 (not modified) answer confirms without sending the bytes again; ``store``: where
+    the bytes of a full answer are kept."""
     current = url
     conditions = seen.conditions() if seen is not None else {}
     for _ in range(MAX_REDIRECTS + 1):
@@ -222,7 +236,12 @@ def _download(
                 if resp.status_code == 304 and seen is not None:
                     return _Facts(seen.sha256, seen.size)
                 _check_status(resp, what)
-                return _hash_body(resp, what, _window(http))
+                if store is None:
+                    return _hash_body(resp, what, _window(http))
+                with store.writer("url") as keep:
+                    facts = _hash_body(resp, what, _window(http), keep.write)
+                    keep.commit()
+                return facts
         except httpx.TransportError as err:
             raise transport_problem(err, what, TLS_HINT) from None
     raise ResolveError(f"{what}: more than {MAX_REDIRECTS} redirects")
@@ -261,11 +280,19 @@ def _window(http: httpx.Client) -> float:
     return http.timeout.read or 60.0
 
 
-def _hash_body(resp: httpx.Response, what: str, window: float) -> _Facts:
+def _hash_body(
+    resp: httpx.Response,
+    what: str,
+    window: float,
+    keep: Callable[[bytes], None] | None = None,
+) -> _Facts:
+    """The sha256 and size of ``resp``'s body, each chunk also given to ``keep``."""
     digest = hashlib.sha256()
     size = 0
     mark, marked = time.monotonic(), 0
     for chunk in resp.iter_raw():
+        if keep is not None:
+            keep(chunk)
         digest.update(chunk)
         size += len(chunk)
         now = time.monotonic()

@@ -26,6 +26,7 @@ from ..sources.fetchfile import save_stream
 from ..sources.registry import INDEX_TYPES, OCI_INDEX, OCI_MANIFEST, Manifest
 from ..util import interrupt
 from ..util.atomic import atomic_write_bytes, atomic_write_text
+from ..util.store import Store
 from . import aptland, gitbundle, layout
 from .aptrepo import AptJob
 from .layout import GitItem, ImageItem, WheelGroup
@@ -63,9 +64,10 @@ class Sources(Protocol):
 class Result:
     manifest: BundleManifest
     fetched: int  # bytes fetched by this run
-    reused: int  # bytes already in place, checked by hash
+    reused: int  # bytes already in place or in the cache, checked by hash
     fetched_files: int
     reused_files: int
+    cached: int = 0  # of ``reused``: bytes taken from the shared cache
 
 
 @dataclass
@@ -74,10 +76,12 @@ class _Run:
     src: Sources
     progress: Progress
     journal: dict[str, str]
+    store: Store | None = None
     fetched: int = 0
     reused: int = 0
     fetched_files: int = 0
     reused_files: int = 0
+    cached: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _landing: dict[str, threading.Lock] = field(default_factory=dict)
 
@@ -99,8 +103,9 @@ class _Run:
         with lock:
             yield
 
-    def count(self, size: int, *, fetched: bool) -> None:
+    def count(self, size: int, *, fetched: bool, cached: bool = False) -> None:
         with self._lock:
+            self.cached += size if cached else 0
             if fetched:
                 self.fetched += size
                 self.fetched_files += 1
@@ -108,15 +113,23 @@ class _Run:
                 self.reused += size
                 self.reused_files += 1
 
-    def file(self, rel: str, sha: str, fetch: Callable[[Path], int]) -> tuple[int, bool]:
-        """(size, fetched) of ``rel``: checked in place, else fetched."""
+    def file(self, rel: str, sha: str, fetch: Callable[[Path], int], kind: str) -> tuple[int, bool]:
+        """(size, fetched) of ``rel``: checked in place, else from the shared cache (its
+        entry hashed again), else fetched and added to the cache."""
         with self.landing(rel):
             if self.have(rel, sha):
                 size = (self.out / rel).stat().st_size
                 self.count(size, fetched=False)
                 return size, False
+            if self.store is not None:
+                got = self.store.copy_out(kind, sha, self.out / rel)
+                if got is not None:
+                    self.count(got, fetched=False, cached=True)
+                    return got, False
             size = fetch(self.out / rel)
             self.count(size, fetched=True)
+            if self.store is not None:
+                self.store.put_file(kind, sha, self.out / rel)
             return size, True
 
     def record_bundle(self, rel: str, sha: str) -> None:
@@ -135,13 +148,21 @@ def vendor(
     apt: Sequence[AptJob] | None = None,
     jobs: int = 4,
     progress: Progress | None = None,
+    store: Store | None = None,
 ) -> Result:
     """Vendor every input ``lock`` pins into ``out`` (see the module docstring); ``apt``:
     the apt steps to vendor (:func:`tritonlock.vendor.aptrepo.jobs`), None to leave the
-    lock's apt packages out."""
+    lock's apt packages out; ``store``: the shared cache wheels, downloads and image
+    blobs are taken from (hashed again) and added to, None for none."""
     plan = layout.plan(lock, images=images, apt=apt is not None)
     out = out.absolute()  # git runs in other folders
-    run = _Run(out=out, src=src, progress=progress or (lambda _: None), journal=prepare(out))
+    run = _Run(
+        out=out,
+        src=src,
+        progress=progress or (lambda _: None),
+        journal=prepare(out),
+        store=store,
+    )
     layouts: dict[str, tuple[str, int]] = {}
     tasks: list[Callable[[], list[Entry]]] = [
         *(partial(_git, run, g) for g in plan.git),
@@ -168,7 +189,9 @@ def vendor(
     )
     prune(out, {e.path for e in files})
     atomic_write_text(out / layout.MANIFEST, manifest.dumps(), output=True)
-    return Result(manifest, run.fetched, run.reused, run.fetched_files, run.reused_files)
+    return Result(
+        manifest, run.fetched, run.reused, run.fetched_files, run.reused_files, run.cached
+    )
 
 
 def check_output(out: Path) -> None:
@@ -276,7 +299,7 @@ def _wheels(run: _Run, group: WheelGroup) -> list[Entry]:
     for name, sha, size in group.files:
         rel = layout.wheel_path(name)
         fetch = partial(_save_wheel, run.src, group, name, sha)
-        got, fetched = run.file(rel, sha, fetch)
+        got, fetched = run.file(rel, sha, fetch, "wheel")
         if got != size:
             raise ResolveError(f"wheel {name}: {got} bytes, the lock says {size}")
         run.progress(f"wheel {name}: {human(got)}, {_said(fetched)}")
@@ -291,7 +314,7 @@ def _save_wheel(src: Sources, group: WheelGroup, name: str, sha: str, dest: Path
 
 def _download(run: _Run, pin: UrlPin) -> list[Entry]:
     rel = layout.download_path(pin)
-    size, fetched = run.file(rel, pin.sha256, partial(run.src.save_download, pin))
+    size, fetched = run.file(rel, pin.sha256, partial(run.src.save_download, pin), "url")
     if pin.size is not None and size != pin.size:
         raise ResolveError(f"download {pin.url}: {size} bytes, the lock says {pin.size}")
     run.progress(f"download {pin.url}: {human(size)}, {_said(fetched)}")
@@ -301,14 +324,17 @@ def _download(run: _Run, pin: UrlPin) -> list[Entry]:
 def _image(run: _Run, item: ImageItem, layouts: dict[str, tuple[str, int]]) -> list[Entry]:
     rel = layout.blob_path(item.digest)
     with run.landing(rel):
-        if run.have(rel, item.digest):
+        here = run.have(rel, item.digest)
+        if here or (run.store and run.store.copy_out("image", item.digest, run.out / rel)):
             body = (run.out / rel).read_bytes()
-            run.count(len(body), fetched=False)
+            run.count(len(body), fetched=False, cached=not here)
         else:
             got = run.src.image_manifest(item)
             body = got.body
             save_stream([body], run.out / rel, want=item.digest, what=f"image {item.ref}")
             run.count(len(body), fetched=True)
+            if run.store is not None:
+                run.store.put_file("image", item.digest, run.out / rel)
     data = _manifest_data(item, body)
     media = str(data.get("mediaType") or OCI_MANIFEST)
     layouts[item.digest] = (media, len(body))
@@ -321,7 +347,7 @@ def _image(run: _Run, item: ImageItem, layouts: dict[str, tuple[str, int]]) -> l
     for kind, desc in _blobs(item, data):
         digest = str(desc["digest"])
         brel = layout.blob_path(digest)
-        size, fetched = run.file(brel, digest, partial(run.src.save_blob, item, digest))
+        size, fetched = run.file(brel, digest, partial(run.src.save_blob, item, digest), "image")
         fetched_any |= fetched
         if size != desc.get("size", size):
             raise ResolveError(

@@ -407,3 +407,4 @@ class DeepOptions:
     apt_archive: str = UBUNTU_SNAPSHOTS
     jobs: int = 24
     timeout: float = 120.0
+    cache_dir: Path | None = None  # the shared cache (see verify.live.LiveSources.download)

@@ -1,7 +1,10 @@
 """`verify --deep` against the real sources: :class:`LiveSources` answers the questions of
 :mod:`tritonlock.verify.deep` with git subprocesses, PEP 691/503 indexes, the OCI distribution
-API, HTTP downloads and apt archives, reusing the resolvers' clients. Nothing is cached
-between runs: a cached answer would prove nothing."""
+API, HTTP downloads and apt archives, reusing the resolvers' clients. No answer is taken
+from a cache: a cached answer would prove nothing. Downloads go into the shared cache
+(:mod:`tritonlock.util.store`), and one whose pinned bytes the cache holds is asked for
+with the validators it was fetched with: a 304 (not modified) is the server's own answer
+that the bytes are those, checked locally by hash."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from ..sources.pyindex import IndexClient, IndexFile
 from ..sources.registry import Registry
 from ..sources.urls import resolve_urls
 from ..util.redact import redact
+from ..util.store import Store
 from .apt import AptAnswer, AptSources, read_apt
 from .deep import DeepOptions, DeepReport, Listed, Unavailable, plan, run_checks
 
@@ -147,6 +151,8 @@ class LiveSources:
                 mirrors=opts.url_mirrors,
                 jobs=1,
                 timeout=opts.timeout,
+                cache=None if opts.cache_dir is None else opts.cache_dir / "urls",
+                store=None if opts.cache_dir is None else Store(opts.cache_dir),
             )
         except ResolveError as err:
             raise Unavailable(str(err)) from None
