@@ -29,6 +29,7 @@ COMMANDS = {
     "build": "emit a hermetic build (Dockerfile, hashed requirements, bake file, policy, build.sh)",
     "vendor": "bring every pinned input of a lock into one folder, for builds with no network",
     "mirror": "load a bundle of `vendor` into a site's git server, index, web server, registry",
+    "cache": "show or prune the cache that resolve, vendor and verify --deep share",
     "git-setup": "make git diff and merge locks with tritonlock (.gitattributes and git config)",
     "merge-driver": "git's merge driver for locks: a three-way merge entry by entry",
 }

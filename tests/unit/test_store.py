@@ -181,3 +181,12 @@ def test_a_hash_that_is_not_sha256_is_refused(tmp_path: Path) -> None:
         Store(tmp_path).path("url", "sha256:../../etc/passwd")
     with pytest.raises(ValueError, match="unknown kind"):
         Store(tmp_path).path("git", SHA)
+
+
+def test_a_written_store_is_tagged_as_a_cache(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cache")
+    assert not store.is_cache()
+    _put(store, tmp_path)
+    tag = (tmp_path / "cache" / "CACHEDIR.TAG").read_text()
+    assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert store.is_cache()

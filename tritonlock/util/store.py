@@ -35,6 +35,13 @@ _HEX = re.compile(r"[0-9a-f]{64}")
 # What else lives in the cache folder (resolve's caches); `prune --all` removes them too.
 OTHER = ("git", "wheels", "urls", "apt")
 _STALE_TMP = 24 * 3600.0  # a temp file this old is a crashed writer's
+# https://bford.info/cachedir/: backup tools skip a folder holding this file.
+TAG = "CACHEDIR.TAG"
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by tritonlock.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
 
 
 def default_root() -> Path:
@@ -182,10 +189,22 @@ class Store:
     def _tmp(self) -> Path:
         folder = self.files / _TMP
         folder.mkdir(parents=True, exist_ok=True)
+        self._tag()
         fd, name = tempfile.mkstemp(prefix="entry.", suffix=".tmp", dir=folder)
         os.close(fd)
         os.unlink(name)  # os.link wants a free name; mkstemp only reserved a unique one
         return Path(name)
+
+    def _tag(self) -> None:
+        """Mark the folder as a cache (backup tools skip it; `prune --all` trusts it)."""
+        tag = self.root / TAG
+        if not tag.exists():
+            with contextlib.suppress(OSError):
+                tag.write_text(TAG_TEXT)
+
+    def is_cache(self) -> bool:
+        """The folder is tritonlock's: tagged, or the default location."""
+        return (self.root / TAG).is_file() or self.root.absolute() == default_root().absolute()
 
     # looking after ---------------------------------------------------------------------
     def entries(self) -> Iterable[tuple[str, Path]]:
