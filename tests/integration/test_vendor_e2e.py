@@ -73,6 +73,8 @@ class Vendored:
     resumed: subprocess.CompletedProcess[str]
     resumed_hits: dict[str, int]
     slow_layer: str
+    second: subprocess.CompletedProcess[str]  # into a new folder, with the same cache
+    second_hits: dict[str, int]
 
 
 def _origin(url: str) -> str:
@@ -113,6 +115,7 @@ def _vendor_args(
         "--insecure-registry", p.registry.address,
         "--url-mirror", f"{files}/={p.files.url}/",
         "--allow-http",
+        "--cache-dir", str(out.parent / "cache"),  # one for the module, not the machine's
     )  # fmt: skip
 
 
@@ -165,7 +168,19 @@ def vendored_fixture(
             check=False,
         )
         again = _hits(proxies, lock)
-    yield Vendored(lock, lock_path, out, interrupted, left, first, resumed, again, slow)
+        proxies.clear()
+        second = subprocess.run(
+            [*_vendor_args(build_world, lock, lock_path, base / "second", proxies), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        second_hits = _hits(proxies, lock)
+        shutil.rmtree(base / "second")
+    yield Vendored(
+        lock, lock_path, out, interrupted, left, first, resumed, again, slow, second, second_hits
+    )
     shutil.rmtree(base)  # the bundle holds the base image: disk is tight in CI
 
 
@@ -192,6 +207,17 @@ def test_the_resumed_run_fetches_only_what_the_interrupted_one_lacked(vendored: 
     assert done.stderr.count(", already here") >= n_wheels + len(vendored.lock.url) + 4
     assert done.stderr.count("bundled") == 0  # every git bundle kept, by its recorded hash
     assert f"vendored {vendored.lock.content_hash} into " in done.stdout
+
+
+def test_a_second_bundle_fetches_nothing_the_shared_cache_holds(vendored: Vendored) -> None:
+    """Into a new folder, with the cache the first bundle filled: wheels, downloads and the
+    image come from the cache (git bundles are made again from the git server)."""
+    done = vendored.second
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert vendored.second_hits == dict.fromkeys(vendored.second_hits, 0)
+    summary = json.loads(done.stdout)
+    assert summary["from-cache"] == sum(summary["sizes"][k] for k in ("wheel", "url", "image"))
+    assert summary["from-cache"] > 0
 
 
 def test_the_bundle_checks_offline_and_each_part_is_what_its_tools_read(vendored: Vendored) -> None:
