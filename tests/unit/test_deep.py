@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -25,6 +26,7 @@ from tritonlock.model import (
     WheelFile,
     WheelPin,
 )
+from tritonlock.util.store import default_root
 from tritonlock.verify.deep import Check, DeepReport, Listed, Outcome, Unavailable, plan, run_checks
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
@@ -291,7 +293,7 @@ def _args(**kw: object) -> argparse.Namespace:
     base: dict[str, object] = dict(
         jobs=8, git_mirror=[], registry_mirror=[], url_mirror=[], index_url=[],
         insecure_registry=[], ca_file=None, allow_http=False,
-        apt_archive="https://snapshot.ubuntu.com",
+        apt_archive="https://snapshot.ubuntu.com", cache_dir=None, no_cache=False,
     )  # fmt: skip
     base.update(kw)
     return argparse.Namespace(**base)
@@ -311,6 +313,12 @@ def test_deep_options_parse_mirrors_and_indexes() -> None:
     assert opts.registry_mirrors == (("nvcr.io", "mirror.example:5000/nv"),)
     assert opts.index_urls == (("jetson", "https://u:t@jetson.example/simple"),)
     assert opts.jobs == 2
+    assert opts.cache_dir == default_root()
+
+
+def test_deep_options_name_the_cache_unless_no_cache(tmp_path: Path) -> None:
+    assert deep_options(_args(cache_dir=tmp_path)).cache_dir == tmp_path
+    assert deep_options(_args(cache_dir=tmp_path, no_cache=True)).cache_dir is None
 
 
 @pytest.mark.parametrize(
