@@ -280,7 +280,8 @@ def test_every_help_ends_with_examples() -> None:
     for args in (
         ["resolve"], ["update"], ["verify"], ["hash"], ["diff"], ["export"],
         ["export", "requirements"], ["export", "sbom"], ["export", "pylock"], ["build"],
-        ["vendor"], ["git-setup"], ["merge-driver"],
+        ["vendor"], ["git-setup"], ["merge-driver"], ["cache"], ["cache", "info"],
+        ["cache", "prune"],
     ):  # fmt: skip
         done = run(*args, "--help")
         assert done.returncode == 0
