@@ -190,3 +190,14 @@ def test_a_written_store_is_tagged_as_a_cache(tmp_path: Path) -> None:
     tag = (tmp_path / "cache" / "CACHEDIR.TAG").read_text()
     assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert store.is_cache()
+
+
+def test_copy_out_hashes_what_it_places_and_drops_a_corrupted_entry(tmp_path: Path) -> None:
+    store = Store(tmp_path / "cache")
+    _put(store, tmp_path)
+    store.path("url", SHA).write_bytes(b"truncated")
+    dest = tmp_path / "bundle" / "boost.tar.gz"
+    assert store.copy_out("url", SHA, dest) is None
+    assert not dest.exists()
+    assert not store.path("url", SHA).exists()
+    assert list((tmp_path / "bundle").iterdir()) == []  # no temp file left either

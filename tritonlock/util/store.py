@@ -114,10 +114,11 @@ class Store:
         return path
 
     def copy_out(self, kind: str, sha: str, dest: Path) -> int | None:
-        """Put the entry for ``sha`` at ``dest`` (a hard link, else a copy; atomically);
-        its size, or None when the store does not hold it whole."""
-        path = self.get(kind, sha)
-        if path is None:
+        """Put the entry for ``sha`` at ``dest`` (a hard link, else a copy; atomically),
+        the bytes placed hashed first; their size, or None when the store does not hold
+        them whole (a corrupted entry is removed)."""
+        path = self.path(kind, sha)
+        if not path.is_file() or path.is_symlink():
             return None
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.cache")
@@ -127,8 +128,14 @@ class Store:
                 tmp.unlink()
             try:
                 os.link(path, tmp)
+            except FileNotFoundError:
+                raise
             except OSError:  # another file system, or links not allowed
                 shutil.copyfile(path, tmp)
+            if sha256_of(tmp) != hex_of(sha):  # what is placed is what was hashed
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                return None
             os.replace(tmp, dest)
         except FileNotFoundError:  # pruned by another process meanwhile
             return None
@@ -136,6 +143,8 @@ class Store:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             interrupt.settled(tmp)
+        with contextlib.suppress(OSError):
+            os.utime(path)
         return dest.stat().st_size
 
     # writing ----------------------------------------------------------------------------
