@@ -115,7 +115,7 @@ def _vendor_args(
         "--insecure-registry", p.registry.address,
         "--url-mirror", f"{files}/={p.files.url}/",
         "--allow-http",
-        "--cache-dir", str(out.parent / "cache"),  # one for the module, not the machine's
+        "--cache-dir", str(out.parent / "vendor-cache"),  # not resolve's, not the machine's
     )  # fmt: skip
 
 
