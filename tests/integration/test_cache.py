@@ -5,6 +5,8 @@ cache holds, and downloads in full what the cache lacks or holds corrupted."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -30,7 +32,10 @@ DATA = FILES[BOOST]
 @pytest.fixture(name="server")
 def server_fixture(tmp_path: Path) -> Iterator[FileServer]:
     (tmp_path / "www" / "files").mkdir(parents=True)
-    (tmp_path / "www" / "files" / BOOST).write_bytes(DATA)
+    boost = tmp_path / "www" / "files" / BOOST
+    boost.write_bytes(DATA)
+    old = time.time() - 60  # its Last-Modified is a validator once a second old (RFC 9110)
+    os.utime(boost, (old, old))
     server = FileServer(tmp_path / "www")
     try:
         yield server
@@ -131,3 +136,17 @@ def test_verify_deep_downloads_in_full_when_the_cache_lacks_the_bytes(
     server.served.clear()
     assert _vendor(_lock(pin), tmp_path / "bundle", Store(cache)) == len(DATA)
     assert server.served == []
+
+
+def test_verify_deep_downloads_a_file_changed_within_the_second_it_was_served(
+    server: FileServer, tmp_path: Path
+) -> None:
+    """A Last-Modified as new as the answer's Date proves nothing (RFC 9110 8.8.2.2)."""
+    boost = tmp_path / "www" / "files" / BOOST
+    os.utime(boost)  # modified now: served in the same second
+    cache = tmp_path / "cache"
+    pin = _resolve(server, cache)
+    server.served.clear()
+    boost.write_bytes(b"changed in the same second")
+    assert _deep(_lock(pin), cache) == (sha256_of(b"changed in the same second"), 26)
+    assert server.served == [(f"/files/{BOOST}", 200)]

@@ -245,6 +245,8 @@ def test_a_warm_resolve_asks_changed_since_and_downloads_only_what_changed(
     big, small = tmp_path / "files" / "big.tar.gz", tmp_path / "files" / "small.zip"
     big.write_bytes(FILES[BOOST])
     small.write_bytes(b"first")
+    for p in (big, small):  # a Last-Modified is a validator once a second old (RFC 9110)
+        os.utime(p, (p.stat().st_atime, p.stat().st_mtime - 10))
     server = FileServer(tmp_path)
     try:
         urls = [(f"{server.url}/files/{p.name}", "build.py") for p in (big, small)]

@@ -9,11 +9,17 @@ from tritonlock.sources.revalidate import Seen, Validators
 
 URL = "https://archives.example/boost_1_80_0.tar.gz"
 SHA = "ab" * 32
+LATER = "Mon, 01 Dec 2025 00:00:05 GMT"  # the answer's Date
 
 
 def test_a_strong_etag_is_asked_with_and_wins_over_last_modified(tmp_path: Path) -> None:
     kept = Validators(tmp_path)
-    kept.keep(URL, SHA, 7, {"etag": '"v1"', "last-modified": "Mon, 01 Dec 2025 00:00:00 GMT"})
+    kept.keep(
+        URL,
+        SHA,
+        7,
+        {"etag": '"v1"', "last-modified": "Mon, 01 Dec 2025 00:00:00 GMT", "date": LATER},
+    )
     seen = kept.get(URL)
     assert seen == Seen(SHA, 7, '"v1"', "Mon, 01 Dec 2025 00:00:00 GMT")
     assert seen.conditions() == {"If-None-Match": '"v1"'}
@@ -21,7 +27,12 @@ def test_a_strong_etag_is_asked_with_and_wins_over_last_modified(tmp_path: Path)
 
 def test_a_weak_etag_falls_back_to_last_modified_or_nothing(tmp_path: Path) -> None:
     kept = Validators(tmp_path)
-    kept.keep(URL, SHA, 7, {"etag": 'W/"v1"', "last-modified": "Mon, 01 Dec 2025 00:00:00 GMT"})
+    kept.keep(
+        URL,
+        SHA,
+        7,
+        {"etag": 'W/"v1"', "last-modified": "Mon, 01 Dec 2025 00:00:00 GMT", "date": LATER},
+    )
     seen = kept.get(URL)
     assert seen is not None
     assert seen.conditions() == {"If-Modified-Since": "Mon, 01 Dec 2025 00:00:00 GMT"}
@@ -40,3 +51,18 @@ def test_an_unreadable_record_or_no_folder_is_a_miss(tmp_path: Path) -> None:
     none = Validators(None)
     none.keep(URL, SHA, 7, {"etag": '"v1"'})
     assert none.get(URL) is None
+
+
+def test_a_last_modified_within_the_second_served_is_not_trusted(tmp_path: Path) -> None:
+    """RFC 9110 8.8.2.2: a file changed again within that second would keep its date."""
+    kept = Validators(tmp_path)
+    same = "Mon, 01 Dec 2025 00:00:00 GMT"
+    kept.keep(URL, SHA, 7, {"last-modified": same, "date": same})
+    assert kept.get(URL) is None
+    kept.keep(URL, SHA, 7, {"last-modified": same})  # no Date to compare with
+    assert kept.get(URL) is None
+    kept.keep(URL, SHA, 7, {"last-modified": "garbage", "date": LATER})
+    assert kept.get(URL) is None
+    kept.keep(URL, SHA, 7, {"last-modified": same, "date": LATER})
+    seen = kept.get(URL)
+    assert seen is not None and seen.conditions() == {"If-Modified-Since": same}

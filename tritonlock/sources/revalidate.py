@@ -3,7 +3,8 @@ server's ``ETag`` or ``Last-Modified``), so a warm `resolve` asks "changed since
 downloads only what did (a 140 MB tarball answered by a 304 instead of again in full).
 
 One JSON file per URL fetched, ``CACHE/urls/<sha256 of the URL>.json``. Only a strong ETag
-is trusted (a weak one promises equivalent, not identical, bytes); a file that cannot be
+is trusted (a weak one promises equivalent, not identical, bytes), and a Last-Modified
+only when at least a second older than the answer's Date; a file that cannot be
 read is as if absent. With the shared store (:mod:`tritonlock.util.store`), a validator is
 sent only while the store holds the bytes it vouches for; `verify --deep` uses it only so
 (and never with ``--no-cache``).
@@ -67,8 +68,24 @@ class Validators:
         etag = headers.get("etag")
         if etag is not None and (etag.startswith("W/") or not etag.startswith('"')):
             etag = None
-        seen = Seen(sha256, size, etag, headers.get("last-modified"))
+        seen = Seen(sha256, size, etag, strong_last_modified(headers))
         if path is None or not seen.conditions():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, json.dumps(asdict(seen), sort_keys=True).encode())
+
+
+def strong_last_modified(headers: Mapping[str, str]) -> str | None:
+    """The ``Last-Modified`` of an answer if it is a strong validator (RFC 9110 8.8.2.2):
+    at least one second before the answer's ``Date``. A file changed within the second it
+    was served in would otherwise keep its Last-Modified and be answered 304."""
+    from email.utils import parsedate_to_datetime
+
+    value, date = headers.get("last-modified"), headers.get("date")
+    if value is None or date is None:
+        return None
+    try:
+        modified, served = parsedate_to_datetime(value), parsedate_to_datetime(date)
+        return value if (served - modified).total_seconds() >= 1 else None
+    except (TypeError, ValueError):
+        return None
