@@ -19,6 +19,7 @@ import dockerfile
 
 from ..model import Lock
 from ..upstream.shell import loop_words
+from ..util.imageref import normalize_ref
 from ..util.redact import credential_free
 from . import shell, vendored
 from .errors import EmitError
@@ -302,16 +303,6 @@ def _foreign_secret(flag: str) -> bool:
         return False
     ids = [p.split("=", 1)[1] for p in flag[len("--mount=") :].split(",") if p.startswith("id=")]
     return not ids or ids[0] not in KNOWN
-
-
-def normalize_ref(ref: str) -> str:
-    """``ubuntu:24.04`` and ``docker.io/library/ubuntu:24.04`` are the same image."""
-    first, _, rest = ref.partition("/")
-    if not rest or ("." not in first and ":" not in first and first != "localhost"):
-        ref = "docker.io/" + ref
-    if ref.startswith("docker.io/") and ref.count("/") == 1:
-        ref = "docker.io/library/" + ref[len("docker.io/") :]
-    return ref
 
 
 def snapshot_run(snapshot: str) -> str:
