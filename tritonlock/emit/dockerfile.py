@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 import dockerfile
 
 from ..model import Lock
+from ..upstream import shell
 from ..upstream.shell import loop_words
 from ..util.imageref import normalize_ref
 from ..util.redact import credential_free
-from . import shell, vendored
+from . import vendored
 from .errors import EmitError
 from .rewrite import REQ_DIR, Rewriter, StageState
 from .secrets import KNOWN, SECRETS_DIR, Use, mounts, prologue
@@ -181,7 +182,7 @@ class Translator:
         self.state.pip_candidates = self.pip_steps.get(f"{self.name}:{c.start_line}", ())
         self.state.claimed, self.state.run_steps = [], []
         rw = Rewriter(self.lock, self.state, self.where(c))
-        parts = shell.split(c.value[0])
+        parts = shell.segments(c.value[0])
         branch = shell.static_if(parts, self.stage_args)
         changed = branch is not None
         parts = branch if branch is not None else parts
