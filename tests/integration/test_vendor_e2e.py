@@ -30,7 +30,7 @@ import pytest
 
 from tests.fixtures.buildworld import ORG, BuildWorld
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
-from tests.integration._image import assert_built_from_the_lock, resolve_lock
+from tests.integration._image import Built, assert_built_from_the_lock, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock
 from tritonlock.sources.registry import OCI_MANIFEST
@@ -218,12 +218,6 @@ def test_the_bundle_checks_offline_and_each_part_is_what_its_tools_read(vendored
     assert [m["digest"] for m in index["manifests"]] == [image.digest]
 
 
-@dataclass
-class Built:
-    build: subprocess.CompletedProcess[str]
-    rootfs: Path
-
-
 @pytest.fixture(scope="module", name="built")
 def built_fixture(
     build_world: BuildWorld, vendored: Vendored, tmp_path_factory: pytest.TempPathFactory
@@ -245,7 +239,10 @@ def built_fixture(
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
         container = build_world.buildah("from", "--pull-never", TAG).strip()
         try:
-            yield Built(done, Path(build_world.buildah("mount", container).strip()))
+            rootfs = Path(build_world.buildah("mount", container).strip())
+            lock = vendored.lock
+            out, archive = base / "out", base / "image.tar"  # no archive is made here
+            yield Built(lock, vendored.lock_path, out, done, rootfs, archive, args, build_world.env)
         finally:
             build_world.buildah("rm", container)
     finally:  # the shared world's store keeps only what it had: the loaded base, stages go
