@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.buildworld import BuildWorld
-from tests.fixtures.dockerd import buildx_docker_fixture  # noqa: F401
 from tests.integration._image import (
     TOKENS,
     Built,

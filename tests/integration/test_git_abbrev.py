@@ -8,14 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.gitserver import (  # noqa: F401
-    GitServers,
-    GitWorld,
-    Repos,
-    free_port,
-    git_servers,
-    repos_fixture,
-)
+from tests.fixtures.gitserver import GitWorld, Repos, free_port, repos_fixture
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal
 from tritonlock.lockfile.schema import problems
