@@ -105,7 +105,7 @@ def test_whole_invalid_corpus_never_tracebacks(tmp_path: Path) -> None:
     "args",
     [
         ["frobnicate"],
-        ["verify", "a.lock", "b.lock"],
+        ["verify", "a.lock", "--lock", "b.lock"],
         ["verify", "--nope"],
         ["hash"],
         ["--bogus"],
@@ -135,3 +135,19 @@ def test_no_command_prints_help_exit_2() -> None:
     done = run()
     assert done.returncode == 2
     assert "COMMAND" in done.stdout
+
+
+def test_verify_checks_each_of_several_locks_and_names_each(tmp_path: Path) -> None:
+    good, edited = tmp_path / "good.lock", tmp_path / "edited.lock"
+    shutil.copy(VALID, good)
+    edited.write_text(VALID.read_text().replace('"1.2.1-2"', '"1.2.1-3"'))
+    done = run("verify", str(good), str(edited), str(good))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"OK {lockfile.load(VALID).content_hash} {good}"
+    assert lines[1].startswith(f"{edited}: content-hash: does not match")
+    assert lines[-2:] == [f"FAILED {edited}: 1 problem", lines[0]]
+    assert run("verify", str(good), str(good)).returncode == 0
+    both = run("verify", str(good), str(good), "--json")
+    assert both.returncode == 2
+    assert both.stderr == "tritonlock: error: --json reports one lock; 2 given\n"

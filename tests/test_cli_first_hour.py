@@ -280,6 +280,7 @@ def test_every_help_ends_with_examples() -> None:
     for args in (
         ["resolve"], ["update"], ["verify"], ["hash"], ["diff"], ["export"],
         ["export", "requirements"], ["export", "sbom"], ["export", "pylock"], ["build"],
+        ["vendor"], ["git-setup"], ["merge-driver"],
     ):  # fmt: skip
         done = run(*args, "--help")
         assert done.returncode == 0

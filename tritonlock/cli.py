@@ -28,6 +28,9 @@ COMMANDS = {
     "export": "export part of a lock in another tool's format",
     "build": "emit a hermetic build (Dockerfile, hashed requirements, bake file, policy, build.sh)",
     "vendor": "bring every pinned input of a lock into one folder, for builds with no network",
+    "mirror": "load a bundle of `vendor` into a site's git server, index, web server, registry",
+    "git-setup": "make git diff and merge locks with tritonlock (.gitattributes and git config)",
+    "merge-driver": "git's merge driver for locks: a three-way merge entry by entry",
 }
 
 
@@ -67,6 +70,13 @@ class _OneLineHelp(argparse.HelpFormatter):
     def _split_lines(self, text: str, width: int) -> list[str]:
         return [" ".join(text.split())]
 
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.help is not argparse.SUPPRESS:
+            # argparse measures the command names one indent less deep than it prints them,
+            # so the longest (merge-driver) would get its help on a line of its own
+            self._action_max_length += self._indent_increment
+
 
 def _chosen(argv: Sequence[str]) -> str | None:
     """The command named on the command line (its first word that is not an option)."""
@@ -95,7 +105,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     chosen = _chosen(argv) if argv is not None else None
     for name, text in COMMANDS.items():
         if argv is None or name == chosen:
-            import_module(f".commands.{name}", __package__).register(sub, text)
+            module = name.replace("-", "_")
+            import_module(f".commands.{module}", __package__).register(sub, text)
         else:
             sub.add_parser(name, help=text)
     return parser

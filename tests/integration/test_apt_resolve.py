@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.fixtures.aptrepo import AptWorld
@@ -255,3 +257,26 @@ def test_credentials_never_reach_a_message(apt_world: AptWorld) -> None:
         )
     assert "s3cret" not in str(err.value) and "user" not in str(err.value)
     assert "archive.example/ubuntu/ noble-backports" in str(err.value)
+
+
+def test_a_warm_resolve_reads_only_the_release_files(apt_world: AptWorld, tmp_path: Path) -> None:
+    """Index files are kept by the sha256 the Release file lists: a second resolve reads the
+    Release files (which say whether anything moved) and no index again."""
+    requests = [
+        AptRequest(
+            step="buildbase",
+            packages=(("curl", None), ("cmake", "3.28.3*")),
+            repositories=(KITWARE.format(url=apt_world.url),),
+        )
+    ]
+    cold = _resolve(apt_world, requests, cache=tmp_path / "apt")
+    before = len(apt_world.requests())
+    warm = _resolve(apt_world, requests, cache=tmp_path / "apt")
+    assert warm == cold
+    asked = apt_world.requests()[before:]
+    assert asked
+    assert all(path.rsplit("/", 1)[1] in ("InRelease", "Release") for path in asked), asked
+    next(iter(sorted((tmp_path / "apt").iterdir()))).write_bytes(b"not the index")
+    before = len(apt_world.requests())
+    assert _resolve(apt_world, requests, cache=tmp_path / "apt") == cold  # a bad copy: read again
+    assert any("Packages" in path for path in apt_world.requests()[before:])

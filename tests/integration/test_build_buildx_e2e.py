@@ -159,10 +159,11 @@ def test_source_policy_is_applied_by_the_docker_driver(
     is spelled as the emitter spells it."""
     decoy = "sha256:" + "0" * 64
     rules = json.loads((built.out / "source-policy.json").read_text())["rules"]
-    (rule,) = [r for r in rules if r["selector"]["identifier"].startswith("docker-image://")]
-    assert rule["selector"]["identifier"] == f"docker-image://{build_world.base_ref}"
+    images = {r["selector"]["identifier"]: r for r in rules}
+    (base,) = [im for im in built.lock.image if im.role == "base"]
+    rule = images[f"docker-image://{build_world.base_ref}"]
     pinned = rule["updates"]["identifier"]
-    assert pinned == f"docker-image://{build_world.base_ref}@{built.lock.image[0].digest}"
+    assert pinned == f"docker-image://{build_world.base_ref}@{base.digest}"
     rule["updates"]["identifier"] = pinned.rsplit("@", 1)[0] + "@" + decoy
     (tmp_path / "policy.json").write_text(json.dumps({"rules": [rule]}))
     (tmp_path / "Dockerfile").write_text(f"FROM {build_world.base_ref}\nLABEL x=1\n")

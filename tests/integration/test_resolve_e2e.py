@@ -233,6 +233,38 @@ def test_same_upstream_state_gives_byte_identical_locks(
         assert (tmp_path / f"{target}.lock").read_bytes() == locks[target].path.read_bytes()
 
 
+def test_a_warm_resolve_downloads_nothing_again(
+    world: World, locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    """The same resolve with the cold run's cache: every download is answered 304 (not
+    modified) and no apt index is read again, only the Release files; the lock is the
+    same bytes."""
+    log = world.http_root.parent / "http.log"
+    before = len(_answers(log))
+    cache = locks["igpu"].path.parent / "cache-igpu"
+    done = run_cli(*resolve_cmd(world, "igpu", tmp_path / "igpu.lock", cache), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "igpu.lock").read_bytes() == locks["igpu"].path.read_bytes()
+    answers = _answers(log)[before:]
+    apt = [(p, code) for p, code in answers if _apt_file(p)]
+    downloads = [(p, code) for p, code in answers if (p, code) not in apt]
+    assert downloads
+    assert all(code == 304 for _, code in downloads), downloads
+    assert apt
+    assert all(p.rsplit("/", 1)[1] in ("InRelease", "Release") for p, _ in apt), apt
+
+
+def _apt_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[1]
+    return name in ("InRelease", "Release") or name.startswith("Packages")
+
+
+def _answers(log: Path) -> list[tuple[str, int]]:
+    """(path, status) of each GET the world's http.server logged so far."""
+    text = log.read_text(errors="replace")
+    return [(p, int(c)) for p, c in re.findall(r'"GET (\S+) HTTP/[0-9.]+" (\d{3})', text)]
+
+
 def test_unreachable_registry_partial_or_nothing_written(
     world: World, locks: dict[str, Resolved], tmp_path: Path
 ) -> None:
@@ -495,3 +527,33 @@ def test_update_only_git_server_is_refused_with_one_line(
     done = run_cli("update", str(locks["x86_64"].path), "--only", "git:server", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "without --only" in done.stderr
+
+
+def test_update_settles_a_merge_conflict(
+    world: World, locks: dict[str, Resolved], tmp_path: Path
+) -> None:
+    """Two branches moved one wheel differently: the merge driver leaves the lock for
+    `update`, which resolves it again into a lock that verifies (the world's own)."""
+    from dataclasses import replace
+
+    base = locks["igpu"]
+
+    def numpy_at(version: str) -> Path:
+        wheels = tuple(
+            replace(w, version=version) if (w.step, w.name) == ("final-numpy", "numpy") else w
+            for w in base.lock.wheel
+        )
+        path = tmp_path / f"{version}.lock"
+        lockfile.write(replace(base.lock, wheel=wheels), path)
+        return path
+
+    ours, theirs = numpy_at("1.26.3"), numpy_at("1.26.5")
+    done = run_cli(
+        "merge-driver", str(base.path), str(ours), str(theirs), "triton.lock", cwd=tmp_path
+    )
+    assert done.returncode == 1
+    assert "wheel final-numpy/numpy: 1.26.3 here, 1.26.5 in the other branch" in done.stderr
+    assert run_cli("verify", str(ours), "--allow-partial", cwd=tmp_path).returncode == 1
+    settled = run_cli("update", str(ours), *world.cli_args(tmp_path / "cache"), cwd=tmp_path)
+    assert settled.returncode == 0, settled.stderr
+    assert ours.read_bytes() == base.path.read_bytes()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
-from tests.fixtures.httpfiles import FILES, FileWorld, sha256_of
+from tests.fixtures.httpfiles import FILES, FileServer, FileWorld, sha256_of
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.model import Inputs, Lock, UrlPin
@@ -225,3 +227,35 @@ def test_a_declared_sha256_is_a_fixed_output_pin_never_fetched(file_world: FileW
             fixed=[(fixed_url, "ab" * 32, "a:1"), (fixed_url, "cd" * 32, "b:2")],
             allow_http=True,
         )
+
+
+def test_a_warm_resolve_asks_changed_since_and_downloads_only_what_changed(
+    file_world: FileWorld, tmp_path: Path
+) -> None:
+    """With a cache, the second resolve sends the Last-Modified it saw; the server's 304
+    keeps the pin without the bytes. A file changed since is downloaded and pinned anew."""
+    (tmp_path / "files").mkdir()
+    big, small = tmp_path / "files" / "big.tar.gz", tmp_path / "files" / "small.zip"
+    big.write_bytes(FILES[BOOST])
+    small.write_bytes(b"first")
+    server = FileServer(tmp_path)
+    try:
+        urls = [(f"{server.url}/files/{p.name}", "build.py") for p in (big, small)]
+        cold = resolve_urls(urls, allow_http=True, cache=tmp_path / "cache")
+        assert sorted(code for _, code in server.served) == [200, 200]
+        server.served.clear()
+        warm = resolve_urls(urls, allow_http=True, cache=tmp_path / "cache")
+        assert warm == cold
+        assert sorted(code for _, code in server.served) == [304, 304]
+        server.served.clear()
+        small.write_bytes(b"second")
+        os.utime(small, (small.stat().st_atime, small.stat().st_mtime + 5))
+        again = resolve_urls(urls, allow_http=True, cache=tmp_path / "cache")
+        assert sorted(server.served) == [("/files/big.tar.gz", 304), ("/files/small.zip", 200)]
+        assert again[0] == cold[0]
+        assert again[1].sha256 == sha256_of(b"second")
+        server.served.clear()
+        assert resolve_urls(urls, allow_http=True) == again  # without a cache: downloads
+        assert sorted(code for _, code in server.served) == [200, 200]
+    finally:
+        server.stop()

@@ -28,12 +28,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.fixtures.aptrepo import HttpServer
 from tests.fixtures.buildworld import ORG, BuildWorld
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
+from tests.fixtures.gitserver import serve
+from tests.fixtures.pypi import serve_pypi
+from tests.fixtures.registry import start_registry, stop
 from tests.integration._image import Built, assert_built_from_the_lock, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock
 from tritonlock.sources.registry import OCI_MANIFEST
+from tritonlock.vendor import manifest
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +81,7 @@ def _origin(url: str) -> str:
 
 
 def _layers(world: BuildWorld, lock: Lock) -> list[str]:
-    (image,) = lock.image
+    image = next(i for i in lock.image if i.role == "base")
     repo = image.name().split("/", 1)[1]
     resp = httpx.get(
         f"http://{world.registry}/v2/{repo}/manifests/{image.digest}",
@@ -208,14 +213,78 @@ def test_the_bundle_checks_offline_and_each_part_is_what_its_tools_read(vendored
             shutil.rmtree(empty)
         assert verify.returncode == 0, verify.stderr
         assert "records a complete history" in verify.stdout + verify.stderr
-    (image,) = vendored.lock.image
-    raw = subprocess.run(
-        ["skopeo", "inspect", "--raw", f"oci:{vendored.bundle / 'images'}:{image.role}"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
+    images = sorted(vendored.lock.image, key=lambda i: (i.role, i.ref))
+    assert len(images) == 2  # the base image and the stand-in pytorch image
+    for image in images:
+        raw = subprocess.run(
+            ["skopeo", "inspect", "--raw", f"oci:{vendored.bundle / 'images'}:{image.role}"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
     index = json.loads((vendored.bundle / "images" / "index.json").read_text())
-    assert [m["digest"] for m in index["manifests"]] == [image.digest]
+    assert [m["digest"] for m in index["manifests"]] == [i.digest for i in images]
+
+
+def test_a_site_loaded_by_mirror_push_serves_every_pin_to_verify_deep(
+    vendored: Vendored, build_world: BuildWorld, tmp_path: Path
+) -> None:
+    """`mirror push` into a site's folders and registry; `verify --deep` with only the
+    site's mirrors finds every pinned commit, wheel, download and image there (github.com
+    cannot be reached: every commit comes from the site), and notes the refs it lacks."""
+    site = tmp_path / "site"
+    (tmp_path / "registry").mkdir()
+    proc, registry = start_registry(tmp_path / "registry", "site")
+    try:
+        push = subprocess.run(
+            tritonlock(
+                "mirror", "push", str(vendored.bundle), "--git", str(site / "git"),
+                "--wheels", str(site / "wheels"), "--files", str(site / "www"),
+                "--registry", registry, "--insecure-registry", "-q",
+            ),
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert push.returncode == 0, push.stderr
+        lock = vendored.lock
+        repos = {e.path for e in _manifest(vendored).files if e.kind == "git"}
+        assert f"{len(repos)} git, " in push.stdout and ", 2 images" in push.stdout
+        files = HttpServer(site / "www", tmp_path / "www.log")
+        try:
+            with (
+                serve(site / "git", tmp_path / "gitstate") as git,
+                serve_pypi(site / "wheels") as pypi,
+            ):
+                verify = subprocess.run(
+                    tritonlock(
+                        "verify", "--deep", str(vendored.lock_path),
+                        "--git-mirror", f"https://github.com/={git.git}/github.com/",
+                        "--index-url", f"{lock.index[0].name}={pypi}",
+                        *_site_url_mirrors(lock, files.url), "--allow-http",
+                        "--registry-mirror", f"{build_world.registry}={registry}",
+                        "--insecure-registry", registry,
+                    ),
+                    capture_output=True, text=True, timeout=600, check=False,
+                )  # fmt: skip
+        finally:
+            files.stop()
+    finally:
+        stop(proc)
+        shutil.rmtree(tmp_path / "registry", ignore_errors=True)
+        shutil.rmtree(site, ignore_errors=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "no longer has a branch or tag" in verify.stdout + verify.stderr
+    assert "GET /127.0.0.1:" in (tmp_path / "www.log").read_text()
+
+
+def _site_url_mirrors(lock: Lock, site: str) -> list[str]:
+    """``--url-mirror`` per host: `mirror push --files` keeps each download at its host/path."""
+    out = []
+    for origin in sorted({_origin(u.url) for u in lock.url}):
+        out += ["--url-mirror", f"{origin}/={site}/{urlsplit(origin).netloc}/"]
+    return out
+
+
+def _manifest(vendored: Vendored) -> manifest.Manifest:
+    return manifest.read(vendored.bundle)
 
 
 @pytest.fixture(scope="module", name="built")

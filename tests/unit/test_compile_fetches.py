@@ -26,7 +26,7 @@ from tritonlock.upstream.cmake.blocks import group
 TOOLS = Path(__file__).resolve().parent.parent.parent / "tools"
 sys.path.insert(0, str(TOOLS))
 scan: ModuleType = importlib.import_module("fetchaudit.scan")
-targets: ModuleType = importlib.import_module("fetchaudit.targets")
+targets: ModuleType = importlib.import_module("tritonlock.upstream.cmake.targets")
 audit: ModuleType = importlib.import_module("fetchaudit")
 report: ModuleType = importlib.import_module("fetchaudit.report")
 
@@ -215,7 +215,7 @@ def V(*words: str) -> tuple[cmake.Value, ...]:
 
 
 def test_excluded_projects_build_only_when_a_built_target_depends_on_them() -> None:
-    t = targets.targets(
+    t = targets.graph(
         [
             ("ExternalProject_Add", V("a", "URL", "u", "EXCLUDE_FROM_ALL", "ON")),
             ("ExternalProject_Add", V("b", "URL", "u", "EXCLUDE_FROM_ALL", "ON")),
@@ -239,7 +239,7 @@ def test_excluded_projects_build_only_when_a_built_target_depends_on_them() -> N
 
 def test_a_dependency_that_cannot_be_expanded_makes_every_target_built() -> None:
     unknown = cmake.Value("", missing=("DEPS",))
-    t = targets.targets(
+    t = targets.graph(
         [
             ("ExternalProject_Add", (*V("top", "DEPENDS"), unknown)),
             ("ExternalProject_Add", V("x", "URL", "u", "EXCLUDE_FROM_ALL", "1")),
@@ -249,7 +249,7 @@ def test_a_dependency_that_cannot_be_expanded_makes_every_target_built() -> None
 
 
 def test_fetchcontent_content_downloads_only_when_made_available() -> None:
-    t = targets.targets(
+    t = targets.graph(
         [("FetchContent_MakeAvailable", V("Dep", "other")), ("FetchContent_Populate", V("p", "x"))]
     )
     assert t.made_available("dep") and t.made_available("other") and t.made_available("p")
@@ -406,6 +406,14 @@ def test_every_fetch_of_the_world_is_classified() -> None:
     )
     assert "not in ALL" in got[("server:CMakeLists.txt:17", "download")][1]
     assert "wheelhouse: step compile-server-wheel" in got[("server:tools/mk.py:2", "build")][1]
+
+
+def test_a_target_cmake_build_builds_by_name_is_built() -> None:
+    lock, parts = world()
+    recipe = {"cmake_build": RECIPE["cmake_build"] + "cmake --build . -j8 -t big install\n"}
+    a = audit.audit(lock, recipe, parts["trees"], parts["read"])  # type: ignore[arg-type]
+    (big,) = (f for f in a.findings if f.construct == "ExternalProject_Add(big) GIT_REPOSITORY")
+    assert big.status == "NOT PROVIDED"  # built, so fetched, and the lock does not pin it
 
 
 def test_an_isolated_build_without_its_wheel_step_is_not_provided() -> None:

@@ -115,9 +115,11 @@ def test_framework_version_change_is_a_risk_note() -> None:
     a = replace(_base(), release=Release(facts=(("onnxruntime", "1.21.0"), ("openvino", "2025.0"))))
     b = replace(a, release=Release(facts=(("onnxruntime", "1.22.0"), ("openvino", "2025.0"))))
     (change,) = diff_locks(a, b).changes
-    assert change.notes == ("ONNX Runtime changed: models may need re-export or re-validation",)
+    (risk,) = change.risks
+    assert (risk.label, risk.old, risk.new) == ("ONNX Runtime", "1.21.0", "1.22.0")
+    assert "models may need re-export or re-validation" in risk.consequence
     md = render_markdown(diff_locks(a, b), "a", "b")
-    assert "> **Warning:** ONNX Runtime changed" in md
+    assert "> **Warning:** ONNX Runtime changed 1.21.0 → 1.22.0: ONNX models may need" in md
 
 
 def test_pytorch_image_change_is_a_risk_note() -> None:
@@ -130,13 +132,15 @@ def test_pytorch_image_change_is_a_risk_note() -> None:
     a = replace(_base(), image=(torch,))
     b = replace(a, image=(replace(torch, ref="nvcr.io/nvidia/pytorch:25.05-py3", digest=D2),))
     (change,) = diff_locks(a, b).changes
-    assert change.notes == (
-        "PyTorch (libtorch, from the pytorch image) changed: "
-        "models may need re-export or re-validation",
+    (risk,) = change.risks
+    assert risk.label == "libtorch"
+    assert risk.consequence == (
+        "the pytorch backend's libtorch comes from this image: "
+        "TorchScript models may need re-export or re-validation"
     )
     base = replace(a, image=(replace(a.image[0], role="base"),))
     moved = replace(base, image=(replace(base.image[0], digest=D2),))
-    assert not any("PyTorch" in n for c in diff_locks(base, moved).changes for n in c.notes)
+    assert not any(c.risks for c in diff_locks(base, moved).changes)
 
 
 def test_wheel_added_and_removed() -> None:
@@ -150,11 +154,18 @@ def test_json_form_is_stable_and_documented_shape() -> None:
     a = _base()
     b = replace(a, image=(replace(a.image[0], digest=D2),))
     out = render_json(diff_locks(a, b), "old.lock", "new.lock")
-    assert set(out) == {"format", "version", "old", "new", "identical", "hash-warnings", "changes"}
+    # fields are only ever added within a version of the format (README)
+    first = {"format", "version", "old", "new", "identical", "hash-warnings", "changes"}
+    assert set(out) == first | {"summary"}
     assert out["hash-warnings"] == []
     assert out["format"] == "tritonlock-diff" and out["version"] == 1
     (change,) = out["changes"]
-    assert set(change) == {"kind", "key", "op", "old", "new", "notes", "link"}
+    assert set(change) == {"kind", "key", "op", "old", "new", "notes", "link"} | {
+        "direction",
+        "risk",
+    }
+    assert change["direction"] is None and change["risk"] == []
+    assert out["summary"]["text"] == "1 image rebuilt under the same tag"
     assert change["old"]["digest"] == D1 and change["new"]["digest"] == D2
     json.dumps(out)  # serialisable
 
@@ -216,3 +227,18 @@ def test_a_claimed_hash_that_is_wrong_is_said_loudly(tmp_path: Path) -> None:
         check=False,
     )
     assert same.returncode == 0 and "WARNING" not in same.stdout
+
+
+def test_the_paths_copied_out_of_an_image_are_compared() -> None:
+    torch = ImagePin(
+        role="pytorch",
+        ref="nvcr.io/nvidia/pytorch:25.04-py3",
+        digest=D1,
+        platform="linux/arm64/v8",
+        copies=("/usr/local/lib/python3.12/dist-packages/torch/lib/libtorch.so",),
+    )
+    a = replace(_base(), image=(torch,))
+    b = replace(a, image=(replace(torch, copies=(*torch.copies, "/opt/hpcx/ompi/lib")),))
+    (change,) = diff_locks(a, b).changes
+    assert change.notes == ("the files upstream's CMake copies out of it changed",)
+    assert change.new is not None and change.new["copies"][-1] == "/opt/hpcx/ompi/lib"

@@ -17,7 +17,6 @@ from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.emit import emit
 from tritonlock.emit.buildplan import LOAD, OFFLINE, Plan, Vendored, commands
-from tritonlock.emit.errors import EmitError
 from tritonlock.emit.sources import mirrors
 from tritonlock.emit.vendored import CONTEXT, ROOT
 from tritonlock.model import Lock
@@ -89,9 +88,19 @@ def test_downloads_are_copied_from_the_bundle_and_checked(vendored: str) -> None
     assert run.endswith(f" {hexd}")  # the script keeps nothing that does not hash to the pin
 
 
-def test_apt_installs_are_refused_in_one_line() -> None:
-    with pytest.raises(EmitError, match=r"line \d+: apt packages are not vendored yet"):
-        emit(make_lock("cpu"), recipe("cpu"), builder="buildah", vendor=VENDOR)
+def test_every_apt_command_reads_the_bundles_flat_repository_only() -> None:
+    out = emit(make_lock("cpu"), recipe("cpu"), builder="buildah", vendor=VENDOR)
+    text = out["Dockerfile"].decode()
+    apts = [r for r in runs(text) if re.search(r"\bapt(-get)? ", r)]
+    assert any(" install " in r for r in apts)
+    mount = f"--mount=type=bind,from={CONTEXT},source=apt,target={ROOT}/apt"
+    for run in apts:
+        assert mount in run and f"export APT_CONFIG={ROOT}/apt/apt.conf" in run, run
+    installs = [r for r in apts if " install " in r]
+    assert all("--allow-downgrades" in r for r in installs)
+    pins = make_lock("cpu").apt
+    assert pins is not None and pins.packages
+    assert all(any(f"{p.name}={p.version}" in r for r in installs) for p in pins.packages)
 
 
 def test_vendored_emit_is_deterministic_and_the_plain_one_unchanged() -> None:

@@ -24,7 +24,8 @@ def test_no_command_needs_the_docker_sdk_to_import() -> None:
     code = (
         "import sys; sys.modules['docker'] = None\n"
         "from tritonlock import cli\n"
-        "for name in cli.COMMANDS: __import__(f'tritonlock.commands.{name}')\n"
+        "for name in cli.COMMANDS:\n"
+        "    __import__('tritonlock.commands.' + name.replace('-', '_'))\n"
         "import tritonlock.resolve.pipeline, tritonlock.emit, tritonlock.verify.live\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

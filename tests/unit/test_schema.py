@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,27 @@ def test_non_canonical_spellings_are_refused() -> None:
         S.set_leaf(bad, path, value)
         found = schema.problems(bad)
         assert len(found) == 1 and found[0].startswith(problem), (path, found)
+
+
+def test_every_unique_items_array_is_checked_by_key() -> None:
+    """uniqueItems is checked by :func:`schema._repeats`, not by the validator (which compares
+    every pair of items): each array of the schema that has it is found."""
+    unique = [path for path, node in _nodes(_schema()) if node.get("uniqueItems")]
+    assert unique
+    assert len(schema._compiled()[1]) == len(unique)
+
+
+def test_a_repeated_item_is_named_with_the_one_it_repeats() -> None:
+    data = tomllib.loads((ROOT / "locks" / "example.lock").read_text())
+    data["inputs"]["backends"] = ["python", "onnxruntime", "python"]
+    data["apt"] = {
+        "packages": [
+            {"step": "final", "name": "zlib1g", "version": "1:1.3"},
+            {"step": "final", "name": "curl", "version": "8.5"},
+            {"step": "final", "name": "zlib1g", "version": "1:1.3"},
+        ]
+    }
+    assert schema.problems(data) == [
+        "apt.packages[2]: repeats apt.packages[0]",
+        'inputs.backends[2]: repeats inputs.backends[0]: "python"',
+    ]

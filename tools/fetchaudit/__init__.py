@@ -27,8 +27,9 @@ from collections.abc import Mapping
 
 from tritonlock.emit import provides
 from tritonlock.model import Lock
+from tritonlock.resolve.cmakeflags import named_targets
+from tritonlock.upstream.cmake import targets as build_targets
 
-from . import targets as build_targets
 from .commands import command_findings, recipe_findings
 from .declarations import cmake_findings
 from .model import (
@@ -72,11 +73,12 @@ def audit(
     """Every fetch construct of the pinned sources and the recipe, classified."""
     a = Audit(lock=lock, recipe=recipe, trees=trees, read=read, unread=dict(unread or {}))
     a.house = provides.wheelhouse(lock, recipe)
+    roots = named_targets(recipe.get("cmake_build", ""))  # what cmake_build builds by name
     for _ in range(MAX_WALKS):  # until what is built no longer changes
         a.seen = {}
         walk(a)
         calls = [(name, words) for s in a.seen.values() for (_, _, words), name in s.calls.items()]
-        built = build_targets.targets(calls)
+        built = build_targets.graph(calls, roots)
         if built == a.targets:
             break
         a.targets = built

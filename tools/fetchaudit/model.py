@@ -9,8 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from tritonlock.model import GitPin, Lock, Unresolved, WheelPin
 from tritonlock.upstream import cmake
-
-from . import targets as build_targets
+from tritonlock.upstream.cmake import targets as build_targets
 
 PROVIDED = "provided"
 NOT_REACHED = "not reached"
@@ -92,7 +91,7 @@ class Audit:
 
     @property
     def built(self) -> build_targets.Targets:
-        return self.targets or build_targets.Targets({}, None, frozenset())
+        return self.targets or build_targets.UNKNOWN
 
     def add(self, finding: Finding) -> None:
         """Record ``finding``; one that differs only in what runs it gets that added."""

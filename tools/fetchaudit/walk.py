@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from tritonlock.model import Lock
 from tritonlock.resolve.cmakeflags import configures
 from tritonlock.upstream import cmake
+from tritonlock.upstream.cmake import targets as build_targets
 from tritonlock.upstream.targets import TARGETS
 
 from . import scan
-from . import targets as build_targets
 from .model import Audit, Config, Seen, Tree, is_top, norm, pin_for
 
 MAX_WALKS = 4

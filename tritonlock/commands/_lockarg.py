@@ -10,9 +10,15 @@ from pathlib import Path
 from ..errors import UsageError
 
 
-def add_lock_argument(p: argparse.ArgumentParser, what: str = "lock file") -> None:
-    """The lock, passed the same way to every command: ``LOCK`` (or ``--lock LOCK``)."""
-    p.add_argument("lock", nargs="?", metavar="LOCK", help=f"{what} (default: triton.lock)")
+def add_lock_argument(
+    p: argparse.ArgumentParser, what: str = "lock file", *, several: bool = False
+) -> None:
+    """The lock, passed the same way to every command: ``LOCK`` (or ``--lock LOCK``);
+    ``several``: ``LOCK...`` (read with :func:`lock_paths`)."""
+    if several:
+        p.add_argument("lock", nargs="*", metavar="LOCK", help=f"{what} (default: triton.lock)")
+    else:
+        p.add_argument("lock", nargs="?", metavar="LOCK", help=f"{what} (default: triton.lock)")
     p.add_argument("--lock", dest="lock_option", metavar="LOCK", help="the same as LOCK")
 
 
@@ -22,6 +28,13 @@ def lock_path(args: argparse.Namespace) -> str:
         raise UsageError(f"give the lock once: {args.lock!r} or --lock {args.lock_option!r}")
     path: str = args.lock or args.lock_option or "triton.lock"
     return path
+
+
+def lock_paths(args: argparse.Namespace) -> list[str]:
+    """The locks of :func:`add_lock_argument` with ``several``, in the order given."""
+    if args.lock and args.lock_option is not None:
+        raise UsageError(f"give the lock once: {args.lock[0]!r} or --lock {args.lock_option!r}")
+    return list(args.lock) or [args.lock_option or "triton.lock"]
 
 
 def check_output_file(path: str, option: str) -> None:

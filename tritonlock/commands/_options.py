@@ -80,7 +80,9 @@ def add_source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: ~/.cache/tritonlock)"
     )
-    g.add_argument("-j", "--jobs", type=int, default=8, help="parallel requests (default: 8)")
+    g.add_argument(
+        "-j", "--jobs", type=int, default=24, help="parallel network requests (default: 24)"
+    )
     out = p.add_argument_group("output")
     out.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     out.add_argument("--json", action="store_true", help="print a JSON summary on stdout")

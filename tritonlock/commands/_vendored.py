@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 HELP = (
     "take every input from the bundle that `tritonlock vendor` wrote in DIR, checked byte by "
     "byte against its manifest and the lock before anything is written: git from its "
-    "bundles, wheels from its wheelhouse, downloads and images from it; the recipe is "
-    "generated again from the server's bundle, and every RUN of the build has no network "
-    "(buildah, in a new network namespace)"
+    "bundles, wheels from its wheelhouse, downloads and images from it, apt packages from "
+    "its flat repository; the recipe is generated again from the server's bundle, and "
+    "every RUN of the build has no network (buildah, in a new network namespace)"
 )
 
 
@@ -46,8 +46,12 @@ def check_options(args: argparse.Namespace, locks: list[str]) -> None:
 def check_bundle(folder: str, lock: Lock) -> list[str]:
     """Every problem of the bundle: a file missing or changed, another lock's bundle."""
     from ..vendor.check import check_folder
+    from ..vendor.use import apt_problems
 
-    return list(check_folder(Path(folder), content_hash=lock.content_hash).problems)
+    checked = check_folder(Path(folder), content_hash=lock.content_hash)
+    if checked.manifest is None or checked.problems:
+        return list(checked.problems)
+    return apt_problems(lock, Path(folder), checked.manifest)
 
 
 def server_mirror(folder: str, lock: Lock) -> tuple[tuple[str, str], ...]:

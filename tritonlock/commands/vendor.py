@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_NEGATIVE, EXIT_OK, NegativeResult, UsageError
 from ._help import add_command
 from ._lockarg import add_lock_argument, lock_path
-from ._options import add_mirror_options
+from ._options import add_apt_archive_option, add_mirror_options
 
 if TYPE_CHECKING:
     from ..model import Lock
+    from ..vendor.aptrepo import AptJob
     from ..vendor.live import VendorOptions
     from ..vendor.run import Result
     from ._help import Subparsers
@@ -23,6 +24,8 @@ EXAMPLES = (
     "tritonlock vendor --check bundle/              # offline: every byte against the manifest",
     "tritonlock vendor --check bundle/ triton.lock  # ... and vendored from this lock",
     "tritonlock vendor -o bundle/ --no-images --git-mirror https://github.com/=https://gh.example/",
+    "tritonlock vendor triton.lock -o bundle/ --apt-archive https://snapshots.example.org",
+    "tritonlock vendor triton.lock -o bundle/ --no-apt  # no buildah here; build --vendor refuses",
     "tritonlock build triton.lock --vendor bundle/ --run --builder buildah  # no network at all",
 )
 
@@ -36,8 +39,10 @@ def register(sub: Subparsers, help: str) -> None:
         "downloads, image blob digests); each repository is one `git bundle` of its pinned "
         "commits; images are an OCI image layout for the lock's platform. An interrupted "
         "run is resumed by running it again: what is in place is re-hashed, not fetched. "
-        "DIR/manifest.json, written last, ties every file to the lock's content hash. "
-        "Apt packages are not vendored yet (said when the lock pins some).",
+        "Apt packages: for each apt step of the recipe, apt itself downloads the pinned "
+        "packages and their dependencies inside the step's pinned image (buildah), against "
+        "the lock's dated snapshot; they become a flat repository in DIR/apt. "
+        "DIR/manifest.json, written last, ties every file to the lock's content hash.",
         EXAMPLES,
     )
     add_lock_argument(p)
@@ -55,12 +60,19 @@ def register(sub: Subparsers, help: str) -> None:
         "registry mirror, before it goes offline)",
     )
     p.add_argument(
+        "--no-apt",
+        action="store_true",
+        help="leave the apt packages out (no buildah needed; `build --vendor` then refuses "
+        "the bundle)",
+    )
+    p.add_argument(
         "--allow-partial",
         action="store_true",
         help="vendor what a partial lock pins (a build still refuses the lock)",
     )
     g = p.add_argument_group("sources and mirrors (change where bytes come from, never the pins)")
     add_mirror_options(g)
+    add_apt_archive_option(g)
     g.add_argument(
         "--index-url",
         action="append",
@@ -96,11 +108,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace) -> VendorOptions:
     from ..vendor.live import VendorOptions
-    from ._sourceargs import mirror_options, named_index_url
+    from ._sourceargs import check_url_option, mirror_options, named_index_url
 
     if args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: must be at least 1")
     git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
+    check_url_option("--apt-archive", args.apt_archive, args.apt_archive)
     return VendorOptions(
         git_mirrors=git_mirrors,
         registry_mirrors=registry_mirrors,
@@ -151,6 +164,7 @@ def _vendor(
             out,
             src,
             images=not args.no_images,
+            apt=_apt_jobs(lock, options, args),
             jobs=options.jobs,
             progress=progress,
         )
@@ -159,11 +173,28 @@ def _vendor(
     return result
 
 
+def _apt_jobs(
+    lock: Lock, options: VendorOptions, args: argparse.Namespace
+) -> tuple[AptJob, ...] | None:
+    """The apt steps to vendor (the recipe is generated again to find each step's image
+    and repositories); None with --no-apt."""
+    if args.no_apt:
+        return None
+    if lock.apt is None or not lock.apt.packages:
+        return ()
+    from ..util.programs import require
+    from ..vendor import aptrepo, aptrun
+
+    require("buildah", "vendor of apt packages (or pass --no-apt)")
+    installs = aptrun.recipe_installs(lock, options.git_mirrors, timeout=options.timeout)
+    return aptrepo.jobs(lock, installs, archive=args.apt_archive, mirrors=options.url_mirrors)
+
+
 def _report(result: Result, out: Path, as_json: bool) -> None:
     from ..vendor.run import human
 
     m = result.manifest
-    kinds = ("git", "wheel", "url", "image")
+    kinds = ("git", "wheel", "url", "image", "apt")
     sizes = {k: m.size(k) for k in kinds}
     if as_json:
         summary = {
@@ -178,7 +209,7 @@ def _report(result: Result, out: Path, as_json: bool) -> None:
         }
         print(json.dumps(summary, indent=2))
         return
-    names = {"git": "git", "wheel": "wheels", "url": "downloads", "image": "images"}
+    names = {"git": "git", "wheel": "wheels", "url": "downloads", "image": "images", "apt": "apt"}
     parts = ", ".join(f"{names[k]} {human(v)}" for k, v in sizes.items() if v)
     print(
         f"vendored {m.content_hash} into {out}/: {len(m.files)} files, {human(m.size())} "

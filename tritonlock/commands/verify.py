@@ -13,7 +13,7 @@ from ._help import add_command
 
 if TYPE_CHECKING:
     from ._help import Subparsers
-from ._lockarg import add_lock_argument, lock_path
+from ._lockarg import add_lock_argument, lock_paths
 from ._options import add_apt_archive_option, add_mirror_options
 from ._sourceargs import check_url_option, mirror_options, named_index_url
 
@@ -24,6 +24,7 @@ EXAMPLES = (
     "tritonlock verify                       # triton.lock in this folder",
     "tritonlock verify locks/25.04-igpu-python-vllm.lock --allow-partial",
     "tritonlock verify triton.lock --json",
+    "tritonlock verify locks/a.lock locks/b.lock   # each in turn (as the pre-commit hook runs)",
     "tritonlock verify triton.lock --deep --git-mirror https://github.com/=https://git.example/gh/",
 )
 
@@ -35,10 +36,12 @@ def register(sub: Subparsers, help: str) -> None:
         help,
         help + ". Prints `OK <content-hash>` and exits 0, or lists every problem "
         "with its path in the lock and exits 1 (tampered, stale, inconsistent or partial). "
-        "Exits 2 when the file cannot be read as a lock at all.",
+        "Exits 2 when the file cannot be read as a lock at all. Given several locks (as the "
+        "pre-commit hook passes them), it verifies each in turn, names each on its OK line, "
+        "and exits 1 when any fails.",
         EXAMPLES,
     )
-    add_lock_argument(p)
+    add_lock_argument(p, "lock file(s)", several=True)
     p.add_argument("--json", action="store_true", help="print a JSON report instead of text")
     p.add_argument(
         "--allow-partial",
@@ -71,15 +74,26 @@ def _add_deep_options(p: argparse.ArgumentParser) -> None:
         help="URL of the lock's index NAME (overrides [[index]] url; credentials from netrc "
         "or in the URL; repeatable)",
     )
-    g.add_argument("-j", "--jobs", type=int, default=8, help="parallel requests (default: 8)")
+    g.add_argument(
+        "-j", "--jobs", type=int, default=24, help="parallel network requests (default: 24)"
+    )
     g.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
+    paths = lock_paths(args)
+    if args.json and len(paths) > 1:
+        raise UsageError(f"--json reports one lock; {len(paths)} given")
     options = deep_options(args) if args.deep else None
     if options is not None:
         require("git", "verify --deep")
-    report = verify(lock_path(args))
+    codes = [_one(args, path, options, named=len(paths) > 1) for path in paths]
+    return max(codes)
+
+
+def _one(args: argparse.Namespace, path: str, options: DeepOptions | None, *, named: bool) -> int:
+    """Verify the lock at ``path``, print its result and return its exit code."""
+    report = verify(path)
     deep: DeepReport | None = None
     if options is not None and report.ok and report.lock is not None:
         from ..verify.live import verify_deep
@@ -96,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     elif deep is not None:
         _print_deep(report, deep)
     elif report.ok:
-        print(f"OK {report.content_hash}")
+        print(f"OK {report.content_hash}" + (f" {report.path}" if named else ""))
     else:
         for problem in report.problems:
             print(f"{report.path}: {problem}")

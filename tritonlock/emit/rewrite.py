@@ -22,7 +22,6 @@ from .downloads import fetch_lines, local_path
 from .errors import EmitError
 from .secrets import Use
 from .sources import GIT_ROOT, mirror_key, mirror_url
-from .vendored import APT_REFUSED
 
 REQ_DIR = "/tritonlock/requirements"
 
@@ -129,6 +128,9 @@ class Rewriter:
             return self.pip(cmd)
         if name in ("apt-get", "apt") and "install" in cmd.words[1:2]:
             return self.apt(cmd)
+        if name in ("apt-get", "apt") and self.state.vendored:
+            self.state.uses.add(Use.APT)  # update, upgrade …: the bundle's repository only
+            return cmd.render(join(cmd.words))
         if name in ("wget", "curl"):
             return self.download(cmd)
         if name == "git" and cmd.words[1:2] == ("clone",):
@@ -281,8 +283,6 @@ class Rewriter:
 
     # apt ------------------------------------------------------------------------------
     def apt(self, cmd: Command) -> str:
-        if self.state.vendored:
-            raise self.fail(APT_REFUSED)
         opts: list[str] = []
         pkgs: list[str] = []
         it = iter(cmd.words[2:])
@@ -296,7 +296,7 @@ class Rewriter:
             else:
                 self._literal(a, "apt package")
                 pkgs.append(self._apt_pin(re.split(r"[=:]", a, maxsplit=1)[0]))
-        self.state.uses.add(Use.NETWORK)
+        self.state.uses.add(Use.APT if self.state.vendored else Use.NETWORK)
         self.state.needs_apt = True
         if "--allow-downgrades" not in opts:
             opts.append("--allow-downgrades")

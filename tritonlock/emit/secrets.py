@@ -23,6 +23,7 @@ class Use(StrEnum):
     GIT = "git"
     PIP = "pip"
     NETWORK = "network"
+    APT = "apt"  # an apt command of a vendored build (it reads the bundle's flat repository)
 
 
 # id -> (what it is, the RUNs that mount it)

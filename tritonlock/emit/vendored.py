@@ -8,9 +8,10 @@ tritonlock-vendor=DIR``), mounted read-only where a RUN needs it; no RUN has a n
   ``--require-hashes`` as ever;
 - a download is copied from the bundle by the same script that checks its sha256;
 - images are loaded into the builder's store before the build, by the runner
-  (:func:`tritonlock.emit.buildplan.commands`), so ``FROM name@digest`` finds them there.
-
-Apt packages are not vendored yet: a lock that pins some is refused.
+  (:func:`tritonlock.emit.buildplan.commands`), so ``FROM name@digest`` finds them there;
+- every apt command reads the bundle's flat repository and no other source
+  (``APT_CONFIG``, :mod:`tritonlock.vendor.aptrepo`), its packages hash-checked with the
+  rest of the bundle before the build.
 """
 
 from __future__ import annotations
@@ -19,18 +20,24 @@ import shlex
 from collections.abc import Iterable
 
 from ..model import UrlPin
-from ..vendor.layout import DOWNLOADS, GIT, PIN_REF, WHEELS, bundle_path, download_path
+from ..vendor.aptrepo import APT_CONFIG
+from ..vendor.layout import (
+    APT,
+    DOWNLOADS,
+    GIT,
+    MOUNT_ROOT,
+    PIN_REF,
+    WHEELS,
+    bundle_path,
+    download_path,
+)
 from .secrets import Use
 
 CONTEXT = "tritonlock-vendor"
-ROOT = "/tritonlock/vendor"
+ROOT = MOUNT_ROOT
 WHEELHOUSE = f"{ROOT}/{WHEELS}"
 # Where each kind of RUN reads the bundle.
-_FOLDERS = {Use.GIT: GIT, Use.PIP: WHEELS, Use.NETWORK: DOWNLOADS}
-APT_REFUSED = (
-    "apt packages are not vendored yet (tritonlock vendor leaves them out); "
-    "build this lock without --vendor"
-)
+_FOLDERS = {Use.GIT: GIT, Use.PIP: WHEELS, Use.NETWORK: DOWNLOADS, Use.APT: APT}
 
 
 def mount(folder: str) -> str:
@@ -44,11 +51,15 @@ def mounts(uses: Use | Iterable[Use]) -> tuple[str, ...]:
 
 
 def prologue(uses: Use | Iterable[Use]) -> str:
-    """Shell a RUN of these kinds starts with: pip reads the bundle's wheelhouse only."""
+    """Shell a RUN of these kinds starts with: pip reads the bundle's wheelhouse only, apt
+    the bundle's flat repository only."""
     wanted = {uses} if isinstance(uses, Use) else set(uses)
-    if Use.PIP not in wanted:
-        return ""
-    return f"export PIP_NO_INDEX=1 PIP_FIND_LINKS={WHEELHOUSE}"
+    out = []
+    if Use.PIP in wanted:
+        out.append(f"export PIP_NO_INDEX=1 PIP_FIND_LINKS={WHEELHOUSE}")
+    if Use.APT in wanted:
+        out.append(f"export APT_CONFIG={APT_CONFIG}")
+    return "; ".join(out)
 
 
 def bundle_file(url: str) -> str:

@@ -190,15 +190,19 @@ def seal(lock: Lock) -> Lock:
 
 def dumps(lock: Lock) -> str:
     """TOML text of a sealed lock. The same lock always gives the same bytes."""
-    from .tomlout import document  # tomlkit is only needed to write
+    return _text(seal(lock))
 
-    return document(HEADER, seal(lock).to_dict())
+
+def _text(sealed: Lock) -> str:
+    from .tomlout import document  # only needed to write
+
+    return document(HEADER, sealed.to_dict())
 
 
 def write(lock: Lock, path: str | Path) -> Lock:
     """Seal and write ``lock`` atomically; return the sealed lock."""
     sealed = seal(lock)
-    atomic_write_bytes(Path(path), dumps(sealed).encode(), output=True)
+    atomic_write_bytes(Path(path), _text(sealed).encode(), output=True)
     return sealed
 
 
@@ -208,9 +212,10 @@ def file_hash(path: str | Path) -> str:
     return content_hash(raw.data)
 
 
-def check_hash(raw: RawLock) -> list[str]:
+def check_hash(raw: RawLock, actual: str | None = None) -> list[str]:
+    """The problem when the claimed content hash is not ``actual`` (computed when None)."""
     claimed = raw.data.get("content-hash")
-    actual = content_hash(raw.data)
+    actual = content_hash(raw.data) if actual is None else actual
     if claimed != actual:
         return [
             f"content-hash: does not match the content (computed {actual}); the lock was edited"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,64 @@ def schema_text() -> str:
     return (Path(__file__).parent.parent / "schemas" / SCHEMA_FILE).read_text("utf-8")
 
 
-@cache
+# A path into lock data: a key per object property, None for every item of an array.
+_DataPath = tuple[str | None, ...]
+
+
 def _validator() -> Any:
     """jsonschema-rs (JSON Schema 2020-12, ECMA-262 regexes: ``$`` is the end of the string
     only, so a commit id followed by a newline does not match ``^[0-9a-f]{40}$``)."""
-    return jsonschema_rs.validator_for(json.loads(schema_text()))
+    return _compiled()[0]
+
+
+@cache
+def _compiled() -> tuple[Any, tuple[_DataPath, ...]]:
+    """The validator of the schema without its ``uniqueItems``, and the data paths of the
+    arrays that had it: :func:`_repeats` checks those in linear time (a validator compares
+    every pair of items, and names the whole array, not the item repeated)."""
+    spec = json.loads(schema_text())
+    unique = tuple(_take_unique(spec, ()))
+    return jsonschema_rs.validator_for(spec), unique
+
+
+def _take_unique(node: Any, path: _DataPath) -> Iterator[_DataPath]:
+    """Remove each ``uniqueItems: true`` under ``node`` (through ``properties`` and
+    ``items``), yielding the data path of its array."""
+    if not isinstance(node, dict):
+        return
+    if node.pop("uniqueItems", False) is True:
+        yield path
+    for key, sub in (node.get("properties") or {}).items():
+        yield from _take_unique(sub, (*path, key))
+    yield from _take_unique(node.get("items"), (*path, None))
+
+
+def _arrays(data: Any, path: _DataPath, at: tuple[str | int, ...] = ()) -> Iterator[Any]:
+    """Each array at ``path`` in ``data``, with where it is: ``(at, array)``."""
+    if not path:
+        if isinstance(data, list):
+            yield at, data
+        return
+    step, rest = path[0], path[1:]
+    if step is None:
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield from _arrays(item, rest, (*at, i))
+    elif isinstance(data, dict) and step in data:
+        yield from _arrays(data[step], rest, (*at, step))
+
+
+def _repeats(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each item of an array that must hold unique items which repeats an earlier one."""
+    for path in _compiled()[1]:
+        for at, array in _arrays(data, path):
+            first: dict[str, int] = {}
+            for i, item in enumerate(array):
+                seen = first.setdefault(json.dumps(item, sort_keys=True, default=repr), i)
+                if seen != i:
+                    shown = "" if isinstance(item, dict | list) else f": {_short(item)}"
+                    here = (*at, i)
+                    yield here, f"{format_path(here)}: repeats {format_path([*at, seen])}{shown}"
 
 
 class _NotJson:
@@ -142,14 +195,15 @@ def _sort_key(path: Iterable[Any]) -> list[tuple[int, str]]:
 
 def problems(data: Any) -> list[str]:
     """Every schema problem of ``data``, as ``path: what is wrong``, in document order."""
-    errors = sorted(
-        _validator().iter_errors(_as_json(data)), key=lambda e: _sort_key(e.instance_path)
-    )
-    out: list[str] = []
-    for err in errors:
-        path = list(err.instance_path)
-        if type(err.kind).__name__ == "Required":
-            out.append(f"{format_path([*path, err.kind.as_dict()['property']])}: is missing")
-            continue
-        out.append(f"{format_path(path)}: {_describe(err)}")
-    return out
+    plain = _as_json(data)
+    found = [(tuple(err.instance_path), _problem(err)) for err in _validator().iter_errors(plain)]
+    found += _repeats(plain)
+    found.sort(key=lambda where_what: _sort_key(where_what[0]))
+    return [what for _, what in found]
+
+
+def _problem(err: Any) -> str:
+    path = list(err.instance_path)
+    if type(err.kind).__name__ == "Required":
+        return f"{format_path([*path, err.kind.as_dict()['property']])}: is missing"
+    return f"{format_path(path)}: {_describe(err)}"

@@ -25,6 +25,7 @@ def apt_pins(ctx: Ctx, floating: FloatingInputs, arch: str, committed: int | Non
         mirrors=ctx.opts.url_mirrors,
         jobs=ctx.opts.jobs,
         progress=ctx.say,
+        cache=ctx.opts.cache_dir / "apt",
     )
 
 

@@ -1,4 +1,5 @@
-"""The ``-D`` flags upstream's ``cmake_build`` configures each repo with (pure).
+"""The ``-D`` flags upstream's ``cmake_build`` configures each repo with, and the targets
+it builds by name (pure).
 
 ``cmake_build`` clones a repo (``git clone … ORG/NAME.git DIR``) and then runs ``cmake``
 in it; a ``cmake`` before any clone configures the server itself. Each repo is named as
@@ -32,3 +33,13 @@ def configures(script: str) -> dict[str, dict[str, str | None]]:
                 given = {k: (None if "$" in v else v) for k, v in defines.items()}
                 out.setdefault(current, {}).update(given)
     return out
+
+
+def named_targets(script: str) -> tuple[str, ...]:
+    """Every target a ``cmake --build … -t NAME`` or ``make NAME`` of ``script`` names."""
+    out: list[str] = []
+    for line in script.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            for cmd in shell.split(line):
+                out.extend(commands.build_targets(cmd))
+    return tuple(dict.fromkeys(out))

@@ -62,7 +62,7 @@ class ResolveOptions:
     apt_base: str = UBUNTU_SNAPSHOTS
     exclude_newer: str | None = None
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tritonlock")
-    jobs: int = 8
+    jobs: int = 24  # requests in flight: network latency, not cores, is what they wait on
     timeout: float = 120.0
     previous: Lock | None = None
     # `update --only`: the server stays at this pin (its recipe decides every other input),
@@ -83,6 +83,8 @@ class Ctx:
     say: Progress
     notes: Progress
     unresolved: list[Unresolved] = field(default_factory=list)
+    # Targets the recipe's cmake_build builds by name (cmake --build . -t NAME), besides ALL.
+    build_targets: tuple[str, ...] = ()
 
     def take(self, fut: Future[T], kind: Kind, what: str, empty: T) -> T:
         try:

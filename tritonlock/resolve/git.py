@@ -24,6 +24,13 @@ URL or tag uses a variable that is not known is an error, in a Triton repo and i
 third-party dependency alike; a file that is not CMake is an error in a Triton repo and
 skipped (and said) in a dependency.
 
+A reached ``ExternalProject_Add`` declared ``EXCLUDE_FROM_ALL`` downloads only when it is
+built: what it fetches (and fails on) is held until a built target is known to depend on
+it (:mod:`tritonlock.upstream.cmake.targets`, over the build-graph commands of every tree
+read so far, with ``roots``, the targets the recipe builds by name). Once nothing else is
+under way the held ones that became built are followed, and so on; one still held at the
+end is never built, and is skipped (and said), its failures with it.
+
 A ref of 7 to 39 lowercase hex digits that the remote does not list as a branch or
 tag is an abbreviated commit id, as CMake's ``GIT_TAG`` allows: it is expanded from
 the commits of the remote's branches and tags (fetched without trees or blobs, and
@@ -51,9 +58,11 @@ from tritonlock.model import GitPin
 from tritonlock.resolve.gitplan import (
     REF,
     Ask,
+    CMakeFound,
     Config,
     GitRequest,
     GitResolution,
+    Held,
     Node,
     Origin,
     add,
@@ -69,6 +78,7 @@ from tritonlock.resolve.submodules import SubmoduleProblem, links, lock_url, uns
 from tritonlock.sources.gitclient import GitFailed, SubprocessGit, Tree
 from tritonlock.sources.hosts import GITHUB_ORG
 from tritonlock.sources.mirrors import rewrite as fetch_url
+from tritonlock.upstream import cmake
 from tritonlock.util.redact import BadURL, redact, split_url
 
 __all__ = [
@@ -192,6 +202,7 @@ class _Run:
     progress: Callable[[str], None]
     pool: ThreadPoolExecutor
     strict: bool = True
+    roots: frozenset[str] = frozenset()  # targets the recipe builds by name
     nodes: dict[tuple[str, str], Node] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str] | None] = field(default_factory=dict)
     trees: dict[tuple[str, str], Tree] = field(default_factory=dict)
@@ -209,6 +220,8 @@ class _Run:
     reached: set[tuple[tuple[str, str], str, int]] = field(default_factory=set)
     unreached: dict[tuple[tuple[str, str], str, int], str] = field(default_factory=dict)
     failed: list[tuple[int, int, str, str]] = field(default_factory=list)
+    calls: list[cmake.Call] = field(default_factory=list)  # the build graph, every tree
+    held: list[tuple[Node, str, Held]] = field(default_factory=list)  # (node, target, what)
 
     def submit(
         self,
@@ -438,6 +451,16 @@ class _Run:
         except TritonLockError as err:
             self.record([owner], err)
             return
+        self.calls.extend(found.calls)
+        self.held.extend((node, target, held) for target, held in found.held.items())
+        self.reached.update((node.key, *r) for r in found.reached)
+        for (path, line), what in found.unreached.items():
+            self.unreached.setdefault((node.key, path, line), what)
+        self._take(node, found)
+
+    def _take(self, node: Node, found: CMakeFound) -> None:
+        """Follow what a node's CMake fetches (its problems recorded once)."""
+        owner = (node.root, f"{node.base_name()}: what its CMake files fetch")
         found.problems = [p for p in found.problems if (node.key, str(p)) not in self.reported]
         self.reported.update((node.key, str(p)) for p in found.problems)
         for problem in found.problems:
@@ -446,11 +469,18 @@ class _Run:
         self.fixed.extend(found.fixed)
         for what in found.skipped:
             self.progress(f"skip {what}")
-        self.reached.update((node.key, *r) for r in found.reached)
-        for (path, line), what in found.unreached.items():
-            self.unreached.setdefault((node.key, path, line), what)
         for ask in found.asks:
             self.ask(ask)
+
+    def _release(self) -> bool:
+        """Follow what each held EXCLUDE_FROM_ALL ExternalProject fetches once a built
+        target depends on it (over every tree read so far); True when one was."""
+        built = cmake.graph(self.calls, self.roots)
+        now = [h for h in self.held if built.is_built(h[1])]
+        self.held = [h for h in self.held if not built.is_built(h[1])]
+        for node, _target, held in now:
+            self._take(node, held.found)
+        return bool(now)
 
     def drain(self) -> None:
         """Take each answer in submission order, so the run (and its errors) is repeatable;
@@ -465,11 +495,15 @@ class _Run:
                     failed(err)
                     continue
                 then(value)
-            if not self._scan_ready(final=True):
+            if not self._scan_ready(final=True) and not self._release():
                 break
         for key, what in self.unreached.items():  # not reached in any configuration
             if key not in self.reached:
                 self.progress(f"skip {what}")
+        built = cmake.graph(self.calls, self.roots)
+        never = {(where, target): None for _n, target, h in self.held for where in h.where}
+        for where, target in never:  # each said once, however often it was configured
+            self.progress(f"skip {where} ({built.why_not_built(target)})")
 
 
 def _fail(ask: Ask, src: str, reason: str) -> ResolveError:
@@ -541,7 +575,7 @@ def resolve_git(
     *,
     mirrors: Sequence[tuple[str, str]] = (),
     cache_dir: Path,
-    jobs: int = 8,
+    jobs: int = 24,
     variables: Mapping[str, str] | None = None,
     platform: Mapping[str, str] | None = None,
     follow_cmake: bool = True,
@@ -550,13 +584,17 @@ def resolve_git(
     source: GitSource | None = None,
     timeout: float = 120.0,
     strict: bool = True,
+    roots: Sequence[str] = (),
 ) -> GitResolution:
     """Pin ``requests`` and everything they pull in (see the module docstring).
 
     ``strict=False`` returns what could be pinned with :attr:`GitResolution.failures`
     instead of raising the first failure (usage errors and conflicts still raise).
     ``platform``: what CMake itself knows of the build machine (``CMAKE_SYSTEM_PROCESSOR``),
-    under every configuration's variables."""
+    under every configuration's variables. ``roots``: the targets the recipe builds by
+    name (``cmake --build . -t NAME``), besides ALL: an ``EXCLUDE_FROM_ALL``
+    ExternalProject is followed only when one of these, a target in ALL, or a target
+    they depend on needs it (:mod:`tritonlock.upstream.cmake.targets`)."""
     for req in requests:
         check_request(req)
     for prefix, mirror in mirrors:
@@ -572,6 +610,7 @@ def resolve_git(
             progress=progress or (lambda _msg: None),
             pool=pool,
             strict=strict,
+            roots=frozenset(roots),
         )
         try:
             for i, req in enumerate(requests):

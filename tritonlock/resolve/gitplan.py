@@ -233,7 +233,11 @@ def tree_files(
 
 @dataclass
 class CMakeFound:
-    """What the CMake files of one pinned repo fetch, skip, and fail on (in CMake order)."""
+    """What the CMake files of one pinned repo fetch, skip, and fail on (in CMake order).
+
+    ``held``: what an ``EXCLUDE_FROM_ALL`` ExternalProject target would fetch (and fail
+    on), by target, taken only once a built target is known to depend on it; ``calls``:
+    the build-graph commands reached (:mod:`tritonlock.upstream.cmake.targets`)."""
 
     asks: list[Ask] = field(default_factory=list)
     urls: list[tuple[str, Origin]] = field(default_factory=list)
@@ -243,6 +247,17 @@ class CMakeFound:
     # Declarations (path, line) reached, and those not reached with what to say of them.
     reached: set[tuple[str, int]] = field(default_factory=set)
     unreached: dict[tuple[str, int], str] = field(default_factory=dict)
+    held: dict[str, Held] = field(default_factory=dict)
+    calls: tuple[cmake.Call, ...] = ()
+
+
+@dataclass
+class Held:
+    """What one EXCLUDE_FROM_ALL ExternalProject target of a repo fetches (``where``:
+    ``NAME:PATH:LINE`` of its declarations)."""
+
+    found: CMakeFound
+    where: list[str] = field(default_factory=list)
 
 
 def _is_download(url: str) -> bool:
@@ -259,10 +274,12 @@ def cmake_asks(
     inherits: bool = False,
 ) -> CMakeFound:
     """Git repos and URLs that configuring ``files`` (a tree with its submodules) reaches
-    for ``variables``; declarations it does not reach are listed as skipped."""
+    for ``variables``; declarations it does not reach are listed as skipped, and what an
+    ``EXCLUDE_FROM_ALL`` ExternalProject fetches is held by target."""
     out = CMakeFound()
     name = node.base_name()
     project = cmake.configure(files, variables, unknown=unknown, inherits=inherits)
+    out.calls = project.calls
     for problem in project.problems:
         if node.first_party and "cannot read CMake" in problem:
             out.problems.append(SourceError(problem))
@@ -271,44 +288,12 @@ def cmake_asks(
     reached: set[tuple[str, int]] = set()
     for f in project.fetches:
         reached.add((f.path, f.line))
-        where = f"{name}:{f.path}:{f.line}"
-        if f.kind == "url" and not f.missing and not _is_download(f.url):
-            out.skipped.append(f"{where} ({f.url} is a file of the tree, not a download)")
-            continue
-        if f.missing:
-            out.problems.append(ResolveError(f"{where}: {f.name} uses {_why(f.missing[0])}"))
-            continue
-        origin = Origin(repo=node.key, path=f.path, line=f.line)
-        if f.kind == "url":
-            if f.sha256 is not None:
-                out.fixed.append((f.url, f.sha256, origin))
-            else:
-                out.urls.append((f.url, origin))
-            continue
-        why = unsafe_url(f.url)
-        if why or not lock_url(f.url):
-            why = why or "is not an https/http/git/file URL"
-            out.problems.append(SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}"))
-            continue
-        ref = f.tag or "HEAD"
-        if not REF.match(ref):
-            out.problems.append(
-                SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref")
-            )
-            continue
-        out.asks.append(
-            Ask(
-                name=pin_name(f.name),
-                url=f.url,
-                ref=ref,
-                origins=(origin,),
-                root=node.root,
-                owner=f"{name}: what its CMake files fetch",
-                defines=f.defines,
-                unknown=f.unknown,
-                inherits=f.inherits,
-            )
-        )
+        if f.excluded:
+            held = out.held.setdefault(f.target, Held(CMakeFound()))
+            held.where.append(f"{name}:{f.path}:{f.line}")
+            _take(node, f, held.found)
+        else:
+            _take(node, f, out)
     out.reached = reached
     out.unreached = {
         (
@@ -320,6 +305,47 @@ def cmake_asks(
         if (path, line) not in reached
     }
     return out
+
+
+def _take(node: Node, f: cmake.Fetch, out: CMakeFound) -> None:
+    """Record what the reached download ``f`` of ``node``'s CMake asks for in ``out``."""
+    name = node.base_name()
+    where = f"{name}:{f.path}:{f.line}"
+    if f.kind == "url" and not f.missing and not _is_download(f.url):
+        out.skipped.append(f"{where} ({f.url} is a file of the tree, not a download)")
+        return
+    if f.missing:
+        out.problems.append(ResolveError(f"{where}: {f.name} uses {_why(f.missing[0])}"))
+        return
+    origin = Origin(repo=node.key, path=f.path, line=f.line)
+    if f.kind == "url":
+        if f.sha256 is not None:
+            out.fixed.append((f.url, f.sha256, origin))
+        else:
+            out.urls.append((f.url, origin))
+        return
+    why = unsafe_url(f.url)
+    if why or not lock_url(f.url):
+        why = why or "is not an https/http/git/file URL"
+        out.problems.append(SourceError(f"{where}: {f.name} GIT_REPOSITORY {f.url!r} {why}"))
+        return
+    ref = f.tag or "HEAD"
+    if not REF.match(ref):
+        out.problems.append(SourceError(f"{where}: {f.name} GIT_TAG {ref!r} is not a valid ref"))
+        return
+    out.asks.append(
+        Ask(
+            name=pin_name(f.name),
+            url=f.url,
+            ref=ref,
+            origins=(origin,),
+            root=node.root,
+            owner=f"{name}: what its CMake files fetch",
+            defines=f.defines,
+            unknown=f.unknown,
+            inherits=f.inherits,
+        )
+    )
 
 
 def _why(name: str) -> str:

@@ -34,7 +34,7 @@ from . import git as gitres
 from . import images as imgres
 from . import rules
 from .aptplan import apt_pins
-from .cmakeflags import configures
+from .cmakeflags import configures, named_targets
 from .context import (
     Ctx,
     Progress,
@@ -84,6 +84,7 @@ def resolve(
         )
         lock = Lock(inputs=inputs, release=facts, recipe=recipe)
         flags = configures(generated.get("cmake_build", ""))
+        ctx.build_targets = named_targets(generated.get("cmake_build", ""))
         git = _git(ctx, server, floating, flags) if opts.wants("git", "url") else _kept_git(opts)
         texts = _step_files(ctx, floating, tree, git.pins) if opts.wants("wheel") else {}
     copies = _copies(ctx, git.pins, flags) if opts.wants("image") else ()
@@ -255,6 +256,7 @@ def _git_batch(
             previous=ctx.opts.previous.git if ctx.opts.previous else (),
             progress=ctx.say,
             strict=strict,
+            roots=ctx.build_targets,
         ).result()
 
 
@@ -377,6 +379,7 @@ def _urls(
         jobs=ctx.opts.jobs,
         progress=ctx.say,
         fixed=fixed,
+        cache=ctx.opts.cache_dir / "urls",
     )
     if failures and not ctx.opts.allow_partial:
         raise failures[0][1]

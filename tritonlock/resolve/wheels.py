@@ -40,7 +40,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .. import __version__
-from ..errors import ResolveError, SourceError, UsageError
+from ..errors import ResolveError, SourceError, TritonLockError, UsageError
 from ..model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin, environments
 from ..sources.pyindex import IndexClient, IndexFile, split_credentials
 from ..util import procs
@@ -49,6 +49,7 @@ from ..util.redact import credential_free, redact
 from . import rules
 from .cutoff import dated
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
+from .stepcache import StepCache, index_identity
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _URL_RE = re.compile(
@@ -106,6 +107,13 @@ def resolve_wheels(
     _check_inputs(steps, indexes)
     say = progress or (lambda _msg: None)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    kept = StepCache.for_cutoff(
+        cache_dir,
+        exclude_newer,
+        [target.python, target.machine, list(target.glibc)],
+        [index_identity(s.name, s.url, s.extra) for s in indexes],
+        allow_sdist,
+    )
     with httpx.Client(
         timeout=httpx.Timeout(60.0, connect=15.0),
         follow_redirects=True,
@@ -116,20 +124,89 @@ def resolve_wheels(
         world = _Indexes(
             indexes, cache_dir=cache_dir, http=http, jobs=jobs, exclude_newer=exclude_newer
         )
-        pins: list[WheelPin] = []
-        installed: dict[str, dict[str, WheelPin]] = {}  # image → name → pin installed last
-        for step in steps:
-            say(f"step {step.name}: resolving for {target.describe()}")
-            have = installed.setdefault(step.image, {})
-            mine = _resolve_step(step, list(have.values()), target, world, allow_sdist, cache_dir)
-            pins += mine
-            have.update((p.name, p) for p in mine)
-        for image, env in installed.items():
-            if len({p.step for p in env.values()}) > 1:
-                say(f"image {image}: checking the final environment")
-                _check_environment(image, env, target, world, allow_sdist, cache_dir)
+        images = _ImageSteps(target, world, allow_sdist, cache_dir, kept, say)
+        pins = images.run_all(steps)
     _check_rules(pins, [world.record(s) for s in indexes])
     return tuple(pins), tuple(world.record(s) for s in indexes)
+
+
+class _ImageSteps:
+    """The install steps of each image in order (each builds on what the earlier ones
+    installed), the images side by side; a step whose inputs are unchanged since the last
+    resolve (with a fixed ``exclude-newer``) is taken from :class:`StepCache`."""
+
+    def __init__(
+        self,
+        target: Target,
+        world: _Indexes,
+        allow_sdist: bool,
+        cache_dir: Path,
+        kept: StepCache,
+        say: Callable[[str], None],
+    ) -> None:
+        self.target, self.world, self.allow_sdist = target, world, allow_sdist
+        self.cache_dir, self.kept, self.say = cache_dir, kept, say
+
+    def run_all(self, steps: Sequence[InstallStep]) -> list[WheelPin]:
+        """Every step's pins, in step order. A failure raised is the one of the first step
+        (in ``steps`` order) that failed; an image's environment check comes after them."""
+        groups: dict[str, list[tuple[int, InstallStep]]] = {}
+        for i, step in enumerate(steps):
+            groups.setdefault(step.image, []).append((i, step))
+        with ThreadPoolExecutor(max(1, min(len(groups), self.world.jobs))) as pool:
+            futures = [pool.submit(self.one_image, image, g) for image, g in groups.items()]
+            done = [f.result() for f in futures]
+        failed = [(at, i, err) for i, (_, at, err) in enumerate(done) if err is not None]
+        if failed:
+            raise min(failed, key=lambda f: f[:2])[2]
+        by_step = {i: pins for found, _, _ in done for i, pins in found.items()}
+        return [p for i in range(len(steps)) for p in by_step[i]]
+
+    def one_image(self, image: str, steps: Sequence[tuple[int, InstallStep]]) -> _ImageResult:
+        """The pins of each step of ``image`` by its place in the steps, or where it failed
+        (a step's place; after every step for the environment check) and why."""
+        found: dict[int, list[WheelPin]] = {}
+        have: dict[str, WheelPin] = {}  # name → pin installed last
+        for i, step in steps:
+            try:
+                mine = self.step(step, list(have.values()))
+            except TritonLockError as err:
+                return found, i, err
+            found[i] = mine
+            have.update((p.name, p) for p in mine)
+        if len({p.step for p in have.values()}) > 1:
+            try:
+                self.environment(image, have)
+            except TritonLockError as err:
+                return found, _AFTER_EVERY_STEP, err
+        return found, _AFTER_EVERY_STEP, None
+
+    def step(self, step: InstallStep, earlier: list[WheelPin]) -> list[WheelPin]:
+        what = [step.name, step.image, step.requirements, step.constraints]
+        key = self.kept.key("step", what, sorted(earlier, key=lambda p: p.name))
+        mine = self.kept.pins(key)
+        if mine is not None:
+            self.say(f"step {step.name}: inputs unchanged since the last resolve, pins kept")
+            return mine
+        self.say(f"step {step.name}: resolving for {self.target.describe()}")
+        mine = _resolve_step(
+            step, earlier, self.target, self.world, self.allow_sdist, self.cache_dir
+        )
+        self.kept.keep(key, mine)
+        return mine
+
+    def environment(self, image: str, env: dict[str, WheelPin]) -> None:
+        key = self.kept.key("environment", image, sorted(env.values(), key=lambda p: p.name))
+        if self.kept.pins(key) is not None:  # checked before, with the same packages
+            return
+        self.say(f"image {image}: checking the final environment")
+        _check_environment(image, env, self.target, self.world, self.allow_sdist, self.cache_dir)
+        self.kept.keep(key, [])
+
+
+# An image's steps: pins by step place, and the place and error it failed at (if it did).
+_ImageResult = tuple[dict[int, list[WheelPin]], int, TritonLockError | None]
+_AFTER_EVERY_STEP = 1 << 30
 
 
 def _check_inputs(steps: Sequence[InstallStep], indexes: Sequence[IndexSpec]) -> None:

@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,6 +37,7 @@ from tritonlock.sources.retry import (
     transport_problem,
     with_retries,
 )
+from tritonlock.util.atomic import atomic_write_bytes
 from tritonlock.util.redact import redact
 
 TLS_HINT = "set SSL_CERT_FILE for a local CA"
@@ -107,16 +109,18 @@ def read_candidates(
     progress: Callable[[str], None] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
+    cache: Path | None = None,
 ) -> list[tuple[list[debian.PackageEntry], int]]:
     """For each request: the entries for its packages that the base suites and the
     request's own repositories list for ``arch`` (each index read, and hash-checked, once),
-    and how many suites that searched."""
+    and how many suites that searched. ``cache``: a folder of index files by their sha256
+    (as the Release file lists them): one already there is not downloaded again."""
     _check_inputs(requests, arch=arch, base=base, snapshot=snapshot, mirrors=mirrors)
     base_dists = _base_dists(base, arch)
     extra = [_extra_dists(r, arch, base.codename) for r in requests]
     dists = list(dict.fromkeys([*base_dists, *(d for ds in extra for d in ds)]))
     wanted = {name for r in requests for name, _ in r.packages}
-    fetch = _Fetcher(mirrors=mirrors, timeout=timeout, retry=retry, sleep=sleep)
+    fetch = _Fetcher(mirrors=mirrors, timeout=timeout, retry=retry, sleep=sleep, cache=cache)
     with fetch:
         found = _read_all(fetch, dists, arch, wanted, jobs, progress)
     out = []
@@ -138,6 +142,7 @@ def resolve_apt(
     progress: Callable[[str], None] | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
+    cache: Path | None = None,
 ) -> Apt:
     """One pin per (step, package); a package asked for twice in a step keeps the later
     request's version (what apt leaves installed)."""
@@ -152,6 +157,7 @@ def resolve_apt(
         progress=progress,
         retry=retry,
         sleep=sleep,
+        cache=cache,
     )
     pins: dict[tuple[str, str], AptPin] = {}
     for request, (entries, searched) in zip(requests, candidates, strict=True):
@@ -281,7 +287,9 @@ class _Fetcher:
         timeout: float,
         retry: RetryPolicy,
         sleep: Callable[[float], None],
+        cache: Path | None = None,
     ) -> None:
+        self._cache = cache
         self._mirrors = mirrors
         self._retry = retry
         self._sleep = sleep
@@ -316,15 +324,35 @@ class _Fetcher:
             what = f"apt index {redact(dist.root)}{path}{suffix}"
             if size > _MAX_INDEX:
                 raise SourceError(f"{what}: {size} bytes is too large")
-            body = self.get(dist.root + path + suffix, limit=size)
+            body = self._cached(digest, size)
             if body is None:
-                continue
-            _check_hash(body, digest, size, what)
+                body = self.get(dist.root + path + suffix, limit=size)
+                if body is None:
+                    continue
+                _check_hash(body, digest, size, what)
+                self._keep(digest, body)
             text = _decompress(body, suffix, release.sha256.get(path), what)
             return list(debian.parse_packages(text, wanted))
         raise ResolveError(
             f"apt index {redact(dist.root)}{path}: listed in the Release file but not served (404)"
         )
+
+    def _cached(self, digest: str, size: int) -> bytes | None:
+        """The index file of this sha256 kept from an earlier read, when it still hashes so."""
+        if self._cache is None or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return None
+        try:
+            body = (self._cache / digest).read_bytes()
+        except OSError:
+            return None
+        ok = len(body) == size and hashlib.sha256(body).hexdigest() == digest
+        return body if ok else None
+
+    def _keep(self, digest: str, body: bytes) -> None:
+        if self._cache is None or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            return
+        self._cache.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self._cache / digest, body)
 
     def get(self, url: str, *, limit: int) -> bytes | None:
         """The body of ``url`` (via its mirror), None on 404/410."""

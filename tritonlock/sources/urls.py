@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +32,7 @@ from tritonlock.sources.retry import (
     transport_problem,
     with_retries,
 )
+from tritonlock.sources.revalidate import Seen, Validators
 from tritonlock.util.redact import redact
 
 TLS_HINT = "set SSL_CERT_FILE for a local CA"
@@ -51,6 +53,7 @@ STALL_BYTES = 1 << 16
 class _Facts:
     sha256: str
     size: int
+    headers: Mapping[str, str] = field(default_factory=dict)  # of a full download
 
 
 def parse_url_mirror(spec: str) -> tuple[str, str]:
@@ -88,6 +91,7 @@ def resolve_urls(
     retry: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
     fixed: Sequence[tuple[str, str, str]] = (),
+    cache: Path | None = None,
 ) -> tuple[UrlPin, ...]:
     """One pin per distinct URL (sorted by URL), with every place it was found in; the
     first failure (in URL order) is raised."""
@@ -101,6 +105,7 @@ def resolve_urls(
         retry=retry,
         sleep=sleep,
         fixed=fixed,
+        cache=cache,
     )
     if failures:
         raise failures[0][1]
@@ -118,12 +123,15 @@ def resolve_urls_partial(
     retry: RetryPolicy = DEFAULT_POLICY,
     sleep: Callable[[float], None] = time.sleep,
     fixed: Sequence[tuple[str, str, str]] = (),
+    cache: Path | None = None,
 ) -> tuple[tuple[UrlPin, ...], tuple[tuple[str, TritonLockError], ...]]:
     """The pins that could be made, and (URL, error) for each URL that failed, by URL.
 
     ``fixed`` are (url, sha256 hex, found_in) of downloads whose SHA256 upstream declares:
     they are pinned to that hash without being fetched (fixed-output), unless the same
-    URL is declared with two different hashes (a failure). Bad options still raise."""
+    URL is declared with two different hashes (a failure). Bad options still raise.
+    ``cache``: a folder of :mod:`~tritonlock.sources.revalidate` validators; a download
+    the server says is unchanged since then is not fetched again."""
     found: dict[str, set[str]] = {}
     for url, where in [*requests, *((u, w) for u, _, w in fixed)]:
         check_url(url, allow_http=allow_http)
@@ -144,20 +152,24 @@ def resolve_urls_partial(
                 f"URL {url}: declared with SHA256 {' and '.join(sorted(hashes))} ({where})"
             )
     fetch = [u for u in found if u not in declared]
+    validators = Validators(cache)
     with httpx.Client(timeout=timeout, headers={"Accept-Encoding": "identity"}) as http:
 
         def one(url: str) -> _Facts | TritonLockError:
             source = mirrored(url, mirrors)
             what = f"URL {url}" + (f" (via {source})" if source != url else "")
+            seen = validators.get(source)
             try:
                 facts = with_retries(
-                    lambda: _download(http, source, allow_http, what),
+                    lambda: _download(http, source, allow_http, what, seen),
                     what=what,
                     policy=retry,
                     sleep=sleep,
                 )
             except TritonLockError as err:
                 return err
+            if facts.headers:
+                validators.keep(source, facts.sha256, facts.size, facts.headers)
             if progress:
                 progress(f"{url} → sha256:{facts.sha256[:12]}… ({facts.size} bytes)")
             return facts
@@ -193,15 +205,22 @@ def resolve_urls_partial(
     return tuple(pins), tuple(sorted(failures.items()))
 
 
-def _download(http: httpx.Client, url: str, allow_http: bool, what: str) -> _Facts:
+def _download(
+    http: httpx.Client, url: str, allow_http: bool, what: str, seen: Seen | None = None
+) -> _Facts:
+    """The sha256 and size of the file at ``url``; ``seen``: as it was last fetched, which
+    a 304 (not modified) answer confirms without sending the bytes again."""
     current = url
+    conditions = seen.conditions() if seen is not None else {}
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            with http.stream("GET", current) as resp:
+            with http.stream("GET", current, headers=conditions) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     current = str(resp.url.join(resp.headers["location"]))
                     _check_hop(current, allow_http, what)
                     continue
+                if resp.status_code == 304 and seen is not None:
+                    return _Facts(seen.sha256, seen.size)
                 _check_status(resp, what)
                 return _hash_body(resp, what, _window(http))
         except httpx.TransportError as err:
@@ -257,4 +276,4 @@ def _hash_body(resp: httpx.Response, what: str, window: float) -> _Facts:
     declared = resp.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) != size:
         raise Transient(f"got {size} of {declared} bytes (truncated)")
-    return _Facts(digest.hexdigest(), size)
+    return _Facts(digest.hexdigest(), size, resp.headers)

@@ -227,3 +227,66 @@ def cmake_defines(cmd: Command) -> dict[str, str]:
             name, _, value = arg[2:].partition("=")
             out[name.split(":", 1)[0]] = value
     return out
+
+
+_MAKE_VALUE = _words("-C --directory -f --file --makefile -I --include-dir -o -W")
+_BUILD_VALUE = _words("--config --preset")
+_COUNT = _words("-j --jobs --parallel -l --load-average")  # an optional number follows
+
+
+def build_targets(cmd: Command) -> tuple[str, ...]:
+    """The targets a ``cmake --build DIR [-t|--target NAME...]`` or ``make [NAME...]``
+    command builds by name (none: only ALL is built)."""
+    argv = program(cmd)
+    if not argv:
+        return ()
+    tool = os.path.basename(argv[0])
+    if tool == "cmake" and "--build" in argv:
+        return _cmake_build_targets(argv[argv.index("--build") + 2 :])
+    if tool in ("make", "gmake", "ninja"):
+        return _make_targets(argv[1:])
+    return ()
+
+
+def _cmake_build_targets(args: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    on = False
+    skip = ""
+    for arg in args:
+        if _skipped(skip, arg):
+            skip = ""
+        elif arg == "--":
+            break
+        elif arg in ("-t", "--target"):
+            on = True
+        elif arg.startswith("--target="):
+            out.extend(arg.partition("=")[2].split(","))
+            on = False
+        elif arg.startswith("-"):
+            on = False
+            skip = arg if arg in _BUILD_VALUE | _COUNT else ""
+        elif on:
+            out.append(arg)
+    return tuple(t for t in out if t)
+
+
+def _make_targets(args: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    skip = ""
+    for arg in args:
+        if _skipped(skip, arg):
+            skip = ""
+        elif arg.startswith("-"):
+            skip = arg if arg in _MAKE_VALUE | _COUNT else ""
+        elif "=" not in arg:
+            out.append(arg)
+    return tuple(out)
+
+
+def _skipped(option: str, arg: str) -> bool:
+    """Whether ``arg`` is the value of the ``option`` before it."""
+    if not option:
+        return False
+    if option in _COUNT:
+        return arg.isdigit() or arg.startswith("$")
+    return True

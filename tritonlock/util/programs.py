@@ -7,6 +7,7 @@ from the system; uv ships with tritonlock (its PyPI package carries the binary).
 from __future__ import annotations
 
 import functools
+import threading
 
 from ..errors import UsageError
 
@@ -31,9 +32,19 @@ def require(program: str, needed_for: str) -> str:
     return found
 
 
-@functools.cache
+_UV_LOCK = threading.Lock()
+
+
 def uv_binary() -> str:
-    """uv's binary from the ``uv`` package tritonlock depends on (PATH as a fallback)."""
+    """uv's binary from the ``uv`` package tritonlock depends on (PATH as a fallback). One
+    thread at a time: uv's lookup reads sysconfig, whose first read is not thread-safe (a
+    step of another image saw ``EXE`` as None)."""
+    with _UV_LOCK:
+        return _uv_binary()
+
+
+@functools.cache
+def _uv_binary() -> str:
     try:
         from uv import find_uv_bin
 

@@ -8,6 +8,7 @@ A bundle (``tritonlock vendor -o DIR``) holds::
     DIR/wheels/<file name>             every pinned wheel (or sdist) file
     DIR/downloads/<sha256>/<file name> every pinned download
     DIR/images/                        an OCI image layout: oci-layout, index.json, blobs/sha256/…
+    DIR/apt/                           a flat apt repository (:mod:`tritonlock.vendor.aptrepo`)
 
 The emitted build (:mod:`tritonlock.emit.vendored`) reads the same paths, so both sides
 take them from here.
@@ -28,7 +29,10 @@ GIT = "git"
 WHEELS = "wheels"
 DOWNLOADS = "downloads"
 IMAGES = "images"
-FOLDERS = (GIT, WHEELS, DOWNLOADS, IMAGES)
+APT = "apt"
+FOLDERS = (GIT, WHEELS, DOWNLOADS, IMAGES, APT)
+# Where a vendored build's RUNs see the bundle (its folders are mounted below it).
+MOUNT_ROOT = "/tritonlock/vendor"
 # The ref of each pinned commit in a repository's bundle: the build fetches them all.
 PIN_REF = "refs/tritonlock/pin/"
 # Marks a folder as a bundle, so that `vendor` writes into and prunes only its own folders.
@@ -109,15 +113,16 @@ class Plan:
         return len(self.git) + files + len(self.urls) + len(self.images)
 
 
-def plan(lock: Lock, *, images: bool = True) -> Plan:
-    """What ``lock`` pins, as bundle items; what is left out (and why) in ``left_out``."""
+def plan(lock: Lock, *, images: bool = True, apt: bool = True) -> Plan:
+    """What ``lock`` pins, as bundle items; what is left out (and why) in ``left_out``.
+    Apt packages are vendored apart (:mod:`tritonlock.vendor.aptrepo`); ``apt=False``
+    notes them as left out."""
     left = []
-    if lock.apt is not None and lock.apt.packages:
+    if not apt and lock.apt is not None and lock.apt.packages:
         n = len(lock.apt.packages)
         left.append(
-            f"apt: {n} pinned package{'s' if n != 1 else ''} not vendored (tritonlock "
-            "vendor does not vendor apt packages yet); a build from this bundle needs the "
-            "apt archives"
+            f"apt: {n} pinned package{'s' if n != 1 else ''} not vendored (--no-apt); "
+            "`build --vendor` refuses this bundle"
         )
     if not images and lock.image:
         left.append("images: left to a registry (--no-images)")

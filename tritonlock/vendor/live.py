@@ -24,6 +24,8 @@ from ..sources.pyindex import IndexClient, IndexFile
 from ..sources.registry import Manifest, Registry
 from ..sources.urls import check_url
 from ..util.redact import public_url
+from . import aptrun
+from .aptrepo import AptJob
 from .gitbundle import make_bundle
 from .layout import GitItem, ImageItem
 
@@ -136,8 +138,23 @@ class LiveSources:
 
     # images -----------------------------------------------------------------------------
     def _where(self, item: ImageItem) -> tuple[str, str]:
+        return self._mirrored(item.ref)
+
+    def _mirrored(self, ref: str) -> tuple[str, str]:
         mirrors = {normalize_registry(k): v.lower() for k, v in self.options.registry_mirrors}
-        return apply_mirror(parse_image_ref(item.ref), mirrors)
+        return apply_mirror(parse_image_ref(ref), mirrors)
+
+    def apt_closure(self, job: AptJob, images: Path | None, work: Path) -> str:
+        """apt in a buildah container of the job's image: the bundle's copy when it has
+        one, else pulled by digest (through ``--registry-mirror``)."""
+        if images is not None:
+            ref, tls = aptrun.layout_view(images, job.digest, work / "image"), True
+        else:
+            host, repo = self._mirrored(job.image)
+            ref = f"docker://{host}/{repo}@{job.digest}"
+            tls = host not in self.options.insecure_registries
+        timeout = self.options.git_timeout
+        return aptrun.closure(job, ref, work, tls_verify=tls, timeout=timeout)
 
     def image_manifest(self, item: ImageItem) -> Manifest:
         host, repo = self._where(item)

@@ -21,7 +21,7 @@ from .layout import FOLDERS, LOCK, MANIFEST
 
 FORMAT = "tritonlock-vendor"
 VERSION = 1
-KINDS = ("git", "wheel", "url", "image", "layout", "lock")
+KINDS = ("git", "wheel", "url", "image", "layout", "apt", "lock")
 _SHA = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHUNK = 1 << 20
 

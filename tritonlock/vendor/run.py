@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,7 +26,8 @@ from ..sources.fetchfile import save_stream
 from ..sources.registry import INDEX_TYPES, OCI_INDEX, OCI_MANIFEST, Manifest
 from ..util import interrupt
 from ..util.atomic import atomic_write_bytes, atomic_write_text
-from . import gitbundle, layout
+from . import aptland, gitbundle, layout
+from .aptrepo import AptJob
 from .layout import GitItem, ImageItem, WheelGroup
 from .manifest import Entry, Image, sha256_file
 from .manifest import Manifest as BundleManifest
@@ -52,6 +53,10 @@ class Sources(Protocol):
 
     def save_blob(self, item: ImageItem, digest: str, dest: Path) -> int:
         """Save a blob of ``item``'s repository; its size."""
+
+    def apt_closure(self, job: AptJob, images: Path | None, work: Path) -> str:
+        """Run apt for ``job`` in its image (from the bundle's OCI layout ``images``, else
+        from its registry), the packages left in ``work/debs``; what the job printed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +132,14 @@ def vendor(
     src: Sources,
     *,
     images: bool = True,
+    apt: Sequence[AptJob] | None = None,
     jobs: int = 4,
     progress: Progress | None = None,
 ) -> Result:
-    """Vendor every input ``lock`` pins into ``out`` (see the module docstring)."""
-    plan = layout.plan(lock, images=images)
+    """Vendor every input ``lock`` pins into ``out`` (see the module docstring); ``apt``:
+    the apt steps to vendor (:func:`tritonlock.vendor.aptrepo.jobs`), None to leave the
+    lock's apt packages out."""
+    plan = layout.plan(lock, images=images, apt=apt is not None)
     out = out.absolute()  # git runs in other folders
     run = _Run(out=out, src=src, progress=progress or (lambda _: None), journal=prepare(out))
     layouts: dict[str, tuple[str, int]] = {}
@@ -144,6 +152,8 @@ def vendor(
     entries = _all(tasks, jobs)
     if plan.images:
         entries += _layout_files(out, plan.images, layouts)
+    if apt:
+        entries += _apt(run, apt, out / layout.IMAGES if plan.images else None)
     entries.append(_lock_copy(out, lock_bytes))
     files = tuple({e.path: e for e in entries}.values())
     manifest = BundleManifest(
@@ -323,6 +333,28 @@ def _image(run: _Run, item: ImageItem, layouts: dict[str, tuple[str, int]]) -> l
     total = sum(e.size for e in entries)
     run.progress(f"image {item.ref}: {human(total)}, {_said(fetched_any)}")
     return entries
+
+
+def _apt(run: _Run, jobs: Sequence[AptJob], images: Path | None) -> list[Entry]:
+    scratch = run.out / SCRATCH
+    scratch.mkdir(exist_ok=True)
+    entries, size, fetched = aptland.land(
+        run.out,
+        jobs,
+        partial(_closure, run.src, images),
+        journal=run.journal,
+        record=run.record_bundle,
+        scratch=scratch,
+        progress=run.progress,
+    )
+    for e in entries:
+        run.count(e.size, fetched=fetched)
+    run.progress(f"apt: {human(size)}, {_said(fetched)}")
+    return entries
+
+
+def _closure(src: Sources, images: Path | None, job: AptJob, work: Path) -> str:
+    return src.apt_closure(job, images, work)
 
 
 def _manifest_data(item: ImageItem, body: bytes) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import ResolveError
 from ..model import Lock
 from ..sources.gitclient import GitFailed, run_git
-from . import layout
+from . import aptrepo, layout
 from .manifest import Manifest
 
 
@@ -48,3 +48,27 @@ def git_mirror(folder: Path, url: str, dest: Path, *, timeout: float = 600) -> s
     except GitFailed as err:
         raise ResolveError(f"{bundle}: cannot read the bundle: {err.reason}") from None
     return dest.resolve().as_uri()
+
+
+def apt_problems(lock: Lock, folder: Path, found: Manifest) -> list[str]:
+    """Each apt package the lock pins that the bundle's flat repository lacks (all of them,
+    said once, when it has none: vendored with --no-apt)."""
+    apt = lock.apt
+    if apt is None or not apt.packages:
+        return []
+    if not any(e.path == aptrepo.PACKAGES for e in found.files):
+        return [
+            f"{folder}: holds no apt packages, and the lock pins {len(apt.packages)}; vendor "
+            "it again without --no-apt"
+        ]
+    text = (folder / aptrepo.PACKAGES).read_text("utf-8", errors="replace")
+    have = set()
+    for stanza in aptrepo.stanzas(text):
+        f = aptrepo.control_fields(stanza)
+        have.add((f.get("package"), f.get("version")))
+    return [
+        f"{folder / aptrepo.PACKAGES}: no {p.name}={p.version} (apt step {p.step}); vendor "
+        "this lock again"
+        for p in apt.packages
+        if (p.name, p.version) not in have
+    ]

@@ -405,5 +405,5 @@ class DeepOptions:
     ca_file: Path | None = None
     allow_http: bool = False
     apt_archive: str = UBUNTU_SNAPSHOTS
-    jobs: int = 8
+    jobs: int = 24
     timeout: float = 120.0

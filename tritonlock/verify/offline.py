@@ -37,7 +37,7 @@ def verify(path: str | Path) -> Report:
     raw = lockfile.read_raw(path)
     actual = lockfile.content_hash(raw.data)
     structure = schema.problems(raw.data)
-    found = structure + lockfile.check_hash(raw)
+    found = structure + lockfile.check_hash(raw, actual)
     if structure:
         # Without a valid structure, order and rules say nothing more useful.
         return Report(raw.path, actual, _shown(found))

@@ -10,7 +10,9 @@ running CMake (pure).
 * :mod:`.fetch`: what ``ExternalProject_Add``, ``FetchContent_Declare`` and
   ``file(DOWNLOAD)`` fetch;
 * :mod:`.evaluator`: the walk from the top-level ``CMakeLists.txt``, following what CMake
-  would reach for the given ``-D`` variables (:func:`configure`).
+  would reach for the given ``-D`` variables (:func:`configure`);
+* :mod:`.targets`: which targets the build builds (``EXCLUDE_FROM_ALL``, ``DEPENDS``), so
+  which reached ``ExternalProject_Add`` downloads.
 
 :func:`scan` / :func:`fetches` read one file as a project's top-level ``CMakeLists.txt``.
 """
@@ -24,26 +26,32 @@ from .blocks import group
 from .evaluator import BIN, SRC, Observer, Project, configure, declarations
 from .fetch import KEYWORDS, Fetch
 from .lexer import Arg, CMakeSyntaxError, Command, commands, is_cmake_file
+from .targets import GRAPH, UNKNOWN, Call, Targets, graph
 from .values import Scope, Value, expand, values
 
 __all__ = [
     "BIN",
+    "GRAPH",
     "KEYWORDS",
     "SRC",
+    "UNKNOWN",
     "Arg",
     "CMakeSyntaxError",
+    "Call",
     "Command",
     "Fetch",
     "Observer",
     "Project",
     "Scan",
     "Scope",
+    "Targets",
     "Value",
     "commands",
     "configure",
     "declarations",
     "expand",
     "fetches",
+    "graph",
     "is_cmake_file",
     "scan",
     "values",

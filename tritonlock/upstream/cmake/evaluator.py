@@ -24,6 +24,7 @@ from .blocks import Block, Node, group
 from .conditions import condition_values, evaluate
 from .fetch import Fetch, declared, defines_of, file_download, keyword_values
 from .lexer import Arg, CMakeSyntaxError, Command, commands
+from .targets import GRAPH, Call
 from .values import Scope, values
 
 SRC = "/tritonlock-src"
@@ -40,13 +41,15 @@ DECLARES = frozenset({"externalproject_add", "fetchcontent_declare"})
 @dataclass(frozen=True, slots=True)
 class Project:
     """What configuring a tree reaches: downloads (with their file), folders added with
-    ``add_subdirectory``, files read, problems (``path: why``), the top-level scope."""
+    ``add_subdirectory``, files read, problems (``path: why``), the top-level scope, and
+    the build-graph commands reached with their arguments expanded (:mod:`.targets`)."""
 
     fetches: tuple[Fetch, ...]
     folders: tuple[str, ...]
     files: tuple[str, ...]
     problems: tuple[str, ...]
     scope: Scope
+    calls: tuple[Call, ...] = ()
 
 
 class _Return(Exception):
@@ -97,6 +100,7 @@ class _Eval:
     folders: list[str] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
     steps: int = 0
     depth: int = 0
 
@@ -261,6 +265,8 @@ class _Eval:
     def command(self, cmd: Command, frame: _Frame) -> None:
         lname = cmd.name.lower()
         scope = frame.scope
+        if lname in GRAPH:
+            self.calls.append((cmd.name, tuple(values(cmd.args, scope))))
         if lname in assign.COMMANDS or lname.startswith("check_"):
             assign.apply(cmd, scope, frame.parent)
         elif lname in DECLARES:
@@ -519,6 +525,7 @@ def configure(
         tuple(ev.read),
         tuple(ev.problems),
         scope,
+        tuple(ev.calls),
     )
 
 

@@ -22,6 +22,7 @@ KEYWORDS = frozenset(
     | {"TIMEOUT", "DOWNLOAD_EXTRACT_TIMESTAMP", "UPDATE_DISCONNECTED", "LIST_SEPARATOR"}
     | {"CMAKE_GENERATOR", "BUILD_ALWAYS", "LOG_CONFIGURE", "LOG_BUILD", "LOG_INSTALL"}
 )
+_TRUE = frozenset({"1", "ON", "YES", "TRUE", "Y"})
 _HASH = re.compile(r"^(SHA256|SHA1|SHA224|SHA384|SHA512|MD5|SHA3_[0-9]+)=([0-9A-Fa-f]+)$")
 
 
@@ -35,6 +36,9 @@ class Fetch:
     and ``CMAKE_CACHE_ARGS`` (a fresh CMake run: ``inherits`` is False), or, for
     FetchContent (added to the same build), every variable of the declaring scope
     (``inherits``); ``unknown`` names the variables among them whose value is unknown.
+    ``target`` is the ``ExternalProject_Add`` target whose build downloads it, and
+    ``excluded`` says that target is ``EXCLUDE_FROM_ALL`` (built only when a built target
+    depends on it, :mod:`.targets`); a FetchContent or ``file(DOWNLOAD)`` has no target.
     """
 
     kind: str
@@ -49,6 +53,8 @@ class Fetch:
     defines: tuple[tuple[str, str], ...] = ()
     unknown: tuple[str, ...] = ()
     inherits: bool = False
+    target: str = ""
+    excluded: bool = False
 
     @property
     def sha256(self) -> str | None:
@@ -72,6 +78,15 @@ def keyword_values(vals: Values, key: str) -> Values | None:
         out.append(vals[i])
         i += 1
     return out
+
+
+def excluded(vals: Values) -> bool:
+    """Whether ``ExternalProject_Add`` arguments (after the name) say ``EXCLUDE_FROM_ALL``
+    with a true value (a value that is not known is not taken as true)."""
+    given = keyword_values(vals, "EXCLUDE_FROM_ALL")
+    if not given:
+        return False
+    return not given[0].missing and given[0].text.upper() in _TRUE
 
 
 def _digest(vals: Values, *, hash_key: str, md5_key: str) -> tuple[bool, str | None]:
@@ -116,6 +131,8 @@ def declared(cmd: Command, scope: Scope) -> list[Fetch]:
     else:
         defines, unknown = defines_of(rest)
     common = {"name": name, "line": cmd.line, "defines": defines, "unknown": unknown}
+    if not content:
+        common |= {"target": name, "excluded": excluded(rest)}
     repo = keyword_values(rest, "GIT_REPOSITORY")
     if repo:
         tag = keyword_values(rest, "GIT_TAG")

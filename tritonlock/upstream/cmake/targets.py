@@ -1,15 +1,19 @@
-"""Which of the targets CMake configured the compile builds (pure; for the audit).
+"""Which targets of a configured build are built (pure).
 
 A reached ``ExternalProject_Add`` downloads only when its target is built, and a command
 of ``add_custom_target`` runs only then: ``cmake --build . -t install`` builds the
 targets in ALL and what they depend on. So an ``ExternalProject_Add`` with
 ``EXCLUDE_FROM_ALL`` or an ``add_custom_target`` without ``ALL`` is built only when a built
 target depends on it (an ExternalProject's ``DEPENDS``, a custom target's ``DEPENDS``,
-``add_dependencies``). Every other target (libraries, executables) counts as built. Names
-are one namespace over the whole compile, which can only make more targets built. When a
+``add_dependencies``), or when the build names it (``cmake --build . -t NAME``, ``make
+NAME``: the ``roots``). Every other target (libraries, executables) counts as built. Names
+are one namespace over the whole build, which can only make more targets built. When a
 ``DEPENDS`` or ``add_dependencies`` of a built target cannot be expanded, every target
-counts as built. A ``FetchContent_Declare`` downloads only when its name is made available
-(``FetchContent_MakeAvailable``/``FetchContent_Populate``).
+counts as built (what cannot be decided is taken). A ``FetchContent_Declare`` downloads
+only when its name is made available (``FetchContent_MakeAvailable``/``FetchContent_Populate``).
+
+:data:`GRAPH` names the commands the graph is made of; :func:`tritonlock.upstream.cmake.configure`
+records each one reached, with its arguments expanded (:attr:`Project.calls`).
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tritonlock.upstream import cmake
+from .fetch import KEYWORDS, excluded
+from .values import Value
 
-_TRUE = frozenset({"1", "ON", "YES", "TRUE", "Y"})
-_EP_KEYS = cmake.KEYWORDS | {"DEPENDS", "STEP_TARGETS", "INDEPENDENT_STEP_TARGETS"}
+GRAPH = frozenset(
+    {"externalproject_add", "add_custom_target", "add_dependencies"}
+    | {"fetchcontent_makeavailable", "fetchcontent_populate"}
+)
+_EP_KEYS = KEYWORDS | {"DEPENDS", "STEP_TARGETS", "INDEPENDENT_STEP_TARGETS"}
 _CUSTOM_KEYS = frozenset(
     {"COMMAND", "DEPENDS", "BYPRODUCTS", "WORKING_DIRECTORY", "COMMENT", "JOB_POOL"}
     | {"JOB_SERVER_AWARE", "VERBATIM", "USES_TERMINAL", "COMMAND_EXPAND_LISTS", "SOURCES"}
 )
-Call = tuple[str, Sequence[cmake.Value]]  # (command name, expanded arguments)
+Call = tuple[str, Sequence[Value]]  # (command name, expanded arguments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +60,11 @@ class Targets:
         return name.lower() in self.available
 
 
-def _after(words: Sequence[cmake.Value], key: str, keys: frozenset[str]) -> list[cmake.Value]:
-    out: list[cmake.Value] = []
+UNKNOWN = Targets({}, None, frozenset())  # before anything is known: every target is built
+
+
+def _after(words: Sequence[Value], key: str, keys: frozenset[str]) -> list[Value]:
+    out: list[Value] = []
     on = False
     for w in words:
         if w.text == key:
@@ -65,11 +76,12 @@ def _after(words: Sequence[cmake.Value], key: str, keys: frozenset[str]) -> list
     return out
 
 
-def targets(calls: Iterable[Call]) -> Targets:
-    """The build graph of the reached calls (see the module)."""
+def graph(calls: Iterable[Call], roots: Iterable[str] = ()) -> Targets:
+    """The build graph of the reached ``calls``; ``roots``: targets the build names
+    (see the module)."""
     kinds: dict[str, str] = {}
-    roots: set[str] = set()
-    edges: dict[str, list[cmake.Value]] = {}
+    starts: set[str] = set(roots)
+    edges: dict[str, list[Value]] = {}
     available: set[str] = set()
     for name, words in calls:
         lname = name.lower()
@@ -82,20 +94,19 @@ def targets(calls: Iterable[Call]) -> Targets:
         target = words[0].text
         if lname == "externalproject_add":
             kinds[target] = "ExternalProject_Add"
-            excluded = [w.text.upper() for w in _after(words[1:], "EXCLUDE_FROM_ALL", _EP_KEYS)]
-            if not excluded or excluded[0] not in _TRUE:
-                roots.add(target)
+            if not excluded(list(words[1:])):
+                starts.add(target)
             edges.setdefault(target, []).extend(_after(words[1:], "DEPENDS", _EP_KEYS))
         elif lname == "add_custom_target":
             kinds[target] = "add_custom_target"
             if words[1:2] and words[1].text == "ALL":
-                roots.add(target)
+                starts.add(target)
             edges.setdefault(target, []).extend(_after(words[1:], "DEPENDS", _CUSTOM_KEYS))
         elif lname == "add_dependencies":
             edges.setdefault(target, []).extend(words[1:])
-    roots |= {t for t in edges if t not in kinds}
+    starts |= {t for t in edges if t not in kinds}
     built: set[str] = set()
-    todo = sorted(roots)
+    todo = sorted(starts)
     while todo:
         t = todo.pop()
         if t in built:

@@ -1,0 +1,93 @@
+"""`tritonlock mirror push DIR …`: load a checked bundle into a site's git server, package
+index, web server and registry, for `verify --deep` (and builds) with the site's mirrors."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import EXIT_OK, NegativeResult, UsageError
+from ._help import add_command
+
+if TYPE_CHECKING:
+    from ._help import Subparsers
+
+PUSH_HELP = "load a bundle of `tritonlock vendor` into the folders a site's servers serve"
+EXAMPLES = (
+    "tritonlock mirror push bundle/ --git /srv/git --wheels /srv/pypi --files /srv/www",
+    "tritonlock mirror push bundle/ --registry registry.site.example:5000",
+    "git daemon --base-path=/srv/git --export-all /srv/git   # then, inside the site:",
+    "tritonlock verify --deep triton.lock --git-mirror https://github.com/=git://git.site."
+    "example/github.com/ "
+    "--index-url pypi=http://pypi.site.example/simple/ --url-mirror https://archives.boost.io/"
+    "=http://www.site.example/archives.boost.io/ --registry-mirror nvcr.io=registry.site."
+    "example:5000",
+)
+
+
+def register(sub: Subparsers, help: str) -> None:
+    p = add_command(sub, "mirror", help, help + ".", EXAMPLES)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    push = add_command(
+        actions,
+        "push",
+        PUSH_HELP,
+        PUSH_HELP + ". The bundle is checked byte by byte first. --git: one bare repository "
+        "per repository, <FOLDER>/<host>/<path>.git, holding every pinned commit (under "
+        "refs/tritonlock/pin/; a bundle has no branches or tags, so `resolve` cannot run "
+        "against it); --wheels: every pinned wheel in one folder (pypiserver's); --files: each "
+        "download at <FOLDER>/<host>/<path> of its URL; --registry: each image pushed with "
+        "skopeo, its manifest's bytes and digest kept. Apt packages stay in the bundle (only "
+        "`build --vendor` reads them).",
+        EXAMPLES,
+    )
+    push.add_argument("bundle", metavar="DIR", help="the bundle folder (`tritonlock vendor -o`)")
+    push.add_argument("--git", metavar="FOLDER", type=Path, help="a git server's base folder")
+    push.add_argument("--wheels", metavar="FOLDER", type=Path, help="a package index's folder")
+    push.add_argument("--files", metavar="FOLDER", type=Path, help="a web server's folder")
+    push.add_argument("--registry", metavar="HOST[:PORT]", help="a registry to push images to")
+    push.add_argument(
+        "--insecure-registry", action="store_true", help="push over plain http (local only)"
+    )
+    push.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    push.set_defaults(func=run_push)
+    p.set_defaults(func=_no_action)
+
+
+def _no_action(args: argparse.Namespace) -> int:
+    del args
+    raise UsageError(
+        "name an action: tritonlock mirror push DIR … (see `tritonlock mirror --help`)"
+    )
+
+
+def run_push(args: argparse.Namespace) -> int:
+    from ..vendor.check import check_folder
+    from ..vendor.site import Targets, check_targets, push
+    from ._progress import Progress
+
+    to = Targets(
+        git=args.git,
+        wheels=args.wheels,
+        files=args.files,
+        registry=args.registry,
+        insecure=args.insecure_registry,
+    )
+    check_targets(to)
+    folder = Path(args.bundle)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder")
+    checked = check_folder(folder)
+    if checked.manifest is None or checked.problems:
+        more = len(checked.problems) - 1
+        raise NegativeResult(
+            f"{checked.problems[0]}"
+            + (f" (and {more} more)" if more > 0 else "")
+            + "; nothing pushed"
+        )
+    with Progress(quiet=args.quiet) as progress:
+        done = push(folder, checked.manifest, to, progress)
+    parts = ", ".join(f"{n} {kind}" for kind, n in done.items())
+    print(f"pushed {checked.manifest.content_hash} from {folder}/: {parts}")
+    return EXIT_OK

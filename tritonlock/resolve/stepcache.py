@@ -1,0 +1,70 @@
+"""What an install step resolved to, kept by the hash of everything it depends on, so a
+warm `resolve` does not compile an unchanged step again.
+
+A step's result depends on its requirements and constraints, what earlier steps of its image
+installed, the target, the indexes and the index state. The index state is fixed only with
+a fixed ``exclude-newer`` (files uploaded before a past time): without one there is no
+cache. A result is kept as JSON (the lock's own wheel-pin tables) in
+``CACHE/wheels/steps/<sha256>.json``; one that cannot be read is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from ..model import WheelPin
+from ..sources.pyindex import split_credentials
+from ..util.atomic import atomic_write_bytes
+
+
+class StepCache:
+    """Results of install steps under ``folder`` (None: nothing is kept or found)."""
+
+    def __init__(self, folder: Path | None, *context: object) -> None:
+        self.folder = folder
+        self.context = [__version__, *context]
+
+    @classmethod
+    def for_cutoff(cls, cache_dir: Path, exclude_newer: str | None, *context: object) -> StepCache:
+        """The cache of steps read as of ``exclude_newer``; none when the index state moves."""
+        folder = None if exclude_newer is None else cache_dir / "steps"
+        return cls(folder, exclude_newer, *context)
+
+    def key(self, *parts: object) -> str:
+        text = json.dumps([*self.context, *parts], sort_keys=True, default=_plain)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def pins(self, key: str) -> list[WheelPin] | None:
+        """The pins kept under ``key``, or None."""
+        if self.folder is None:
+            return None
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_bytes())
+            return [WheelPin.from_dict(d) for d in data["pins"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def keep(self, key: str, pins: Sequence[WheelPin]) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        blob = json.dumps({"pins": [p.to_dict() for p in pins]}, sort_keys=True).encode()
+        atomic_write_bytes(self.folder / f"{key}.json", blob)
+
+
+def index_identity(name: str, url: str, extra: bool) -> list[object]:
+    """An index as a cache key part, without the user and password of its URL (not part of
+    what it serves; the key is a hash, and never holds them)."""
+    return [name, split_credentials(url)[0], extra]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, WheelPin):
+        return value.to_dict()
+    if isinstance(value, tuple | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not a cache key part")

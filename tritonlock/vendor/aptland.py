@@ -1,0 +1,132 @@
+"""Landing the apt closures in a bundle: each job run by apt (through the sources), every
+downloaded package hashed and moved to ``apt/``, then the flat repository's files written
+(:mod:`tritonlock.vendor.aptrepo`). A resumed run whose ``apt/`` was finished for the same
+jobs re-hashes it instead of running apt again."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..errors import ResolveError
+from ..util.atomic import atomic_write_text
+from . import aptrepo
+from .aptrepo import CONF, PACKAGES, SOURCES, AptJob, Deb
+from .layout import APT
+from .manifest import Entry, sha256_file
+
+# (job, work folder) -> what the job's script printed; the packages are in work/debs.
+Closure = Callable[[AptJob, Path], str]
+
+
+def land(
+    out: Path,
+    jobs: Sequence[AptJob],
+    closure: Closure,
+    *,
+    journal: dict[str, str],
+    record: Callable[[str, str], None],
+    scratch: Path,
+    progress: Callable[[str], None],
+) -> tuple[list[Entry], int, bool]:
+    """The manifest entries of the flat repository, its size, and whether apt ran."""
+    want = aptrepo.plan_hash(jobs)
+    kept = _finished(out, journal.get(PACKAGES, ""), want)
+    if kept is not None:
+        progress(f"apt: {len(kept) - 3} packages, already here")
+        return kept, sum(e.size for e in kept), False
+    debs: dict[str, Deb] = {}
+    for n, job in enumerate(jobs):
+        work = scratch / f"apt-{n}"
+        shutil.rmtree(work, ignore_errors=True)
+        printed = closure(job, work)
+        got = _move(out, work / "debs", printed, job)
+        debs.update(got)
+        size = sum(d.size for d in got.values())
+        progress(f"apt step {job.step} ({job.image}): {len(got)} packages, {size} bytes")
+        shutil.rmtree(work, ignore_errors=True)
+    files = {
+        PACKAGES: aptrepo.index(list(debs.values())),
+        SOURCES: aptrepo.sources_list(),
+        CONF: aptrepo.apt_conf(),
+    }
+    for rel, text in files.items():
+        atomic_write_text(out / rel, text)
+    entries = _entries(out, debs)
+    record(PACKAGES, f"{want} {_sha(entries, PACKAGES)}")
+    return entries, sum(e.size for e in entries), True
+
+
+def _move(out: Path, folder: Path, printed: str, job: AptJob) -> dict[str, Deb]:
+    """Each package the job downloaded, hashed and moved to ``out/apt/``."""
+    got: dict[str, Deb] = {}
+    (out / APT).mkdir(parents=True, exist_ok=True)
+    for stanza in aptrepo.stanzas(printed):
+        fields = aptrepo.control_fields(stanza)
+        source = fields.get(aptrepo.FILE_FIELD.lower(), "")
+        path = folder / source
+        if not source or "/" in source or not path.is_file():
+            raise ResolveError(f"apt step {job.step}: apt printed a package it did not download")
+        sha, size = sha256_file(path)
+        control = "\n".join(
+            line for line in stanza.splitlines() if not line.startswith(f"{aptrepo.FILE_FIELD}:")
+        )
+        deb = Deb(control=control, sha256=sha, size=size)
+        name = deb.filename()
+        os.replace(path, out / APT / name)
+        got[name] = deb
+    return got
+
+
+def _entries(out: Path, debs: dict[str, Deb]) -> list[Entry]:
+    entries = []
+    for name, deb in sorted(debs.items()):
+        f = deb.fields()
+        what = f"{f['package']}={f['version']} ({f['architecture']})"
+        entries.append(
+            Entry(path=f"{APT}/{name}", sha256=deb.sha256, size=deb.size, kind="apt", what=what)
+        )
+    whats = {
+        PACKAGES: "flat apt repository index",
+        SOURCES: "apt source of the build",
+        CONF: "apt configuration",
+    }
+    for rel, what in whats.items():
+        sha, size = sha256_file(out / rel)
+        entries.append(Entry(path=rel, sha256=sha, size=size, kind="apt", what=what))
+    return entries
+
+
+def _sha(entries: list[Entry], rel: str) -> str:
+    return next(e.sha256 for e in entries if e.path == rel)
+
+
+def _finished(out: Path, noted: str, want: str) -> list[Entry] | None:
+    """The entries of an ``apt/`` finished for the same jobs, every file as its index
+    says; None when apt must run."""
+    plan, _, sha = noted.partition(" ")
+    index = out / PACKAGES
+    if plan != want or not index.is_file() or sha256_file(index)[0] != sha:
+        return None
+    text = index.read_text("utf-8")
+    debs: dict[str, Deb] = {}
+    try:
+        for name, (want_sha, want_size) in aptrepo.listed(text).items():
+            path = out / APT / name
+            if not path.is_file() or sha256_file(path) != (want_sha, want_size):
+                return None
+        for stanza in aptrepo.stanzas(text):
+            deb = _indexed(stanza)
+            debs[deb.filename()] = deb
+    except ResolveError:
+        return None
+    for rel, text in ((SOURCES, aptrepo.sources_list()), (CONF, aptrepo.apt_conf())):
+        atomic_write_text(out / rel, text)
+    return _entries(out, debs)
+
+
+def _indexed(stanza: str) -> Deb:
+    f = aptrepo.control_fields(stanza)
+    return Deb(control=stanza, sha256="sha256:" + f["sha256"], size=int(f["size"]))

@@ -1,0 +1,150 @@
+"""`tritonlock mirror push`: a checked bundle loaded into what a site's own servers serve.
+
+- git: one bare repository per bundle, ``<FOLDER>/<host>/<path>.git``, holding every pinned
+  commit under ``refs/tritonlock/pin/<commit>`` (what ``git daemon --base-path=FOLDER`` or
+  any git server serves); the branches and tags are not in a bundle;
+- wheels: every pinned file in one folder (what ``pypi-server run FOLDER`` serves);
+- downloads: each at ``<FOLDER>/<host>/<path>`` of its URL (any web server);
+- images: each pinned image pushed to a registry with ``skopeo copy --preserve-digests``
+  from a ``dir:`` view of the bundle's blobs, so its manifest bytes, and digest, are the pin.
+
+Each target is idempotent: what is in place with the right bytes is kept.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import ResolveError, UsageError
+from ..sources.gitclient import GitFailed, run_git
+from ..sources.imageref import parse_image_ref
+from ..util import procs
+from ..util.programs import require
+from . import aptrun, layout
+from .manifest import Entry, Manifest, sha256_file
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Targets:
+    """Where each part of the bundle goes (None: left alone)."""
+
+    git: Path | None = None
+    wheels: Path | None = None
+    files: Path | None = None
+    registry: str | None = None
+    insecure: bool = False
+
+
+def push(bundle: Path, found: Manifest, to: Targets, progress: Progress) -> dict[str, int]:
+    """Load ``bundle`` (checked against ``found`` by the caller) into ``to``; how many of
+    each kind were loaded."""
+    done: dict[str, int] = {}
+    if to.git is not None:
+        git = to.git
+        done["git"] = _each(found, "git", lambda e: _git(bundle, e, git), progress)
+    if to.wheels is not None:
+        wheels = to.wheels
+        done["wheels"] = _each(
+            found, "wheel", lambda e: _copy(bundle / e.path, wheels / e.path.split("/")[-1], e),
+            progress,
+        )  # fmt: skip
+    if to.files is not None:
+        files = to.files
+        done["downloads"] = _each(
+            found, "url", lambda e: _copy(bundle / e.path, files / url_path(e.what), e), progress
+        )
+    if to.registry is not None:
+        done["images"] = _images(bundle, found, to.registry, to.insecure, progress)
+    return done
+
+
+def _each(found: Manifest, kind: str, load: Callable[[Entry], str], progress: Progress) -> int:
+    entries = [e for e in found.files if e.kind == kind]
+    for e in entries:
+        progress(f"{kind} {e.what}: {load(e)}")
+    return len(entries)
+
+
+def url_path(url: str) -> str:
+    """``https://h.example:8443/a/b.tgz`` → ``h.example:8443/a/b.tgz`` (refused: a path that
+    would leave the folder)."""
+    parts = urlsplit(url)
+    words = (parts.netloc + parts.path).split("/")
+    if not parts.netloc or any(w in ("", ".", "..") for w in words):
+        raise ResolveError(f"download {url}: its URL has no plain host and path to store it at")
+    return "/".join(words)
+
+
+def _git(bundle: Path, e: Entry, folder: Path) -> str:
+    key = e.path.removeprefix(f"{layout.GIT}/").removesuffix(".bundle")
+    dest = folder / f"{key}.git"
+    refspec = f"+{layout.PIN_REF}*:{layout.PIN_REF}*"
+    try:
+        if not (dest / "HEAD").is_file():
+            run_git(["init", "-q", "--bare", str(dest)], timeout=600)
+        src = str((bundle / e.path).absolute())
+        run_git(["fetch", "-q", "--no-tags", src, refspec], cwd=dest, timeout=3600)
+    except GitFailed as err:
+        raise ResolveError(f"{bundle / e.path}: cannot load it into {dest}: {err.reason}") from None
+    return f"loaded into {dest}"
+
+
+def _copy(src: Path, dest: Path, e: Entry) -> str:
+    if dest.is_file() and sha256_file(dest) == (e.sha256, e.size):
+        return f"already at {dest}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    shutil.copyfile(src, part)
+    part.replace(dest)
+    return f"copied to {dest}"
+
+
+def _images(
+    bundle: Path, found: Manifest, registry: str, insecure: bool, progress: Progress
+) -> int:
+    if not found.images:
+        return 0
+    require("skopeo", "mirror push --registry (it copies each image with its manifest's bytes)")
+    pushed: set[tuple[str, str]] = set()
+    for image in found.images:
+        ref = parse_image_ref(image.ref)
+        tag = ref.tag or layout.image_tag("x", image.digest).split(":", 1)[1]
+        dest = f"docker://{registry}/{ref.repository}:{tag}"
+        if (dest, image.digest) in pushed:
+            continue
+        pushed.add((dest, image.digest))
+        with tempfile.TemporaryDirectory(prefix="tritonlock-push-") as tmp:
+            view = aptrun.layout_view(bundle / layout.IMAGES, image.digest, Path(tmp) / "view")
+            _skopeo(view, dest, insecure, image.ref)
+        progress(f"image {image.ref}: pushed to {dest.removeprefix('docker://')}")
+    return len(pushed)
+
+
+def _skopeo(view: str, dest: str, insecure: bool, what: str) -> None:
+    argv = ["skopeo", "copy", "-q", "--preserve-digests", view, dest]
+    if insecure:
+        argv.insert(2, "--dest-tls-verify=false")
+    try:
+        done = procs.run(argv, timeout=3600)
+    except subprocess.TimeoutExpired:
+        raise ResolveError(f"image {what}: skopeo copy took over an hour") from None
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace").strip().splitlines()
+        raise ResolveError(f"image {what}: skopeo copy failed: {(err or ['?'])[-1][:300]}")
+
+
+def check_targets(to: Targets) -> None:
+    """Something to do, and folders that are folders (one line naming the option)."""
+    if to.git is None and to.wheels is None and to.files is None and to.registry is None:
+        raise UsageError("name at least one of --git, --wheels, --files, --registry")
+    for option, path in (("--git", to.git), ("--wheels", to.wheels), ("--files", to.files)):
+        if path is not None and path.exists() and not path.is_dir():
+            raise UsageError(f"{option} {path}: exists and is not a folder")
