@@ -1,5 +1,6 @@
 """examples/ci/: GitHub Actions workflows for a repository that commits triton.lock, checked
-against the GitHub workflow schema (check-jsonschema's vendored copy, offline), and every
+by actionlint (its WebAssembly build, run by Node.js), against the GitHub workflow schema
+(check-jsonschema's vendored copy, offline), and every
 `tritonlock` command in their `run:` scripts parsed by tritonlock's own parser, so an option
 that is renamed or removed breaks this test rather than a user's scheduled job."""
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.fixtures.actionlint import Actionlint, actionlint_fixture  # noqa: F401
 from tritonlock.cli import build_parser
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "ci"
@@ -56,6 +58,22 @@ def test_there_are_the_two_workflows() -> None:
 def test_the_workflows_match_githubs_schema() -> None:
     done = check_schema(*WORKFLOWS)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_finds_nothing_in_the_workflows(actionlint: Actionlint) -> None:
+    done = actionlint(*WORKFLOWS)
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout + done.stderr
+
+
+def test_actionlint_finds_a_planted_mistake(actionlint: Actionlint, tmp_path: Path) -> None:
+    """An expression naming a context property that does not exist: the schema allows it,
+    actionlint does not."""
+    broken = tmp_path / "broken.yml"
+    text = WORKFLOWS[0].read_text()
+    assert "${{ runner.temp }}" in text
+    broken.write_text(text.replace("${{ runner.temp }}", "${{ runner.tmp }}", 1))
+    done = actionlint(broken)
+    assert done.returncode == 1 and 'property "tmp" is not defined' in done.stdout, done.stdout
 
 
 def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:

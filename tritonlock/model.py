@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NewType
 
 from .errors import MissingPin
+from .util.imageref import split_ref
 
 LOCK_VERSION = 1
 # Distinct kinds of identifier, so one cannot be passed where another is meant: a git
@@ -413,10 +414,7 @@ class ImagePin:
 
     def name(self) -> str:
         """The repository part of ``ref`` (no tag, no digest)."""
-        ref = self.ref.split("@", 1)[0]
-        slash = ref.rfind("/")
-        colon = ref.rfind(":")
-        return ref[:colon] if colon > slash else ref
+        return split_ref(self.ref)[0]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

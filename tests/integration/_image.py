@@ -1,4 +1,6 @@
-"""Helpers shared by the end-to-end build tests: the CLI, the build secrets, image archives."""
+"""Helpers shared by the end-to-end build tests: the CLI, the build secrets, one resolve and
+``build --run`` of the world (:class:`Built`, what a build fixture hands its tests), image
+archives."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.fixtures.buildworld import DOWNLOADS, GIT_TOKEN, ORG, PIP_TOKEN, BuildWorld
 from tests.fixtures.buildworld_pytorch import PYTORCH_COPIES, PYTORCH_FILES, UNCOPIED
+from tritonlock import lockfile
 from tritonlock.model import Lock
 
 TOKENS = (GIT_TOKEN.encode(), PIP_TOKEN.encode())
@@ -61,6 +65,65 @@ def secrets(world: BuildWorld, base: Path) -> list[str]:
         "--secret", f"id=git-config,src={git_config}",
         "--secret", f"id=pip-conf,src={base / 'pip.conf'}",
     ]  # fmt: skip
+
+
+def build_args(
+    world: BuildWorld, lock_path: Path, out: Path, base: Path, *builder: str
+) -> list[str]:
+    """``build LOCK -o OUT --run`` with ``builder``'s options against the world: GitHub
+    routed to its git daemon and :func:`secrets` (written in ``base``)."""
+    return [
+        "build", str(lock_path), "-o", str(out), "--run", *builder,
+        "--git-mirror", f"{ORG}={world.git.git}", *secrets(world, base),
+    ]  # fmt: skip
+
+
+@dataclass
+class Built:
+    """What an end-to-end build fixture hands its tests: the lock and its file, the emitted
+    folder, the build's process and CLI arguments, the image's root file system and archive
+    (filled in by the fixture, which knows its builder), and the builder's environment."""
+
+    lock: Lock
+    lock_path: Path
+    out: Path
+    build: subprocess.CompletedProcess[str]
+    rootfs: Path
+    archive: Path
+    args: list[str]
+    env: dict[str, str]
+
+    def lock_epoch(self) -> int:
+        return next(p.committed or 0 for p in self.lock.git if p.name == "server")
+
+    def docker(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+        """``docker`` against the builder's daemon (the buildx builds)."""
+        proc = subprocess.run(
+            ["docker", *args],
+            cwd=cwd,
+            env={**os.environ, **self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert proc.returncode == 0, f"docker {' '.join(args)}: {proc.stderr}"
+        return proc.stdout
+
+
+def resolve_and_build(world: BuildWorld, base: Path, *builder: str, env: dict[str, str]) -> Built:
+    """``resolve`` (:func:`resolve_lock`) then ``build --run`` with ``builder``'s options,
+    the build's output kept in ``base/build.log``; it must succeed. The image is the
+    fixture's to export to ``base/rootfs`` and ``base/image.tar`` (or to mount)."""
+    lock_path = resolve_lock(world, base)
+    args = build_args(world, lock_path, base / "out", base, *builder)
+    done = cli(*args, cwd=base, env=env)
+    (base / "build.log").write_text(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-6000:]
+    lock = lockfile.load(lock_path)
+    return Built(
+        lock, lock_path, base / "out", done, base / "rootfs", base / "image.tar", args, env
+    )
 
 
 def blobs(archive: Path) -> Iterator[tuple[str, bytes]]:

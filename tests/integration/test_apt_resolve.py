@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.aptrepo import AptWorld, apt_world_fixture  # noqa: F401
+from tests.fixtures.aptrepo import AptWorld
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.model import Apt, AptPin, Inputs, Lock

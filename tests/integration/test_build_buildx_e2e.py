@@ -16,55 +16,25 @@ import os
 import shlex
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.buildworld import ORG, BuildWorld
-from tests.fixtures.dockerd import buildx_docker_fixture  # noqa: F401
+from tests.fixtures.buildworld import BuildWorld
 from tests.integration._image import (
     TOKENS,
+    Built,
     assert_archive_free_of,
     assert_built_from_the_lock,
-    cli,
-    resolve_lock,
-    secrets,
+    resolve_and_build,
 )
-from tritonlock import lockfile
 from tritonlock.emit.dockerfile import Translator
-from tritonlock.model import Lock, UrlPin
+from tritonlock.model import UrlPin
 
 pytestmark = pytest.mark.integration
 
 TAG = "tritonlock/tritonserver:25.04-cpu"
-
-
-@dataclass
-class Built:
-    lock: Lock
-    out: Path
-    build: subprocess.CompletedProcess[str]
-    rootfs: Path
-    archive: Path
-    env: dict[str, str]
-
-    def lock_epoch(self) -> int:
-        return next(p.committed or 0 for p in self.lock.git if p.name == "server")
-
-    def docker(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-        proc = subprocess.run(
-            ["docker", *args],
-            cwd=cwd,
-            env={**os.environ, **self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert proc.returncode == 0, f"docker {' '.join(args)}: {proc.stderr}"
-        return proc.stdout
 
 
 @pytest.fixture(scope="module", name="built")
@@ -72,20 +42,10 @@ def built_fixture(
     build_world: BuildWorld, buildx_docker: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     base = tmp_path_factory.mktemp("buildx-e2e")
-    lock_path = resolve_lock(build_world, base)
-    done = cli(
-        "build", "--lock", str(lock_path), "-o", str(base / "out"), "--run",
-        "--builder", "buildx", "--network", "host",
-        "--git-mirror", f"{ORG}={build_world.git.git}",
-        *secrets(build_world, base),
-        cwd=base, env={**buildx_docker, "BUILDKIT_PROGRESS": "plain"},
-    )  # fmt: skip
-    (base / "build.log").write_text(done.stdout + done.stderr)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-6000:]
-    built = Built(
-        lockfile.load(lock_path), base / "out", done, base / "rootfs", base / "image.tar",
-        buildx_docker,
-    )  # fmt: skip
+    env = {**buildx_docker, "BUILDKIT_PROGRESS": "plain"}
+    builder = ("--builder", "buildx", "--network", "host")
+    built = resolve_and_build(build_world, base, *builder, env=env)
+    built = dataclasses.replace(built, env=buildx_docker)
     built.docker("save", "--output", str(built.archive), TAG)
     container = built.docker("create", TAG, "/bin/true").strip()
     try:

@@ -6,10 +6,9 @@ git checkouts, and every byte of its layers, config and history.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,34 +21,20 @@ from in_toto_attestation.v1.statement import Statement
 
 from tests.fixtures.buildworld import (
     GIT_TOKEN,
-    ORG,
     PIP_TOKEN,
     BuildWorld,
 )
 from tests.integration._image import (
+    Built,
     assert_archive_free_of,
     assert_built_from_the_lock,
     cli,
-    resolve_lock,
-    secrets,
+    resolve_and_build,
 )
-from tritonlock import lockfile
-from tritonlock.model import Lock
 
 pytestmark = pytest.mark.integration
 
 TAG = "tritonlock/tritonserver:25.04-cpu"
-
-
-@dataclass
-class Built:
-    lock: Lock
-    lock_path: Path
-    out: Path
-    build: subprocess.CompletedProcess[str]
-    rootfs: Path
-    archive: Path
-    args: list[str]
 
 
 @pytest.fixture(scope="module", name="built")
@@ -57,21 +42,12 @@ def built_fixture(
     build_world: BuildWorld, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     base = tmp_path_factory.mktemp("build-e2e")
-    lock_path = resolve_lock(build_world, base)
-    args = [
-        "build", "--lock", str(lock_path), "-o", str(base / "out"), "--run",
-        "--builder", "buildah", "--git-mirror", f"{ORG}={build_world.git.git}",
-        *secrets(build_world, base),
-    ]  # fmt: skip
-    done = cli(*args, cwd=base, env=build_world.env)
-    (base / "build.log").write_text(done.stdout + done.stderr)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    archive = base / "image.tar"
-    build_world.buildah("push", TAG, f"oci-archive:{archive}")
+    built = resolve_and_build(build_world, base, "--builder", "buildah", env=build_world.env)
+    build_world.buildah("push", TAG, f"oci-archive:{built.archive}")
     container = build_world.buildah("from", "--pull-never", TAG).strip()
     try:
         rootfs = Path(build_world.buildah("mount", container).strip())
-        yield Built(lockfile.load(lock_path), lock_path, base / "out", done, rootfs, archive, args)
+        yield dataclasses.replace(built, rootfs=rootfs)
     finally:
         build_world.buildah("rm", container)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.buildworld import ORG, BuildWorld
-from tests.integration._image import cli, resolve_lock, secrets
+from tests.fixtures.buildworld import BuildWorld
+from tests.integration._image import build_args, cli, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock
 
@@ -103,11 +103,8 @@ def test_the_compile_fails_without_each_pin(
     path = tmp_path / "triton.lock"
     lockfile.write(mutated, path)  # resealed: a fresh content hash
     assert cli("verify", str(path), cwd=tmp_path, env=build_world.env).returncode == 0
-    done = cli(
-        "build", str(path), "-o", str(tmp_path / "out"), "--run", "--builder", "buildah",
-        "--git-mirror", f"{ORG}={build_world.git.git}", *secrets(build_world, base),
-        cwd=tmp_path, env=build_world.env,
-    )  # fmt: skip
+    args = build_args(build_world, path, tmp_path / "out", base, "--builder", "buildah")
+    done = cli(*args, cwd=tmp_path, env=build_world.env)
     log = done.stdout + done.stderr
     assert done.returncode == 1, log[-3000:]
     assert "buildah bud (offline compile)" in done.stderr, log[-3000:]

@@ -21,7 +21,7 @@ from tests.fixtures.buildworld import (
     PIP_TOKEN,
     BuildWorld,
 )
-from tests.fixtures.rootless import RootlessUser, rootless_user_fixture  # noqa: F401
+from tests.fixtures.rootless import RootlessUser
 from tests.integration._image import assert_archive_free_of, cli, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.gitserver import GitServers, GitWorld, git_servers  # noqa: F401
+from tests.fixtures.gitserver import GitServers, GitWorld
 from tritonlock import lockfile
 from tritonlock.emit import provides
 from tritonlock.model import GitPin, Inputs, Lock, Submodule, UrlPin
@@ -95,7 +95,7 @@ def write_lock(path: Path, rev: dict[str, str]) -> None:
 
 
 def test_every_fetch_of_a_served_world_is_listed_and_classified(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     tmp_path: Path,
 ) -> None:
     rev = world(git_servers.world)

@@ -15,8 +15,7 @@ import pytest
 
 from tests.fixtures.pyjson import serve_json_index, write_index
 from tests.fixtures.pypi import build_wheel
-from tests.fixtures.registry import registry_world_fixture  # noqa: F401
-from tests.fixtures.world import World, run_cli, world_fixture  # noqa: F401
+from tests.fixtures.world import World, run_cli
 from tritonlock import lockfile
 from tritonlock.model import Lock
 from tritonlock.resolve.cutoff import cutoff_at

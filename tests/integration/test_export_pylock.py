@@ -15,13 +15,7 @@ from pathlib import Path
 import pytest
 from packaging.pylock import Pylock
 
-from tests.fixtures.pypi import (  # noqa: F401
-    PyPI,
-    build_wheel,
-    pypi_fixture,
-    serve_pypi,
-    wheel_files_fixture,
-)
+from tests.fixtures.pypi import PyPI, build_wheel, serve_pypi
 from tritonlock import lockfile
 from tritonlock.model import Inputs, Lock, Release
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels

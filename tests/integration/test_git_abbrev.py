@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.gitserver import GitServers, GitWorld, free_port, git_servers  # noqa: F401
+from tests.fixtures.gitserver import GitWorld, Repos, free_port, repos_fixture
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal
 from tritonlock.lockfile.schema import problems
@@ -52,16 +50,6 @@ def colliding_commits(w: GitWorld, name: str) -> tuple[str, str]:
     return shas[0], shas[1]
 
 
-@dataclass
-class World:
-    servers: GitServers
-    rev: dict[str, str]
-
-    @property
-    def w(self) -> GitWorld:
-        return self.servers.world
-
-
 def build(w: GitWorld) -> dict[str, str]:
     rev = {"leaf": w.commit("acme/leaf", {"CMakeLists.txt": "project(leaf)\n"})}
     w.tag("acme/leaf", "v1", rev["leaf"])
@@ -89,14 +77,12 @@ def build(w: GitWorld) -> dict[str, str]:
     return rev
 
 
-@pytest.fixture(scope="module")
-def world(git_servers: GitServers) -> Iterator[World]:  # noqa: F811
-    yield World(git_servers, build(git_servers.world))
+world = repos_fixture(build)
 
 
 @pytest.mark.parametrize("proto", ["git", "http"])
 def test_cmake_abbreviation_is_pinned_at_the_full_commit(
-    world: World, proto: str, tmp_path: Path
+    world: Repos, proto: str, tmp_path: Path
 ) -> None:
     base = world.servers.git if proto == "git" else world.servers.http
     said: list[str] = []
@@ -125,7 +111,7 @@ def test_cmake_abbreviation_is_pinned_at_the_full_commit(
 
 @pytest.mark.parametrize("proto", ["git", "http"])
 def test_abbreviations_of_tag_only_commits_and_hex_named_branches(
-    world: World, proto: str, tmp_path: Path
+    world: Repos, proto: str, tmp_path: Path
 ) -> None:
     base = f"{world.servers.git if proto == 'git' else world.servers.http}/acme/dep.git"
     tagged, hexname = world.rev["tagged"][:10], world.rev["dep"][:9]
@@ -141,7 +127,7 @@ def test_abbreviations_of_tag_only_commits_and_hex_named_branches(
 
 
 @pytest.mark.parametrize("proto", ["git", "http"])
-def test_ambiguous_abbreviation(world: World, proto: str, tmp_path: Path) -> None:
+def test_ambiguous_abbreviation(world: Repos, proto: str, tmp_path: Path) -> None:
     base = world.servers.git if proto == "git" else world.servers.http
     abbrev = world.rev["twin0"][:7]
     req = [GitRequest(name="twins", url=f"{GH}/acme/twins", ref=abbrev, found_in=("x.toml:3",))]
@@ -158,7 +144,7 @@ def test_ambiguous_abbreviation(world: World, proto: str, tmp_path: Path) -> Non
     assert (pin.ref, pin.commit) == (eight, world.rev["twin1"])
 
 
-def test_unknown_abbreviation(world: World, tmp_path: Path) -> None:
+def test_unknown_abbreviation(world: Repos, tmp_path: Path) -> None:
     url = f"{world.servers.http}/acme/dep.git"
     req = [GitRequest(name="dep", url=url, ref="0badc0de", found_in=("cmake:CMakeLists.txt:9",))]
     with pytest.raises(ResolveError) as err:
@@ -182,7 +168,7 @@ class _ListsNothing(SubprocessGit):
         return []
 
 
-def test_history_fetch_honours_the_timeout(world: World, tmp_path: Path) -> None:
+def test_history_fetch_honours_the_timeout(world: Repos, tmp_path: Path) -> None:
     url = f"http://{world.servers.blackhole}/acme/dep.git"
     req = [GitRequest(name="dep", url=url, ref="3e9dfa2")]
     src = _ListsNothing(tmp_path, timeout=1.5)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.fixtures.gitserver import PROBE_USERS, GitServers, git_servers  # noqa: F401
+from tests.fixtures.gitserver import PROBE_USERS, GitServers
 from tests.fixtures.probe import Probe, probe
 from tritonlock.errors import ResolveError
 from tritonlock.resolve.git import GitRequest, resolve_git
@@ -24,7 +24,7 @@ ORG = "https://github.com/secret-org"
 
 
 @pytest.fixture(scope="module", name="repo")
-def repo_fixture(git_servers: GitServers) -> str:  # noqa: F811
+def repo_fixture(git_servers: GitServers) -> str:
     w = git_servers.world
     w.commit("secret-org/lib", {"CMakeLists.txt": "project(lib)\n", "README": "lib\n"})
     sha = w.commit("secret-org/lib", {"README": "lib 2\n"})
@@ -49,7 +49,7 @@ def spy_fixture(tmp_path: Path, isolated_env: Path) -> Iterator[Probe]:
 
 @pytest.mark.parametrize("user", sorted(PROBE_USERS))
 def test_every_git_operation_authenticates_without_the_secret_on_display(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     repo: str,
     spy: Probe,
     tmp_path: Path,
@@ -71,7 +71,7 @@ def test_every_git_operation_authenticates_without_the_secret_on_display(
 
 
 def test_a_wrong_password_fails_in_words_without_it(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     repo: str,
     spy: Probe,
     tmp_path: Path,

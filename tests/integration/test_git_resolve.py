@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.gitserver import GitServers, GitWorld, free_port, git_servers  # noqa: F401
+from tests.fixtures.gitserver import GitWorld, Repos, free_port, repos_fixture
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.lockfile import seal
 from tritonlock.lockfile.schema import problems
@@ -61,16 +59,6 @@ def fetch(name: str) -> str:
 
 def modules(*entries: tuple[str, str]) -> str:
     return "".join(f'[submodule "{p}"]\n\tpath = {p}\n\turl = {u}\n' for p, u in entries)
-
-
-@dataclass
-class World:
-    servers: GitServers
-    rev: dict[str, str]
-
-    @property
-    def w(self) -> GitWorld:
-        return self.servers.world
 
 
 def build(w: GitWorld) -> dict[str, str]:
@@ -141,9 +129,7 @@ def build(w: GitWorld) -> dict[str, str]:
     return rev
 
 
-@pytest.fixture(scope="module")
-def world(git_servers: GitServers) -> Iterator[World]:  # noqa: F811
-    yield World(git_servers, build(git_servers.world))
+world = repos_fixture(build)
 
 
 def requests(*names: str, ref: str = "r25.04") -> list[GitRequest]:
@@ -154,7 +140,7 @@ RELEASE = ("server", "core", "common", "backend", "third_party", "python_backend
 
 
 @pytest.mark.parametrize("proto", ["git", "http"])
-def test_release_resolves_through_a_mirror(world: World, proto: str, tmp_path: Path) -> None:
+def test_release_resolves_through_a_mirror(world: Repos, proto: str, tmp_path: Path) -> None:
     base = world.servers.git if proto == "git" else world.servers.http
     res = resolve_git(
         requests(*RELEASE), mirrors=[(GH, base)], cache_dir=tmp_path, variables=VARS, jobs=4
@@ -203,7 +189,7 @@ def test_release_resolves_through_a_mirror(world: World, proto: str, tmp_path: P
     assert problems(seal(lock).to_dict()) == []
 
 
-def test_direct_urls_tags_and_pull_refs(world: World, tmp_path: Path) -> None:
+def test_direct_urls_tags_and_pull_refs(world: Repos, tmp_path: Path) -> None:
     s = world.servers
     reqs = [
         GitRequest(name="pb", url=f"{s.git}/triton-inference-server/python_backend", ref="v1.0"),
@@ -218,7 +204,7 @@ def test_direct_urls_tags_and_pull_refs(world: World, tmp_path: Path) -> None:
     }
 
 
-def test_missing_release_branch_names_repo_and_ref(world: World, tmp_path: Path) -> None:
+def test_missing_release_branch_names_repo_and_ref(world: Repos, tmp_path: Path) -> None:
     with pytest.raises(ResolveError) as err:
         resolve_git(
             requests("third_party", ref="r25.08"),
@@ -229,7 +215,7 @@ def test_missing_release_branch_names_repo_and_ref(world: World, tmp_path: Path)
     assert "third_party" in msg and "'r25.08'" in msg and "\n" not in msg
 
 
-def test_cmake_tag_that_disagrees_with_the_inputs_is_an_error(world: World, tmp_path: Path) -> None:
+def test_cmake_tag_that_disagrees_with_the_inputs_is_an_error(world: Repos, tmp_path: Path) -> None:
     pattern = r"core: .* for the inputs \(r25.04\) but to \w{12} at \w+:[\w/.]+:\d+ \(main\)"
     with pytest.raises(ResolveError, match=pattern):
         resolve_git(
@@ -241,7 +227,7 @@ def test_cmake_tag_that_disagrees_with_the_inputs_is_an_error(world: World, tmp_
 
 
 def test_branch_moves_between_resolves_and_cache_skips_unchanged(
-    world: World, tmp_path: Path
+    world: Repos, tmp_path: Path
 ) -> None:
     w = world.w
     first = w.commit("moving/repo", {"CMakeLists.txt": "project(a)\n"}, branch="r25.04")
@@ -271,7 +257,7 @@ class _RetagAfterListing(SubprocessGit):
         return out
 
 
-def test_tag_moved_between_ls_remote_and_fetch(world: World, tmp_path: Path) -> None:
+def test_tag_moved_between_ls_remote_and_fetch(world: Repos, tmp_path: Path) -> None:
     w = world.w
     one = w.commit("retag/repo", {"a": "1\n"})
     two = w.commit("retag/repo", {"a": "2\n"})
@@ -282,14 +268,14 @@ def test_tag_moved_between_ls_remote_and_fetch(world: World, tmp_path: Path) -> 
         resolve_git(req, mirrors=[(GH, world.servers.git)], cache_dir=tmp_path, source=src)
 
 
-def test_tag_moved_since_previous_lock(world: World, tmp_path: Path) -> None:
+def test_tag_moved_since_previous_lock(world: Repos, tmp_path: Path) -> None:
     old = GitPin(name="grpc", url=f"{GH}/grpc/grpc.git", ref="v1.54.3", commit="1" * 40)
     req = [GitRequest(name="grpc", url=f"{GH}/grpc/grpc.git", ref="v1.54.3")]
     with pytest.raises(ResolveError, match="previous lock pinned 1111"):
         resolve_git(req, mirrors=[(GH, world.servers.git)], cache_dir=tmp_path, previous=[old])
 
 
-def test_mirror_lacking_a_pinned_commit_is_an_error(world: World, tmp_path: Path) -> None:
+def test_mirror_lacking_a_pinned_commit_is_an_error(world: Repos, tmp_path: Path) -> None:
     s = world.servers
     mirrors = [(GH, s.http), (f"{GH}/abseil", f"{s.git}/partial/abseil")]
     req = [GitRequest(name="grpc", url=f"{GH}/grpc/grpc.git", ref="v1.54.3")]
@@ -313,18 +299,18 @@ def test_unreachable_host(tmp_path: Path) -> None:
     assert "unreachable" in _fault(f"git://127.0.0.1:{free_port()}/x.git", tmp_path)
 
 
-def test_authentication_required(world: World, tmp_path: Path) -> None:
+def test_authentication_required(world: Repos, tmp_path: Path) -> None:
     url = f"{world.servers.auth}/triton-inference-server/core.git"
     assert "authentication required" in _fault(url, tmp_path)
 
 
-def test_timeout(world: World, tmp_path: Path) -> None:
+def test_timeout(world: Repos, tmp_path: Path) -> None:
     url = f"http://{world.servers.blackhole}/x.git"
     assert "timed out" in _fault(url, tmp_path, timeout=1.5)
 
 
 @pytest.mark.parametrize("where", ["static", "daemon"])
-def test_not_a_git_repository(world: World, tmp_path: Path, where: str) -> None:
+def test_not_a_git_repository(world: Repos, tmp_path: Path, where: str) -> None:
     s = world.servers
     url = f"{s.static}/index.html" if where == "static" else f"{s.git}/no/such.git"
     assert "not a git repository" in _fault(url, tmp_path)
@@ -344,7 +330,7 @@ def _bad_world(w: GitWorld, name: str, gitmodules: str, links: dict[str, str]) -
     ],
 )
 def test_bad_submodules(
-    world: World, tmp_path: Path, name: str, path: str, url: str, match: str
+    world: Repos, tmp_path: Path, name: str, path: str, url: str, match: str
 ) -> None:
     w = world.w
     lib = w.commit("bad/lib", {"a": "1\n"})
@@ -355,7 +341,7 @@ def test_bad_submodules(
     assert not Path("/tmp/pwned").exists()
 
 
-def test_submodule_commit_its_url_cannot_serve(world: World, tmp_path: Path) -> None:
+def test_submodule_commit_its_url_cannot_serve(world: Repos, tmp_path: Path) -> None:
     w = world.w
     w.commit("bad/lib", {"a": "1\n"})
     _bad_world(w, "ghost", modules(("lib", "../lib.git")), {"lib": "7" * 40})
@@ -364,7 +350,7 @@ def test_submodule_commit_its_url_cannot_serve(world: World, tmp_path: Path) -> 
         resolve_git(req, mirrors=[(GH, world.servers.http)], cache_dir=tmp_path)
 
 
-def test_submodule_cycle(world: World, tmp_path: Path) -> None:
+def test_submodule_cycle(world: Repos, tmp_path: Path) -> None:
     w = world.w
     first = w.commit("bad/loop", {"a": "1\n"}, branch="r25.04")
     w.commit(
@@ -386,7 +372,7 @@ FetchContent_Declare(eigen GIT_REPOSITORY https://gitlab.com/libeigen/eigen.git
 
 
 def test_partial_keeps_reachable_deps_and_skips_third_party_tests(
-    world: World, tmp_path: Path
+    world: Repos, tmp_path: Path
 ) -> None:
     """A Triton repo whose CMake fetches one reachable third-party repo (whose own test
     CMake, not reached, pins a repo this world lacks; whose top-level CMake, reached, uses

@@ -6,11 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.registry import (  # noqa: F401
-    RegistryWorld,
-    private_dockerd_fixture,
-    registry_world_fixture,
-)
+from tests.fixtures.registry import RegistryWorld
 from tritonlock.errors import ResolveError
 from tritonlock.model import ImagePin
 from tritonlock.resolve.images import ImageRequest, resolve_images
@@ -88,12 +84,13 @@ def test_disagreement_is_an_error(registry_world: RegistryWorld, client: Any) ->
 
 
 def test_mirror_is_asked_through_the_daemon_too(registry_world: RegistryWorld, client: Any) -> None:
-    registry_world.copy("demo:multi-docker", "nvidia/tritonserver:25.04-py3-min")
+    # a tag of its own: the registry is the session's, and the resolve world serves 25.04-py3-min
+    registry_world.copy("demo:multi-docker", "nvidia/tritonserver:daemon-mirror")
     mirrors = [parse_registry_mirror(f"nvcr.io={registry_world.plain}")]
-    ref = "nvcr.io/nvidia/tritonserver:25.04-py3-min"
+    ref = "nvcr.io/nvidia/tritonserver:daemon-mirror"
     assert (
         daemon_ref(ref, dict(mirrors))
-        == f"{registry_world.plain}/nvidia/tritonserver:25.04-py3-min"
+        == f"{registry_world.plain}/nvidia/tritonserver:daemon-mirror"
     )
     (pin,) = resolve_images(
         [ImageRequest(role="base", ref=ref)],

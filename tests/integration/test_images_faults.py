@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
-from tests.fixtures.registry import RegistryWorld, registry_world_fixture  # noqa: F401
+from tests.fixtures.registry import RegistryWorld
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.model import ImagePin
 from tritonlock.resolve.images import ImageRequest, resolve_images

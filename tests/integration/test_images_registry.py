@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.faultproxy import BearerAuth, fault_proxy
-from tests.fixtures.registry import (  # noqa: F401
-    PASSWORD,
-    USER,
-    RegistryWorld,
-    registry_world_fixture,
-)
+from tests.fixtures.registry import PASSWORD, USER, RegistryWorld
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.resolve.images import ImageRequest, ImageResolution, resolve_images

@@ -52,10 +52,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (base / "srv").mkdir()
     with serve(base / "srv", base / "state") as servers:
         w = servers.world
-        w.commit(f"{T}/core", {"README.md": "core\n"}, message="core")
-        pinned = w.commit(f"{T}/core", {"who": "pinned\n"}, message="pinned")
-        w.set_ref(f"{T}/core", "refs/heads/r25.04", pinned)
-        later = w.commit(f"{T}/core", {"who": "later\n"}, message="main moves on")
+        pinned = w.release(f"{T}/core", {"who": "pinned\n"}, branch="r25.04", message="pinned")
+        later = w.rev(f"{T}/core", "refs/heads/main")
         w.copy(f"{T}/core", f"{T}/CORE")  # a server that tells case apart
         evil = {}
         for path in (

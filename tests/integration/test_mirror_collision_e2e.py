@@ -20,7 +20,7 @@ from tests.fixtures.buildworld import (
     ORG,
     BuildWorld,
 )
-from tests.integration._image import cli, resolve_lock, secrets
+from tests.integration._image import build_args, cli, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import GitPin
 
@@ -48,12 +48,9 @@ def test_a_respelled_core_at_another_commit_is_refused_before_any_builder(
         bad = lockfile.write(replace(lock, git=(*lock.git, evil)), tmp_path / f"evil{n}.lock")
         i = next(k for k, g in enumerate(bad.git) if g.name == "zz-evil")
         out = tmp_path / f"out{n}"
-        done = cli(
-            "build", str(tmp_path / f"evil{n}.lock"), "-o", str(out), "--run",
-            "--builder", "buildah", "--git-mirror", f"{ORG}={build_world.git.git}",
-            *secrets(build_world, tmp_path),
-            cwd=tmp_path, env=build_world.env,
-        )  # fmt: skip
+        evil_path = tmp_path / f"evil{n}.lock"
+        args = build_args(build_world, evil_path, out, tmp_path, "--builder", "buildah")
+        done = cli(*args, cwd=tmp_path, env=build_world.env)
         assert done.returncode == 1, done.stderr
         named = [ln for ln in done.stderr.splitlines() if f": git[{i}]." in ln]
         assert len(named) == 1 and url in named[0], done.stderr

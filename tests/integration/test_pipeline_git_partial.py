@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.gitserver import GitServers, git_servers  # noqa: F401
+from tests.fixtures.gitserver import GitServers
 from tritonlock.model import Inputs, Unresolved
 from tritonlock.resolve import pipeline
 from tritonlock.resolve.context import Ctx, ResolveOptions
@@ -34,7 +34,7 @@ def _drop_blob(world_repo: Path, blob: str) -> None:
 
 
 def test_checkout_leaves_out_qa_so_a_missing_test_blob_does_not_matter(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     tmp_path: Path,
 ) -> None:
     world = git_servers.world
@@ -58,7 +58,7 @@ def test_checkout_leaves_out_qa_so_a_missing_test_blob_does_not_matter(
 
 
 def test_partial_git_pins_repos_whose_cmake_fetches_fail(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     tmp_path: Path,
 ) -> None:
     world = git_servers.world
@@ -103,7 +103,7 @@ TWO_UNREACHABLE = "\n".join(
 
 
 def test_partial_git_reason_is_the_first_failure_in_cmake_order_every_time(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     tmp_path: Path,
 ) -> None:
     """The reason is part of the lock, so of its content hash: the same inputs must give

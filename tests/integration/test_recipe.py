@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.fixtures.fake_server import write_fake_server
+from tests.fixtures.fake_build import write_fake_server
 from tritonlock.errors import ResolveError
 from tritonlock.lockfile.schema import schema_text
 from tritonlock.model import Inputs

@@ -24,7 +24,6 @@ import pytest
 
 from tests.fixtures.gitserver import free_port
 from tests.fixtures.pypi import build_wheel
-from tests.fixtures.registry import registry_world_fixture  # noqa: F401
 from tests.fixtures.world import (
     APT_EXPECTED,
     BRANCH,
@@ -35,7 +34,6 @@ from tests.fixtures.world import (
     World,
     run_cli,
     sha256_file,
-    world_fixture,  # noqa: F401
 )
 from tritonlock import lockfile
 from tritonlock.model import Lock

@@ -21,8 +21,7 @@ import pytest
 
 from tests.fixtures.gitserver import PROBE_USERS
 from tests.fixtures.probe import Probe, probe
-from tests.fixtures.registry import registry_world_fixture  # noqa: F401
-from tests.fixtures.world import ORG, World, run_cli, world_fixture  # noqa: F401
+from tests.fixtures.world import ORG, World, run_cli
 from tritonlock import lockfile
 
 pytestmark = pytest.mark.integration

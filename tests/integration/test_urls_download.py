@@ -10,14 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
-from tests.fixtures.httpfiles import (  # noqa: F401
-    FILES,
-    FileServer,
-    FileWorld,
-    file_world_fixture,
-    sha256_of,
-    trust_file_world_fixture,
-)
+from tests.fixtures.httpfiles import FILES, FileServer, FileWorld, sha256_of
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal, validate_data
 from tritonlock.model import Inputs, Lock, UrlPin

@@ -34,7 +34,7 @@ from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
 from tests.fixtures.gitserver import serve
 from tests.fixtures.pypi import serve_pypi
 from tests.fixtures.registry import start_registry, stop
-from tests.integration._image import assert_built_from_the_lock, resolve_lock
+from tests.integration._image import Built, assert_built_from_the_lock, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock
 from tritonlock.sources.registry import OCI_MANIFEST
@@ -313,12 +313,6 @@ def _manifest(vendored: Vendored) -> manifest.Manifest:
     return manifest.read(vendored.bundle)
 
 
-@dataclass
-class Built:
-    build: subprocess.CompletedProcess[str]
-    rootfs: Path
-
-
 @pytest.fixture(scope="module", name="built")
 def built_fixture(
     build_world: BuildWorld, vendored: Vendored, tmp_path_factory: pytest.TempPathFactory
@@ -340,7 +334,10 @@ def built_fixture(
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
         container = build_world.buildah("from", "--pull-never", TAG).strip()
         try:
-            yield Built(done, Path(build_world.buildah("mount", container).strip()))
+            rootfs = Path(build_world.buildah("mount", container).strip())
+            lock = vendored.lock
+            out, archive = base / "out", base / "image.tar"  # no archive is made here
+            yield Built(lock, vendored.lock_path, out, done, rootfs, archive, args, build_world.env)
         finally:
             build_world.buildah("rm", container)
     finally:  # the shared world's store keeps only what it had: the loaded base, stages go

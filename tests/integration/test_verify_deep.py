@@ -22,13 +22,11 @@ import pytest
 from tests.fixtures.gitserver import (
     GitServers,
     GitWorld,
-    git_servers,  # noqa: F401
 )
 from tests.fixtures.httpfiles import FileServer, sha256_of
 from tests.fixtures.pypi import build_wheel, serve_pypi
 from tests.fixtures.registry import (
     RegistryWorld,
-    registry_world_fixture,  # noqa: F401
 )
 from tritonlock import cli, lockfile
 from tritonlock.model import (
@@ -138,7 +136,7 @@ def _make_world(n: int, git: GitServers, registry: RegistryWorld, shared: Shared
 
 @pytest.fixture
 def world(
-    git_servers: GitServers,  # noqa: F811
+    git_servers: GitServers,
     registry_world: RegistryWorld,
     shared: Shared,
     tmp_path: Path,

@@ -18,14 +18,12 @@ import pytest
 
 from tests.fixtures.aptrepo import build_archive
 from tests.fixtures.gitserver import free_port
-from tests.fixtures.registry import registry_world_fixture  # noqa: F401
 from tests.fixtures.world import (
     APT_EXPECTED,
     KITWARE,
     SNAPSHOT,
     World,
     run_cli,
-    world_fixture,  # noqa: F401
 )
 from tritonlock import lockfile
 

@@ -9,14 +9,7 @@ import httpx
 import pytest
 
 from tests.fixtures.faultproxy import Fault, fault_proxy
-from tests.fixtures.pypi import (  # noqa: F401
-    PyPI,
-    bad_index_fixture,
-    jetson_pypi_fixture,
-    pip_env,
-    pypi_fixture,
-    wheel_files_fixture,
-)
+from tests.fixtures.pypi import PyPI, pip_env
 from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.export.requirements import export_requirements

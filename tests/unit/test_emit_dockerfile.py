@@ -20,10 +20,10 @@ from tests.fixtures.emit_world import (
 )
 from tritonlock.emit import emit
 from tritonlock.emit.errors import EmitError
-from tritonlock.emit.shell import command, split
 from tritonlock.emit.sources import mirror_key, mirror_url
 from tritonlock.errors import UsageError
 from tritonlock.model import Inputs, Lock, UrlPin
+from tritonlock.upstream.shell import command, segments
 
 PINNED = re.compile(r"^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$")
 SECRET_NAMES = re.compile(r"TOKEN|PASSW|SECRET|PROXY|INDEX_URL|TRITON_URL|SLIM_URL", re.I)
@@ -49,7 +49,7 @@ def shell_commands(c: dockerfile.Command) -> list[tuple[str, ...]]:
     if c.json:
         return [tuple(c.value)]
     out = []
-    for seg in split(c.value[0])[::2]:
+    for seg in segments(c.value[0])[::2]:
         cmd = command(seg)
         if cmd is not None and cmd.words:
             out.append(cmd.words)
@@ -357,9 +357,9 @@ def test_static_if_to_a_private_branch_is_refused() -> None:
     ],
 )
 def test_static_if(text: str, args: dict[str, str], expected: str | None) -> None:
-    from tritonlock.emit.shell import static_if
+    from tritonlock.upstream.shell import static_if
 
-    out = static_if(split(text), args)
+    out = static_if(segments(text), args)
     assert (None if out is None else "".join(out).strip()) == expected
 
 

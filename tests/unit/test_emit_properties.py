@@ -14,9 +14,9 @@ from tests.fixtures.emit_world import REPOS, TARGETS, Values, make_lock, recipe
 from tests.strategies import commits, digests, field_strings, locks
 from tritonlock import lockfile
 from tritonlock.emit import SecretSpec, emit
-from tritonlock.emit.shell import split
 from tritonlock.emit.sources import mirror_key
 from tritonlock.errors import TritonLockError
+from tritonlock.upstream.shell import segments
 from tritonlock.util.redact import credential_free
 
 STAGES = ("tritonlock-", "--mount", "--network")
@@ -29,7 +29,7 @@ def structure(text: str) -> list[tuple[str, tuple[str, ...], int]]:
         flags = tuple(
             f if f.startswith(STAGES) or "=tritonlock-" in f else f.split("=")[0] for f in c.flags
         )
-        size = len(c.value) if c.json or c.cmd != "RUN" else len(split(c.value[0]))
+        size = len(c.value) if c.json or c.cmd != "RUN" else len(segments(c.value[0]))
         out.append((c.cmd, flags, size))
     return out
 

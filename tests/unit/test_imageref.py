@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.errors import ResolveError, UsageError
+from tritonlock.model import Digest, ImagePin
 from tritonlock.sources.imageref import (
     DOCKER_HUB,
     REF_PATTERN,
@@ -20,6 +21,7 @@ from tritonlock.sources.imageref import (
     parse_registry_mirror,
     select_manifest,
 )
+from tritonlock.util.imageref import normalize_ref, split_ref
 
 D = "sha256:" + "ab" * 32
 
@@ -169,3 +171,40 @@ def test_apply_mirror_changes_location_only() -> None:
     )
     nv = parse_image_ref("nvcr.io/nvidia/tritonserver:25.04-py3-min")
     assert apply_mirror(nv, mirrors) == ("nvcr.io", "nvidia/tritonserver")
+
+
+_HUB_UBUNTU = "docker.io/library/ubuntu:24.04"
+
+
+@pytest.mark.parametrize(
+    ("ref", "split", "normal"),
+    [
+        ("ubuntu", ("ubuntu", None, None), "docker.io/library/ubuntu"),
+        ("ubuntu:24.04", ("ubuntu", "24.04", None), _HUB_UBUNTU),
+        ("docker.io/ubuntu:24.04", ("docker.io/ubuntu", "24.04", None), _HUB_UBUNTU),
+        (
+            "docker.io/library/ubuntu:24.04",
+            ("docker.io/library/ubuntu", "24.04", None),
+            _HUB_UBUNTU,
+        ),
+        ("nvidia/cuda:12.8.1", ("nvidia/cuda", "12.8.1", None), "docker.io/nvidia/cuda:12.8.1"),
+        ("127.0.0.1:5000/demo", ("127.0.0.1:5000/demo", None, None), "127.0.0.1:5000/demo"),
+        ("localhost/a:b", ("localhost/a", "b", None), "localhost/a:b"),
+        (f"nvcr.io/x/y:t@{D}", ("nvcr.io/x/y", "t", D), f"nvcr.io/x/y:t@{D}"),
+        (f"y@{D}", ("y", None, D), f"docker.io/library/y@{D}"),
+    ],
+)
+def test_split_and_normalize_ref(
+    ref: str, split: tuple[str, str | None, str | None], normal: str
+) -> None:
+    """One reading of a ref's text: the lock's ImagePin, the emitted FROM lines and the
+    registry clients agree on where the tag and the digest start and what Hub implies."""
+    assert split_ref(ref) == split
+    assert normalize_ref(ref) == normal
+    assert ImagePin(role="r", ref=ref, digest=Digest(D), platform="linux/amd64").name() == split[0]
+    if REF_PATTERN.match(ref):
+        parsed = parse_image_ref(ref)
+        assert (parsed.tag, parsed.digest) == (
+            split[1] or (None if split[2] else "latest"),
+            split[2],
+        )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fixtures.fake_server import COMPAT_MD
+from tests.fixtures.fake_build import COMPAT_MD
 from tritonlock.errors import ResolveError
 from tritonlock.model import RELEASE_FIELDS
 from tritonlock.upstream import read_release_facts

@@ -18,6 +18,7 @@ from ..model import Lock
 from ..upstream import floating_inputs
 from ..upstream.backends import unbuildable
 from ..upstream.recipe import RECIPE_FILES
+from ..upstream.shell import command, segments
 from ..upstream.steps import step_names
 from . import bake, buildplan, dockershim, downloads, policy, script
 from .buildplan import Builder, Network, Plan, Vendored
@@ -35,7 +36,6 @@ from .errors import EmitError
 from .requirements import requirements
 from .rewrite import REQ_DIR, Rewriter, StageState
 from .secrets import SecretSpec, Use
-from .shell import command, split
 from .sources import (
     CONTEXT_FILE,
     SERVER_DIR,
@@ -185,7 +185,7 @@ def check_script(lock: Lock, text: str) -> None:
     state = StageState(step="compile", allow_git=True)
     for n, line in enumerate(text.splitlines(), 1):
         rw = Rewriter(lock, state, f"recipe cmake_build line {n}")
-        for seg in split(line)[::2]:
+        for seg in segments(line)[::2]:
             cmd = command(seg)
             if cmd is not None and cmd.name == "git" and cmd.words[1:2] == ("clone",):
                 rw.git_clone(cmd)

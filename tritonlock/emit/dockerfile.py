@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 import dockerfile
 
 from ..model import Lock
+from ..upstream import shell
 from ..upstream.shell import loop_words
+from ..util.imageref import normalize_ref
 from ..util.redact import credential_free
-from . import shell, vendored
+from . import vendored
 from .errors import EmitError
 from .rewrite import REQ_DIR, Rewriter, StageState
 from .secrets import KNOWN, SECRETS_DIR, Use, mounts, prologue
@@ -180,7 +182,7 @@ class Translator:
         self.state.pip_candidates = self.pip_steps.get(f"{self.name}:{c.start_line}", ())
         self.state.claimed, self.state.run_steps = [], []
         rw = Rewriter(self.lock, self.state, self.where(c))
-        parts = shell.split(c.value[0])
+        parts = shell.segments(c.value[0])
         branch = shell.static_if(parts, self.stage_args)
         changed = branch is not None
         parts = branch if branch is not None else parts
@@ -302,16 +304,6 @@ def _foreign_secret(flag: str) -> bool:
         return False
     ids = [p.split("=", 1)[1] for p in flag[len("--mount=") :].split(",") if p.startswith("id=")]
     return not ids or ids[0] not in KNOWN
-
-
-def normalize_ref(ref: str) -> str:
-    """``ubuntu:24.04`` and ``docker.io/library/ubuntu:24.04`` are the same image."""
-    first, _, rest = ref.partition("/")
-    if not rest or ("." not in first and ":" not in first and first != "localhost"):
-        ref = "docker.io/" + ref
-    if ref.startswith("docker.io/") and ref.count("/") == 1:
-        ref = "docker.io/library/" + ref[len("docker.io/") :]
-    return ref
 
 
 def snapshot_run(snapshot: str) -> str:

@@ -30,7 +30,8 @@ import json
 from ..model import ImagePin, Lock
 from ..resolve.cmakeflags import configures
 from ..upstream.floating import IMAGE_DEFINES
-from .dockerfile import SOURCES_STAGE, normalize_ref
+from ..util.imageref import normalize_ref
+from .dockerfile import SOURCES_STAGE
 from .errors import EmitError
 
 IMAGES = "/tritonlock/images"

@@ -9,14 +9,12 @@ import json
 from typing import Any
 
 from ..model import ImagePin, Lock
-from .dockerfile import normalize_ref
+from ..util.imageref import normalize_ref, split_ref
 
 
 def _image_rule(im: ImagePin) -> dict[str, Any]:
-    ref = normalize_ref(im.ref.split("@", 1)[0])
-    tail = ref.rsplit("/", 1)[-1]
-    if ":" not in tail:
-        ref += ":latest"
+    name, tag, _ = split_ref(im.ref)
+    ref = f"{normalize_ref(name)}:{tag or 'latest'}"
     return _convert(f"docker-image://{ref}", f"docker-image://{ref}@{im.digest}")
 
 

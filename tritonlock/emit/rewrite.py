@@ -1,6 +1,6 @@
 """Rewriting the floating commands of one RUN: pip, apt, wget/curl and git clone.
 
-Each rewriter takes a parsed :class:`~tritonlock.emit.shell.Command` and returns its
+Each rewriter takes a parsed :class:`~tritonlock.upstream.shell.Command` and returns its
 pinned replacement (quoted shell) or None when the command holds no floating input.
 A floating input the lock does not pin raises :class:`EmitError` naming it.
 """
@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from shlex import join
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..model import Lock, UrlPin
+from ..upstream.shell import Command
 from .downloads import fetch_lines, local_path
 from .errors import EmitError
 from .secrets import Use
-from .shell import Command, join
 from .sources import GIT_ROOT, mirror_key, mirror_url
 
 REQ_DIR = "/tritonlock/requirements"
@@ -148,7 +149,7 @@ class Rewriter:
         i = 1
         while i < len(cmd.words) and cmd.words[i].startswith("-"):
             i += 2 if cmd.words[i] in _XARGS_VALUE else 1
-        inner = Command((), (), cmd.words[i:])
+        inner = Command(cmd.words[i:])
         if not inner.words:
             return None
         new = self.rewrite(inner)

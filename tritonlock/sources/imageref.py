@@ -1,8 +1,6 @@
-"""Pure parsing of image references, target platforms and registry mirrors.
-
-A ref is kept exactly as asked in the lock; :func:`parse_image_ref` only works out
-where it lives (``ubuntu:24.04`` → ``registry-1.docker.io``, ``library/ubuntu``).
-"""
+"""Pure parts of talking to registries: target platforms, index entries and registry
+mirrors. A ref's text is read by :mod:`tritonlock.util.imageref` (re-exported here for the
+registry clients)."""
 
 from __future__ import annotations
 
@@ -12,36 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from tritonlock.errors import ResolveError, UsageError
+from tritonlock.util.imageref import DIGEST_PATTERN as DIGEST_PATTERN
+from tritonlock.util.imageref import DOCKER_HUB as DOCKER_HUB
+from tritonlock.util.imageref import REF_PATTERN as REF_PATTERN
+from tritonlock.util.imageref import ImageRef as ImageRef
+from tritonlock.util.imageref import normalize_registry as normalize_registry
+from tritonlock.util.imageref import parse_image_ref as parse_image_ref
 from tritonlock.util.redact import redact
 
-# The lock schema's pattern for image refs (schemas/triton-lock.schema.json).
-REF_PATTERN = re.compile(
-    r"^[a-z0-9][a-z0-9._-]*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*"
-    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$"
-)
-DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HOST_PATTERN = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
-
-DOCKER_HUB = "registry-1.docker.io"
-_HUB_ALIASES = frozenset(
-    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
-)
 _DEFAULT_VARIANT = {"arm64": "v8"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImageRef:
-    """Where an image lives: registry host, repository path, and tag and/or digest."""
-
-    registry: str
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def reference(self) -> str:
-        """What to ask the registry for: the digest when given, else the tag."""
-        return self.digest or self.tag or "latest"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,39 +31,6 @@ class Platform:
     def __str__(self) -> str:
         parts = [self.os, self.architecture] + ([self.variant] if self.variant else [])
         return "/".join(parts)
-
-
-def normalize_registry(host: str) -> str:
-    """Docker Hub's aliases all mean ``registry-1.docker.io``; other hosts are lowercased."""
-    host = host.lower()
-    return DOCKER_HUB if host in _HUB_ALIASES else host
-
-
-def parse_image_ref(ref: str) -> ImageRef:
-    """Split a ref as the lock schema allows it; UsageError for anything else."""
-    if not REF_PATTERN.match(ref):
-        raise UsageError(
-            f"image ref {ref!r} is not valid: use [REGISTRY[:PORT]/]REPO[:TAG][@sha256:DIGEST] "
-            "with a lowercase repository"
-        )
-    name, _, digest = ref.partition("@")
-    slash, colon = name.rfind("/"), name.rfind(":")
-    tag = name[colon + 1 :] if colon > slash else None
-    if tag is not None:
-        name = name[:colon]
-    first, _, rest = name.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        registry, repository = normalize_registry(first), rest
-    else:
-        registry, repository = DOCKER_HUB, name
-    if registry == DOCKER_HUB and "/" not in repository:
-        repository = f"library/{repository}"
-    return ImageRef(
-        registry=registry,
-        repository=repository,
-        tag=tag if tag or digest else "latest",
-        digest=digest or None,
-    )
 
 
 def parse_platform(spec: str) -> Platform:

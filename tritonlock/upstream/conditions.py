@@ -6,8 +6,9 @@ what tritonlock knows: ``BUILD_PUBLIC_VLLM`` (the public/private vLLM switch) an
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable, Mapping
+
+from . import shell
 
 _PUBLIC_VLLM = r"\$\{?BUILD_PUBLIC_VLLM\}?(?![A-Za-z0-9_])"
 _MACHINE = r"\$\(\s*uname\s+-m\s*\)|`\s*uname\s+-m\s*`"
@@ -61,21 +62,6 @@ def _truth(cond: str, env: Mapping[str, str]) -> bool | None:
 
 
 def _test(text: str, env: Mapping[str, str]) -> bool | None:
-    text = text.strip()
-    negate = text.startswith("! ")
     for pattern, value in env.items():
         text = re.sub(pattern, value.replace("\\", "\\\\"), text)
-    try:
-        words = shlex.split(text.removeprefix("! "))
-    except ValueError:
-        return None
-    if words[:1] in (["["], ["[["]) and words[-1:] in (["]"], ["]]"]):
-        words = words[1:-1]
-    elif words[:1] == ["test"]:
-        words = words[1:]
-    else:
-        return None
-    if len(words) != 3 or words[1] not in ("=", "==", "!=") or "$" in words[0] + words[2]:
-        return None
-    equal = words[0] == words[2]
-    return (equal if words[1] != "!=" else not equal) != negate
+    return shell.truth(text)

@@ -195,27 +195,10 @@ def decide(condition: str) -> bool | None:
     """A shell ``if`` condition as :func:`tritonlock.upstream.shell.split` records it
     (``[ ON = ON ]``, ``! [ OFF = ON ]``, several joined by `` && ``): True, False, or None
     when it is not a comparison of literal words."""
-    results = [_test(part.strip()) for part in condition.split(" && ")]
+    results = [shell.truth(part) for part in condition.split(" && ")]
     if False in results:
         return False
     return None if None in results else True
-
-
-def _test(text: str) -> bool | None:
-    negate = False
-    while text.startswith("! "):
-        negate, text = not negate, text[2:].lstrip()
-    words = text.split()
-    if words[:1] == ["["] and words[-1:] == ["]"]:
-        words = words[1:-1]
-    elif words[:1] == ["test"]:
-        words = words[1:]
-    else:
-        return None
-    if len(words) != 3 or words[1] not in ("=", "==", "!="):
-        return None
-    result = (words[0] == words[2]) == (words[1] != "!=")
-    return result != negate
 
 
 def _docker(where: str, argv: tuple[str, ...], conditions: tuple[str, ...], found: _Found) -> None:

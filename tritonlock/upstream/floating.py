@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from ..errors import ResolveError
+from ..util.imageref import split_ref
 from ..util.redact import without_userinfo
 from . import commands, shell
 
@@ -264,7 +265,7 @@ def _copy(ins: Any, stages: dict[str, _Stage], where: str, found: _Found) -> Non
     for flag in ins.flags:
         source = flag.removeprefix("--from=")
         if source != flag and source.lower() not in stages and not source.isdigit():
-            repo = source.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+            repo = split_ref(source)[0].rsplit("/", 1)[-1]
             found.images.append(
                 ImageUse(role=f"copy-from-{slug(repo)}", ref=source, found_in=(where,))
             )

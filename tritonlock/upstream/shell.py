@@ -1,8 +1,16 @@
-"""Split a shell script (a Dockerfile RUN line, a generated build script) into simple
-commands with ``shlex``, keeping the ``if`` conditions each runs under and the command
-piped into it. Not a shell: enough to read upstream's generated recipe.
+"""The one reading of shell text (a Dockerfile RUN line, a generated build script), with
+one :class:`Command` for a simple command. Not a shell: enough to read upstream's recipe
+and to rewrite it.
 
-Two constructs are read further, because upstream installs with them:
+Two readings share it:
+
+* :func:`split` (reading): every simple command of a script with ``shlex``, keeping the
+  ``if`` conditions each runs under and the command piped into it.
+* :func:`segments` and :func:`command` (rewriting): a line cut at its operators with
+  every byte kept, so ``"".join(segments(text)) == text``, and one segment's words. Only
+  what is rewritten changes; a RUN round-trips unchanged when it holds no floating input.
+
+Two constructs are read further by :func:`split`, because upstream installs with them:
 
 * ``for NAME in WORD…; do BODY; done`` over literal words (no variable, glob or quote
   left in them) is unrolled: BODY once per word, ``$NAME`` and ``${NAME}`` replaced by it
@@ -17,7 +25,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 _SEPARATORS = frozenset({"&&", "||", ";", ";;", "&", "|", "(", ")"})
@@ -38,11 +46,34 @@ _UNMARK = str.maketrans({"\ue000": "$", "\ue001": "`"})
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One simple command: words (substitutions restored), conditions, pipe source."""
+    """One simple command: its words (leading ``VAR=value`` assignments included;
+    substitutions restored), the conditions it runs under, the command piped into it, and
+    the keywords written before it in its segment (``then``, ``do``…; :func:`command`)."""
 
     argv: tuple[str, ...]
     conditions: tuple[str, ...] = ()
     piped_from: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def assignments(self) -> tuple[str, ...]:
+        """The leading ``VAR=value`` words."""
+        n = next((i for i, w in enumerate(self.argv) if not _ASSIGN.match(w)), len(self.argv))
+        return self.argv[:n]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The command and its arguments, after the assignments."""
+        return self.argv[len(self.assignments) :]
+
+    @property
+    def name(self) -> str:
+        return self.words[0].rsplit("/", 1)[-1] if self.words else ""
+
+    def render(self, new: str) -> str:
+        """``new`` (already quoted shell) behind the kept keywords and assignments."""
+        head = " ".join(self.keywords + tuple(shlex.quote(a) for a in self.assignments))
+        return f" {head} {new} " if head else f" {new} "
 
 
 def loop_words(argv: Sequence[str]) -> tuple[str, ...] | None:
@@ -289,3 +320,122 @@ def strip_prefix(argv: tuple[str, ...]) -> tuple[str, ...]:
         while args and args[0].startswith("-") and args[0] != "--":
             args.pop(0)
     return tuple(args)
+
+
+def truth(text: str) -> bool | None:
+    """A ``[ A = B ]`` test (``[[ ]]``, ``test``; ``==``, ``!=``; negated by leading
+    ``!``) of literal words: True or False; None for anything else (a variable left, a
+    glob, another test)."""
+    text = text.strip()
+    negate = False
+    while text.startswith("! "):
+        negate, text = not negate, text[2:].lstrip()
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return None
+    if words[:1] in (["["], ["[["]) and words[-1:] in (["]"], ["]]"]):
+        words = words[1:-1]
+    elif words[:1] == ["test"]:
+        words = words[1:]
+    else:
+        return None
+    if len(words) != 3 or words[1] not in ("=", "==", "!=") or "$" in words[0] + words[2]:
+        return None
+    equal = words[0] == words[2]
+    return (equal if words[1] != "!=" else not equal) != negate
+
+
+# --- rewriting: segments of a line, every byte kept ----------------------------------------
+
+OPERATORS = ("&&", "||", ";", "|", "(", ")", "\n")
+KEYWORDS = frozenset({"then", "else", "do", "!", "{"})
+
+
+def segments(text: str) -> list[str]:
+    """``[segment, op, segment, op, …, segment]``; quotes and backslashes respected."""
+    out: list[str] = []
+    buf: list[str] = []
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\" and quote == '"' and i + 1 < len(text):
+                buf.append(text[i : i + 2])
+                i += 2
+                continue
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "\\":
+            buf.append(text[i : i + 2])
+            i += 2
+            continue
+        else:
+            op = next((o for o in OPERATORS if text.startswith(o, i)), None)
+            if op is not None:
+                out += ["".join(buf), op]
+                buf = []
+                i += len(op)
+                continue
+        buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return out
+
+
+def command(segment: str) -> Command | None:
+    """Parse one segment, or None when it is not plain words (then it is kept as written)."""
+    try:
+        words = shlex.split(segment, posix=True)
+    except ValueError:
+        return None
+    i = 0
+    while i < len(words) and words[i] in KEYWORDS:
+        i += 1
+    return Command(tuple(words[i:]), keywords=tuple(words[:i]))
+
+
+_IF = re.compile(
+    r'^\s*if\s+\[\s+"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?\s+(=|==|!=)\s+"?([A-Za-z0-9_.+-]*)"?\s+\]\s*$'
+)
+_LEAD = re.compile(r"^(\s*)(then|else)\b")
+
+
+def static_if(parts: list[str], args: Mapping[str, str]) -> list[str] | None:
+    """A RUN that is one ``if [ "$ARG" = "lit" ]; then A; else B; fi`` over a build ARG
+    with a default: the branch that default selects (``[seg, op, …]``), else None."""
+    m = _IF.match(parts[0])
+    if m is None or m.group(1) not in args:
+        return None
+    marks: dict[str, int] = {}
+    depth = 0
+    for k in range(2, len(parts), 2):
+        for word in parts[k].split():
+            if word in ("then", "else", "elif"):
+                if depth == 0 and (word in marks or word == "elif"):
+                    return None
+                if depth == 0:
+                    marks[word] = k
+                continue
+            if word == "if":
+                depth += 1
+            elif word == "fi" and depth:
+                depth -= 1
+            elif word == "fi":
+                marks.setdefault("fi", k)
+            break
+    if "then" not in marks or "fi" not in marks:
+        return None
+    if any(parts[k].strip() for k in range(marks["fi"] + 2, len(parts), 2)):
+        return None
+    equal = args[m.group(1)] == m.group(3)
+    take = equal if m.group(2) != "!=" else not equal
+    start = marks["then"] if take else marks.get("else")
+    if start is None:
+        return ["true"]
+    end = marks.get("else", marks["fi"]) if take else marks["fi"]
+    branch = parts[start : end - 1]
+    branch[0] = _LEAD.sub(r"\1", branch[0])
+    return branch

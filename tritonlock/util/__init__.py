@@ -1,2 +1,3 @@
 """Cross-cutting helpers every stage may use: atomic writes, Ctrl-C handling, child
-processes, required programs and the one redaction of credentials."""
+processes, required programs, the one redaction of credentials and the one reading of
+an image ref's text."""
