@@ -98,3 +98,19 @@ def test_prune_all_refuses_a_folder_that_is_not_a_cache(
     (tmp_path / "file").write_text("x")
     assert main(["cache", "info", "--cache-dir", str(tmp_path / "file")]) == 2
     assert "exists and is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["vendor", "x.lock", "-o", "out"], ["verify", "--deep"]])
+def test_a_cache_dir_that_is_a_file_is_one_line_before_any_work(
+    command: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "file").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--cache-dir", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr().err
+    assert f"--cache-dir {tmp_path / 'file'}: exists and is not a folder" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -148,7 +148,12 @@ def add_cache_dir_option(g: argparse._ArgumentGroup, *, no_cache: str | None = N
 
 def cache_root(args: argparse.Namespace) -> Path:
     """The cache folder the options name (see :data:`CACHE_DIR_HELP`)."""
-    from ..util.store import default_root
+    from ..errors import UsageError
+    from ..util.store import ENV, default_root
 
     given: Path | None = args.cache_dir
-    return given if given is not None else default_root()
+    root = given if given is not None else default_root()
+    if root.exists() and not root.is_dir():
+        where = "--cache-dir" if given is not None else f"cache folder (${ENV} or the default)"
+        raise UsageError(f"{where} {root}: exists and is not a folder")
+    return root

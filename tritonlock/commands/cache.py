@@ -71,10 +71,7 @@ def _no_action(args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace) -> Store:
     from ..util.store import Store
 
-    root = cache_root(args)
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"cache folder {root}: exists and is not a folder")
-    return Store(root)
+    return Store(cache_root(args))
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_NEGATIVE, EXIT_OK, NegativeResult, UsageError
 from ._help import add_command
 from ._lockarg import add_lock_argument, lock_path
-from ._options import add_apt_archive_option, add_cache_dir_option, add_mirror_options
+from ._options import (
+    add_apt_archive_option,
+    add_cache_dir_option,
+    add_mirror_options,
+    cache_root,
+)
 
 if TYPE_CHECKING:
     from ..model import Lock
@@ -40,6 +45,8 @@ def register(sub: Subparsers, help: str) -> None:
         "downloads, image blob digests); each repository is one `git bundle` of its pinned "
         "commits; images are an OCI image layout for the lock's platform. An interrupted "
         "run is resumed by running it again: what is in place is re-hashed, not fetched. "
+        "Wheels, downloads and image blobs whose pinned hash the shared cache holds are "
+        "taken from it (hashed again), and what is fetched is added to it. "
         "Apt packages: for each apt step of the recipe, apt itself downloads the pinned "
         "packages and their dependencies inside the step's pinned image (buildah), against "
         "the lock's dated snapshot; they become a flat repository in DIR/apt. "
@@ -106,9 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
     options = _options(args)
     check_output(Path(args.output))
+    cache = None if args.no_cache else cache_root(args)
     path = lock_path(args)
     lock, data = _lock(path, args.allow_partial)
-    result = _vendor(lock, data, Path(args.output), options, args)
+    result = _vendor(lock, data, Path(args.output), options, cache, args)
     _report(result, Path(args.output), args.json)
     return EXIT_OK
 
@@ -147,14 +155,18 @@ def _lock(path: str, allow_partial: bool) -> tuple[Lock, bytes]:
 
 
 def _vendor(
-    lock: Lock, data: bytes, out: Path, options: VendorOptions, args: argparse.Namespace
+    lock: Lock,
+    data: bytes,
+    out: Path,
+    options: VendorOptions,
+    cache: Path | None,
+    args: argparse.Namespace,
 ) -> Result:
     from ..sources.urls import check_url
     from ..util.programs import require
     from ..util.store import Store
     from ..vendor.live import LiveSources, check_indexes
     from ..vendor.run import vendor
-    from ._options import cache_root
     from ._progress import Progress
 
     if lock.git:
@@ -176,7 +188,7 @@ def _vendor(
             apt=_apt_jobs(lock, options, args),
             jobs=options.jobs,
             progress=progress,
-            store=None if args.no_cache else Store(cache_root(args)),
+            store=None if cache is None else Store(cache),
         )
         for note in result.manifest.left_out:
             progress.note(f"note: {note}")
