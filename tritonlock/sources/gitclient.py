@@ -285,16 +285,33 @@ class Tree:
         )
 
 
-def _entries(listing: str) -> list[tuple[str, str, str, str]]:
-    """``git ls-tree -r -z`` output as (mode, type, oid, path)."""
+# One process for the commit fetched, its time and its whole tree (what ``show`` and
+# ``ls-tree -r`` gave in two): a shallow commit has no parents, so ``--root`` lists every
+# file as added. The options keep a user's configuration from changing the listing
+# (``diff.ignoreSubmodules`` would hide gitlinks, rename detection would read blobs).
+LISTING = [
+    "log", "-1", "--format=%H %ct", "--raw", "-r", "-z", "--root", "--no-abbrev",
+    "--no-renames", "--ignore-submodules=none", "--no-ext-diff", "--no-textconv",
+    "--no-relative", "--no-show-signature", "--no-decorate", "--no-mailmap",
+]  # fmt: skip
+
+
+def listing(out: str) -> tuple[str, int, list[tuple[str, str, str, str]]]:
+    """``git`` :data:`LISTING` output as (commit, commit time, entries), each entry
+    (mode, type, oid, path) as ``git ls-tree -r`` gives it; GitFailed when it is not that."""
+    head, _, rest = out.partition("\0")
+    commit, _, committed = head.strip().partition(" ")
+    fields = rest.lstrip("\n").split("\0")
+    if not re.fullmatch(r"[0-9a-f]{40}", commit) or not committed.isdigit() or fields[-1]:
+        raise GitFailed(f"unexpected git log output: {out[:80]!r}")
     rows: list[tuple[str, str, str, str]] = []
-    for record in listing.split("\0"):
-        if not record:
-            continue
-        meta, _, path = record.partition("\t")
-        mode, kind, oid = meta.split(" ")
-        rows.append((mode, kind, oid, path))
-    return rows
+    for meta, path in zip(fields[0:-1:2], fields[1:-1:2], strict=True):
+        parts = meta.removeprefix(":").split(" ")
+        if len(parts) != 5 or parts[4] != "A" or not path:
+            raise GitFailed(f"unexpected git log entry: {meta!r}")
+        mode, oid = parts[1], parts[3]
+        rows.append((mode, "commit" if mode == "160000" else "blob", oid, path))
+    return commit, int(committed), rows
 
 
 def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str], ...], str | None]:
@@ -378,16 +395,12 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
     work = Path(tempfile.mkdtemp(prefix="tree-", dir=scratch))
     try:
         _fetch_sparse(work, fetch_url, want, SPARSE, timeout=timeout)
-        # the commit fetched and its time, in one process
-        shown = run_git(["show", "-s", "--format=%H %ct", "FETCH_HEAD^{commit}"], cwd=work,
-                        timeout=timeout)  # fmt: skip
-        got, _, committed = shown.strip().partition(" ")
+        out = run_git([*LISTING, "FETCH_HEAD"], cwd=work, timeout=timeout)
+        got, committed, entries = listing(out)
         if got != commit:
             raise GitFailed(f"moved to {got}")
         # checkout fetches the sparse patterns' blobs (a partial clone): it needs the remote
         run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout, remote=fetch_url)
-        listing = run_git(["ls-tree", "-r", "-z", commit], cwd=work, timeout=timeout)
-        entries = _entries(listing)
         gitmodules, problem = _gitmodules(work, timeout)
         cmake = [
             (p, (work / p).read_text("utf-8", "replace"))
@@ -396,7 +409,7 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
         ]
         return Tree(
             commit=commit,
-            committed=int(committed.strip()),
+            committed=committed,
             gitlinks=tuple((p, oid) for _, kind, oid, p in entries if kind == "commit"),
             gitmodules=gitmodules,
             cmake_files=tuple(sorted(cmake)),
