@@ -288,11 +288,12 @@ class Tree:
 # One process for the commit fetched, its time and its whole tree (what ``show`` and
 # ``ls-tree -r`` gave in two): a shallow commit has no parents, so ``--root`` lists every
 # file as added. The options keep a user's configuration from changing the listing
-# (``diff.ignoreSubmodules`` would hide gitlinks, rename detection would read blobs).
+# (``diff.ignoreSubmodules`` would hide gitlinks, rename detection would read blobs,
+# ``log.showSignature`` would print into it); each exists since git 2.10.
 LISTING = [
     "log", "-1", "--format=%H %ct", "--raw", "-r", "-z", "--root", "--no-abbrev",
     "--no-renames", "--ignore-submodules=none", "--no-ext-diff", "--no-textconv",
-    "--no-relative", "--no-show-signature", "--no-decorate", "--no-mailmap",
+    "--no-show-signature",
 ]  # fmt: skip
 
 
