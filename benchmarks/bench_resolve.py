@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,15 +59,20 @@ def _timed(fn: Callable[[], object], repeat: int = 3) -> float:
     return statistics.median(times)
 
 
-def once(base: str, names: list[str], cache: Path, jobs: int) -> tuple[float, int]:
-    """(seconds, pins) of one resolve as a whole process: a new interpreter that imports
-    tritonlock and resolves ``names`` with the cache ``cache``."""
+def once(base: str, names: list[str], cache: Path, jobs: int) -> tuple[float, int, float]:
+    """(seconds, pins, CPU seconds of the process and its git children) of one resolve as
+    a whole process: a new interpreter that imports tritonlock and resolves ``names`` with
+    the cache ``cache``."""
     here = Path(__file__).resolve().parent
     cmd = [sys.executable, str(here / "once.py"), "git", base, str(cache), str(jobs), BRANCH]
     cmd += names
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return time.perf_counter() - start, int(json.loads(out)["pins"])
+    took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return took, int(json.loads(out)["pins"]), cpu
 
 
 def critical_path(base: str, scratch: Path, nested: bool) -> tuple[float, float, float]:
@@ -100,11 +106,12 @@ def main() -> int:
             upstream = (where.hostname or "127.0.0.1", where.port or 9418)
             with delayed(upstream, args.rtt_ms) as proxy:
                 base = f"git://127.0.0.1:{proxy.port}"
-                colds, warms = [], []
+                colds, warms, cpus = [], [], []
                 for i in range(args.repeat):
                     before = proxy.connections
-                    t, pins = once(base, names, work / f"cache{i}", args.jobs)
+                    t, pins, cpu = once(base, names, work / f"cache{i}", args.jobs)
                     colds.append(t)
+                    cpus.append(cpu)
                     cold_connections = proxy.connections - before
                     warms.append(once(base, names, work / f"cache{i}", args.jobs)[0])
                 cold, warm = statistics.median(colds), statistics.median(warms)
@@ -129,6 +136,8 @@ def main() -> int:
         print(f"tritonlock cold, whole process: {cold:.2f} s median of {runs} "
               f"({len(res.pins)} pins, {subs} submodules, {cold_connections} connections), "
               f"{cold / bound:.1f}× the bound")  # fmt: skip
+        print(f"  CPU of tritonlock and its git processes (not the server's): "
+              f"{statistics.median(cpus):.2f} s median")  # fmt: skip
         print(f"tritonlock warm, whole process: {warm:.2f} s ({warm / cold:.0%} of cold)")
         print(f"tritonlock in this process: cold {cold_in:.2f} s ({cold_in / bound:.1f}× the "
               f"bound), warm {warm_in:.2f} s")  # fmt: skip

@@ -335,7 +335,9 @@ def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str],
 def _configure(git_dir: Path, url: str, patterns: Sequence[str]) -> None:
     """What ``git remote add origin URL`` and ``git sparse-checkout set --no-cone PATTERNS``
     write, written directly: two git processes fewer for each tree read (on 2 cores,
-    starting processes is much of a cold resolve)."""
+    starting processes is much of a cold resolve). Automatic maintenance is off: the
+    fetch and the checkout's blob fetch would each start ``git maintenance run --auto``
+    in a repository that lives for one read."""
     if any(c in url for c in "\n\r\0") or any("\n" in p for p in patterns):
         raise GitFailed(f"the URL or a sparse pattern holds a line break: {redact(url)!r}")
     quoted = '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -345,6 +347,7 @@ def _configure(git_dir: Path, url: str, patterns: Sequence[str]) -> None:
             f"\turl = {quoted}\n"
             "\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
             "[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = false\n"
+            "[maintenance]\n\tauto = false\n"
         )
     (git_dir / "info").mkdir(exist_ok=True)
     (git_dir / "info" / "sparse-checkout").write_text("".join(f"{p}\n" for p in patterns))
