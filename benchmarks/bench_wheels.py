@@ -14,7 +14,10 @@ What it does:
 3. Resolves the set for this host's Python and machine (so both tools answer the same
    question) with ``tritonlock.resolve.wheels.resolve_wheels`` (cold: empty cache dir;
    warm: the same cache dir again) and with ``pip-compile --generate-hashes`` (fresh pip
-   cache each run), ``--repeat`` times each, and prints the median times and the ratio.
+   cache each run), ``--repeat`` times each, both as whole processes (tritonlock: a new
+   interpreter running ``benchmarks/once.py``, imports included), and prints the
+   median times and the ratios (goal, issue 19: pip-compile / tritonlock cold ≥ 5); then
+   tritonlock cold in this process, without the interpreter's start and the imports.
 4. Checks that both pinned the same versions.
 
 pip and pip-compile run with ``PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS=`` so the
@@ -24,6 +27,7 @@ machine's pip configuration does not leak in.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -70,6 +74,15 @@ def with_tritonlock(url: str, reqs: list[str], cache: Path) -> dict[str, str]:
     return {p.name: p.version for p in pins}
 
 
+def whole_process(url: str, reqs: list[str], cache: Path) -> dict[str, str]:
+    """:func:`with_tritonlock` in a new interpreter (start and imports timed too)."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "once.py"), "wheels", url, str(cache)]
+    cmd += [str(JOBS), *reqs]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    found: dict[str, str] = json.loads(out)
+    return found
+
+
 def with_pip_compile(url: str, reqs: list[str], work: Path) -> dict[str, str]:
     (work / "req.in").write_text("".join(f"{r}\n" for r in reqs))
     out = work / "req.txt"
@@ -103,6 +116,9 @@ def main() -> int:
         work = Path(tmp)
 
         def cold() -> dict[str, str]:
+            return whole_process(url, args.requirements, Path(tempfile.mkdtemp(dir=work)))
+
+        def cold_in() -> dict[str, str]:
             return with_tritonlock(url, args.requirements, Path(tempfile.mkdtemp(dir=work)))
 
         def compile_() -> dict[str, str]:
@@ -111,15 +127,18 @@ def main() -> int:
         t_cold, ours = timed(cold, args.repeat)
         warm_dir = work / "warm"
         with_tritonlock(url, args.requirements, warm_dir)
-        t_warm, _ = timed(lambda: with_tritonlock(url, args.requirements, warm_dir), args.repeat)
+        t_warm, _ = timed(lambda: whole_process(url, args.requirements, warm_dir), args.repeat)
         t_pip, theirs = timed(compile_, args.repeat)
+        t_in, _ = timed(cold_in, args.repeat)
     print(f"requirements: {' '.join(args.requirements)} ({len(ours)} packages pinned)")
+    print("whole processes, median of", args.repeat)
     print(f"tritonlock (cold cache):        {t_cold:7.2f} s")
     print(f"tritonlock (warm cache):        {t_warm:7.2f} s")
     print(f"pip-compile --generate-hashes:  {t_pip:7.2f} s")
     print(
         f"ratio pip-compile / tritonlock: {t_pip / t_cold:7.2f} (cold), {t_pip / t_warm:.2f} (warm)"
     )
+    print(f"tritonlock cold in this process: {t_in:.2f} s ({t_pip / t_in:.2f}× pip-compile)")
     if ours != theirs:
         diff = sorted(set(ours.items()) ^ set(theirs.items()))
         print(f"versions differ: {diff}")

@@ -38,20 +38,28 @@ only for such refs), and pinned like a full commit id, with the abbreviation as 
 ref. An abbreviation that names no commit, or several, is an error.
 
 Remote answers are taken in submission order, so the first failure reported is the
-same on every run. With ``strict=False`` a failure does not stop the run: the pins that
-could be made are returned with :attr:`GitResolution.failures`, one per repo whose own
-pin failed (``what`` is its name) or whose CMake fetches failed (``what`` is
-"NAME: what its CMake files fetch"), each with its first failure in CMake order.
+same on every run, and so is everything else the run records (the lock is byte-identical
+however the network answers); a tree found in the cache takes its turn like a fetched
+one, so a warm run records in the order of a cold one. The network does not wait for
+that order: each tree read starts the moment its commit is known (:class:`_Ahead`), a
+top repo's tree as soon as its ``ls-remote`` answers, a submodule's as soon as its
+superproject's tree is read, however far back in the queue the run will take them; the
+run then finds them read or under way. With ``strict=False`` a failure does not stop
+the run: the pins that could be made are returned with :attr:`GitResolution.failures`,
+one per repo whose own pin failed (``what`` is its name) or whose CMake fetches failed
+(``what`` is "NAME: what its CMake files fetch"), each with its first failure in CMake order.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from tritonlock.errors import ResolveError, SourceError, TritonLockError, UsageError
 from tritonlock.model import GitPin
@@ -187,6 +195,94 @@ def abbreviates(ref: str, commit: str) -> bool:
 Owner = tuple[int, str]  # (root, what): where a failure is recorded
 _Then = Callable[[object], None]  # what to do with a call's result
 _Failed = Callable[[TritonLockError], None]  # what to do when it failed
+_Wrap = Callable[[GitFailed], TritonLockError]  # a git failure as the run reports it
+_ReadKey = tuple[str, str, str, str]  # (url, fetch url, commit, want): one read_tree call
+
+
+class _Ahead:
+    """Tree reads started before the run takes them: a tree the moment its commit is
+    known. Each read is started once (by its exact arguments) and shared with the run;
+    what it returns or raises is what the run would have got asking itself. Only the
+    order of starting changes, never what the run records."""
+
+    def __init__(
+        self,
+        source: GitSource,
+        pool: ThreadPoolExecutor,
+        mirrors: Sequence[tuple[str, str]],
+        previous: Mapping[tuple[str, str], str],
+    ) -> None:
+        self.source = source
+        self.pool = pool
+        self.mirrors = mirrors
+        self.previous = previous
+        self.lock = threading.Lock()
+        self.reads: dict[_ReadKey, Future[object]] = {}
+        self.seen: set[tuple[str, str]] = set()  # (canonical url, commit) looked ahead at
+        self.stopped = False
+
+    def started(self, url: str, src: str, commit: str, want: str) -> Future[object] | None:
+        with self.lock:
+            return self.reads.get((url, src, commit, want))
+
+    def read(self, url: str, src: str, commit: str, want: str) -> Future[object]:
+        """The read of ``commit`` of ``url`` (from ``src``, as ``want``): the one under
+        way, or a new one."""
+        key = (url, src, commit, want)
+        with self.lock:
+            fut = self.reads.get(key)
+            if fut is None:
+                fut = self.pool.submit(self._read, url, src, commit, want)
+                self.reads[key] = fut
+            return fut
+
+    def _read(self, url: str, src: str, commit: str, want: str) -> object:
+        tree = self.source.read_tree(url, src, commit, want)
+        self.submodules(url, tree)
+        return tree
+
+    def submodules(self, url: str, tree: Tree) -> None:
+        """Start reading each submodule tree of ``tree`` (read from ``url``)."""
+        try:
+            subs = links(tree, url)
+        except SubmoduleProblem:
+            return  # the run says why
+        for link in subs:
+            self.tree(link.url, link.commit, link.commit)
+
+    def listed(self, ask: Ask, listing: Sequence[tuple[str, str]]) -> None:
+        """Start reading the tree ``ask.ref`` names in ``listing`` (unless the run will
+        refuse it: a tag that moved since the previous lock)."""
+        found = pick_ref(ask.ref, listing)
+        if found is None:
+            return
+        refname, commit = found
+        old = self.previous.get((norm(ask.url), ask.ref))
+        if refname.startswith("refs/tags/") and old is not None and old != commit:
+            return
+        self.tree(ask.url, commit, refname)
+
+    def tree(self, url: str, commit: str, want: str) -> None:
+        with self.lock:
+            if self.stopped or (norm(url), commit) in self.seen:
+                return
+            self.seen.add((norm(url), commit))
+        cached = self.source.cached_tree(url, commit)
+        if cached is not None:
+            self.submodules(url, cached)
+            return
+        try:
+            self.read(url, fetch_url(url, self.mirrors), commit, want)
+        except RuntimeError:  # the pool shut down: the run is over
+            return
+
+    def stop(self) -> None:
+        """Start nothing more; what has not started is cancelled."""
+        with self.lock:
+            self.stopped = True
+            pending = list(self.reads.values())
+        for fut in pending:
+            fut.cancel()
 
 
 @dataclass
@@ -201,12 +297,15 @@ class _Run:
     previous: Mapping[tuple[str, str], str]
     progress: Callable[[str], None]
     pool: ThreadPoolExecutor
+    ahead: _Ahead
     strict: bool = True
     roots: frozenset[str] = frozenset()  # targets the recipe builds by name
     nodes: dict[tuple[str, str], Node] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str] | None] = field(default_factory=dict)
     trees: dict[tuple[str, str], Tree] = field(default_factory=dict)
-    waiting: dict[Future[object], tuple[_Then, _Failed]] = field(default_factory=dict)
+    waiting: deque[tuple[Future[object], _Then, _Failed, _Wrap | None]] = field(
+        default_factory=deque
+    )
     asked: set[tuple[str, str]] = field(default_factory=set)
     tree_keys: set[tuple[str, str]] = field(default_factory=set)
     ref_waiters: dict[tuple[str, str], list[Ask]] = field(default_factory=dict)
@@ -229,7 +328,7 @@ class _Run:
         then: _Then,
         failed: _Failed,
     ) -> None:
-        self.waiting[self.pool.submit(fn)] = (then, failed)
+        self.waiting.append((self.pool.submit(fn), then, failed, None))
 
     def record(self, owners: Sequence[Owner], err: TritonLockError) -> None:
         """Raise ``err`` (strict), or note it for each owner."""
@@ -272,9 +371,11 @@ class _Run:
 
         def call() -> object:
             try:
-                return self.source.ls_remote(src, [ask.ref])
+                listing = self.source.ls_remote(src, [ask.ref])
             except GitFailed as err:
                 raise _fail(ask, src, err.reason) from None
+            self.ahead.listed(ask, listing)
+            return listing
 
         def failed(err: TritonLockError) -> None:
             self.ref_errors[key] = err
@@ -374,24 +475,29 @@ class _Run:
                 self._queue(node)
             return
         self.tree_keys.add(key)
-        cached = self.source.cached_tree(url, commit)
-        if cached is not None:
-            self._got(key, url, cached)
-            return
         src = fetch_url(url, self.mirrors)
-        self.progress(f"fetch {label} {commit[:12]}")
-
-        def call() -> object:
-            try:
-                return self.source.read_tree(url, src, commit, want)
-            except GitFailed as err:
-                raise _tree_fail(label, url, src, commit, want, err.reason) from None
+        fut = self.ahead.started(url, src, commit, want)
+        cached = None if fut is not None else self.source.cached_tree(url, commit)
+        if cached is not None:  # taken in its turn, as if fetched: the same order warm or cold
+            self.ahead.submodules(url, cached)
+            fut = Future()
+            fut.set_result(cached)
+        elif fut is None:
+            fut = self.ahead.read(url, src, commit, want)
+        if cached is None:
+            self.progress(f"fetch {label} {commit[:12]}")
 
         def failed(err: TritonLockError) -> None:
             self.tree_errors[key] = err
             self.record(self.tree_owners[key], err)
 
-        self.submit(call, lambda t: self._got(key, url, t), failed)  # type: ignore[arg-type]
+        def wrap(err: GitFailed) -> TritonLockError:
+            return _tree_fail(label, url, src, commit, want, err.reason)
+
+        def got(tree: object) -> None:
+            self._got(key, url, cast(Tree, tree))
+
+        self.waiting.append((fut, got, failed, wrap))
 
     def _got(self, key: tuple[str, str], url: str, tree: Tree) -> None:
         self.trees[key] = tree
@@ -487,10 +593,14 @@ class _Run:
         when all are in, read the top-level repos nothing else configures."""
         while True:
             while self.waiting:
-                fut = next(iter(self.waiting))
-                then, failed = self.waiting.pop(fut)
+                fut, then, failed, wrap = self.waiting.popleft()
                 try:
                     value = fut.result()
+                except GitFailed as err:
+                    if wrap is None:
+                        raise
+                    failed(wrap(err))
+                    continue
                 except TritonLockError as err:
                     failed(err)
                     continue
@@ -599,16 +709,19 @@ def resolve_git(
         check_request(req)
     for prefix, mirror in mirrors:
         parse_mirror(f"{prefix}={mirror}")
+    src = source or SubprocessGit(cache_dir, timeout=timeout)
+    old = {(norm(p.url), p.ref): p.commit for p in previous}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="git") as pool:
         run = _Run(
-            source=source or SubprocessGit(cache_dir, timeout=timeout),
+            source=src,
             mirrors=tuple(mirrors),
             variables=dict(variables or {}),
             platform=dict(platform or {}),
             follow_cmake=follow_cmake,
-            previous={(norm(p.url), p.ref): p.commit for p in previous},
+            previous=old,
             progress=progress or (lambda _msg: None),
             pool=pool,
+            ahead=_Ahead(src, pool, tuple(mirrors), old),
             strict=strict,
             roots=frozenset(roots),
         )
@@ -626,10 +739,10 @@ def resolve_git(
                     )
                 )
             run.drain()
-        except BaseException:
-            for fut in run.waiting:
+        finally:  # a read looked ahead at that the run did not take is not waited for
+            run.ahead.stop()
+            for fut, *_ in run.waiting:
                 fut.cancel()
-            raise
     if strict:
         return finish(run.nodes, run.trees, run.urls, fixed=run.fixed)
     kept = complete(run.nodes, run.trees)

@@ -285,16 +285,34 @@ class Tree:
         )
 
 
-def _entries(listing: str) -> list[tuple[str, str, str, str]]:
-    """``git ls-tree -r -z`` output as (mode, type, oid, path)."""
+# One process for the commit fetched, its time and its whole tree (what ``show`` and
+# ``ls-tree -r`` gave in two): a shallow commit has no parents, so ``--root`` lists every
+# file as added. The options keep a user's configuration from changing the listing
+# (``diff.ignoreSubmodules`` would hide gitlinks, rename detection would read blobs,
+# ``log.showSignature`` would print into it); each exists since git 2.10.
+LISTING = [
+    "log", "-1", "--format=%H %ct", "--raw", "-r", "-z", "--root", "--no-abbrev",
+    "--no-renames", "--ignore-submodules=none", "--no-ext-diff", "--no-textconv",
+    "--no-show-signature",
+]  # fmt: skip
+
+
+def listing(out: str) -> tuple[str, int, list[tuple[str, str, str, str]]]:
+    """``git`` :data:`LISTING` output as (commit, commit time, entries), each entry
+    (mode, type, oid, path) as ``git ls-tree -r`` gives it; GitFailed when it is not that."""
+    head, _, rest = out.partition("\0")
+    commit, _, committed = head.strip().partition(" ")
+    fields = rest.lstrip("\n").split("\0")
+    if not re.fullmatch(r"[0-9a-f]{40}", commit) or not committed.isdigit() or fields[-1]:
+        raise GitFailed(f"unexpected git log output: {out[:80]!r}")
     rows: list[tuple[str, str, str, str]] = []
-    for record in listing.split("\0"):
-        if not record:
-            continue
-        meta, _, path = record.partition("\t")
-        mode, kind, oid = meta.split(" ")
-        rows.append((mode, kind, oid, path))
-    return rows
+    for meta, path in zip(fields[0:-1:2], fields[1:-1:2], strict=True):
+        parts = meta.removeprefix(":").split(" ")
+        if len(parts) != 5 or parts[4] != "A" or not path:
+            raise GitFailed(f"unexpected git log entry: {meta!r}")
+        mode, oid = parts[1], parts[3]
+        rows.append((mode, "commit" if mode == "160000" else "blob", oid, path))
+    return commit, int(committed), rows
 
 
 def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str], ...], str | None]:
@@ -317,7 +335,9 @@ def _gitmodules(work: Path, timeout: float) -> tuple[tuple[tuple[str, str, str],
 def _configure(git_dir: Path, url: str, patterns: Sequence[str]) -> None:
     """What ``git remote add origin URL`` and ``git sparse-checkout set --no-cone PATTERNS``
     write, written directly: two git processes fewer for each tree read (on 2 cores,
-    starting processes is much of a cold resolve)."""
+    starting processes is much of a cold resolve). Automatic maintenance is off: the
+    fetch and the checkout's blob fetch would each start ``git maintenance run --auto``
+    in a repository that lives for one read."""
     if any(c in url for c in "\n\r\0") or any("\n" in p for p in patterns):
         raise GitFailed(f"the URL or a sparse pattern holds a line break: {redact(url)!r}")
     quoted = '"' + url.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -327,6 +347,7 @@ def _configure(git_dir: Path, url: str, patterns: Sequence[str]) -> None:
             f"\turl = {quoted}\n"
             "\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
             "[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = false\n"
+            "[maintenance]\n\tauto = false\n"
         )
     (git_dir / "info").mkdir(exist_ok=True)
     (git_dir / "info" / "sparse-checkout").write_text("".join(f"{p}\n" for p in patterns))
@@ -342,10 +363,27 @@ def sparse_fetch(
     return run_git(["rev-parse", "FETCH_HEAD^{commit}"], cwd=work, timeout=timeout).strip()
 
 
+def _init(work: Path, *, timeout: float) -> None:
+    """A new repository in ``work``: what git needs of what ``git init`` writes, written
+    directly (one process fewer per tree read; no template hooks in a repository that
+    lives for one read). A directory that holds a repository already gets ``git init``."""
+    git_dir = work / ".git"
+    if git_dir.exists():
+        run_git(["init", "-q", str(work)], timeout=timeout)
+        return
+    for sub in ("objects/info", "objects/pack", "refs/heads", "refs/tags", "info"):
+        (git_dir / sub).mkdir(parents=True)
+    (git_dir / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    (git_dir / "config").write_text(
+        "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n",
+        encoding="utf-8",
+    )
+
+
 def _fetch_sparse(
     work: Path, fetch_url: str, want: str, patterns: Sequence[str], *, timeout: float
 ) -> None:
-    run_git(["init", "-q", str(work)], timeout=timeout)
+    _init(work, timeout=timeout)
     _configure(work / ".git", git_url(fetch_url), patterns)
     run_git(
         ["fetch", "-q", "--depth=1", "--filter=blob:none", "--no-tags", "origin", want],
@@ -378,16 +416,12 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
     work = Path(tempfile.mkdtemp(prefix="tree-", dir=scratch))
     try:
         _fetch_sparse(work, fetch_url, want, SPARSE, timeout=timeout)
-        # the commit fetched and its time, in one process
-        shown = run_git(["show", "-s", "--format=%H %ct", "FETCH_HEAD^{commit}"], cwd=work,
-                        timeout=timeout)  # fmt: skip
-        got, _, committed = shown.strip().partition(" ")
+        out = run_git([*LISTING, "FETCH_HEAD"], cwd=work, timeout=timeout)
+        got, committed, entries = listing(out)
         if got != commit:
             raise GitFailed(f"moved to {got}")
         # checkout fetches the sparse patterns' blobs (a partial clone): it needs the remote
         run_git(["checkout", "-q", "--detach", commit], cwd=work, timeout=timeout, remote=fetch_url)
-        listing = run_git(["ls-tree", "-r", "-z", commit], cwd=work, timeout=timeout)
-        entries = _entries(listing)
         gitmodules, problem = _gitmodules(work, timeout)
         cmake = [
             (p, (work / p).read_text("utf-8", "replace"))
@@ -396,7 +430,7 @@ def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout
         ]
         return Tree(
             commit=commit,
-            committed=int(committed.strip()),
+            committed=committed,
             gitlinks=tuple((p, oid) for _, kind, oid, p in entries if kind == "commit"),
             gitmodules=gitmodules,
             cmake_files=tuple(sorted(cmake)),
