@@ -63,12 +63,14 @@ def hex_of(sha: str) -> str:
     return value
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_file(path: Path, chunk: int = _CHUNK) -> tuple[str, int]:
+    """``(sha256:<hex>, size)`` of a file's bytes."""
+    digest, size = hashlib.sha256(), 0
     with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+            size += len(block)
+    return "sha256:" + digest.hexdigest(), size
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,11 @@ class Store:
         corrupted entry is removed, so the next fetch replaces it)."""
         path = self.path(kind, sha)
         try:
-            ok = path.is_file() and not path.is_symlink() and sha256_of(path) == hex_of(sha)
+            ok = (
+                path.is_file()
+                and not path.is_symlink()
+                and sha256_file(path)[0] == f"sha256:{hex_of(sha)}"
+            )
         except OSError:
             return None
         if not ok:
@@ -132,7 +138,7 @@ class Store:
                 raise
             except OSError:  # another file system, or links not allowed
                 shutil.copyfile(path, tmp)
-            if sha256_of(tmp) != hex_of(sha):  # what is placed is what was hashed
+            if sha256_file(tmp)[0] != f"sha256:{hex_of(sha)}":  # what is placed is what was hashed
                 with contextlib.suppress(OSError):
                     path.unlink()
                 return None
@@ -164,7 +170,7 @@ class Store:
                 os.link(src, tmp)
             except OSError:
                 shutil.copyfile(src, tmp)
-                if sha256_of(tmp) != hex_of(sha):
+                if sha256_file(tmp)[0] != f"sha256:{hex_of(sha)}":
                     return False
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, dest)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from ..errors import ResolveError
 from ..util.atomic import atomic_write_text
+from ..util.store import sha256_file
 from . import aptrepo
 from .aptrepo import CONF, PACKAGES, SOURCES, AptJob, Deb
 from .layout import APT
-from .manifest import Entry, sha256_file
+from .manifest import Entry
 
 # (job, work folder) -> what the job's script printed; the packages are in work/debs.
 Closure = Callable[[AptJob, Path], str]

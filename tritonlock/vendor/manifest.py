@@ -8,7 +8,6 @@ anything else is refused, as one line naming the field.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -17,13 +16,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import NegativeResult
+from ..util.store import sha256_file
 from .layout import FOLDERS, LOCK, MANIFEST
 
 FORMAT = "tritonlock-vendor"
 VERSION = 1
 KINDS = ("git", "wheel", "url", "image", "layout", "apt", "lock")
 _SHA = re.compile(r"^sha256:[0-9a-f]{64}$")
-_CHUNK = 1 << 20
 
 
 class BadBundle(NegativeResult):
@@ -221,16 +220,6 @@ def safe_path(path: str) -> bool:
 
 
 # -- checking (offline, reads the files) ------------------------------------------------
-
-
-def sha256_file(path: Path, chunk: int = _CHUNK) -> tuple[str, int]:
-    """``(sha256:<hex>, size)`` of a file's bytes."""
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            digest.update(block)
-            size += len(block)
-    return "sha256:" + digest.hexdigest(), size
 
 
 def check(

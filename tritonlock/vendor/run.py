@@ -26,11 +26,11 @@ from ..sources.fetchfile import save_stream
 from ..sources.registry import INDEX_TYPES, OCI_INDEX, OCI_MANIFEST, Manifest
 from ..util import interrupt
 from ..util.atomic import atomic_write_bytes, atomic_write_text
-from ..util.store import Store
+from ..util.store import Store, sha256_file
 from . import aptland, gitbundle, layout
 from .aptrepo import AptJob
 from .layout import GitItem, ImageItem, WheelGroup
-from .manifest import Entry, Image, sha256_file
+from .manifest import Entry, Image
 from .manifest import Manifest as BundleManifest
 
 SCRATCH = ".tritonlock-tmp"

@@ -26,8 +26,9 @@ from ..sources.gitclient import GitFailed, run_git
 from ..sources.imageref import parse_image_ref
 from ..util import procs
 from ..util.programs import require
+from ..util.store import sha256_file
 from . import aptrun, layout
-from .manifest import Entry, Manifest, sha256_file
+from .manifest import Entry, Manifest
 
 Progress = Callable[[str], None]
 
