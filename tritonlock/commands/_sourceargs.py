@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from ..errors import UsageError
 from ..sources.hosts import GITHUB_ORG, PYPI
@@ -37,6 +38,39 @@ def mirror_options(args: argparse.Namespace) -> tuple[Mirrors, Mirrors, Mirrors]
         tuple(parse_mirror(s) for s in args.git_mirror),
         tuple(parse_registry_mirror(s) for s in args.registry_mirror),
         tuple(_url_mirror(s, args.allow_http) for s in args.url_mirror),
+    )
+
+
+class LiveSourceFields(TypedDict):
+    """Where bytes come from, as both `verify --deep` and `vendor` take it (their options
+    classes share these fields)."""
+
+    git_mirrors: Mirrors
+    registry_mirrors: Mirrors
+    url_mirrors: Mirrors
+    index_urls: Mirrors
+    insecure_registries: tuple[str, ...]
+    ca_file: Path | None
+    allow_http: bool
+    jobs: int
+
+
+def live_source_fields(args: argparse.Namespace) -> LiveSourceFields:
+    """The source options of a command that fetches what a lock pins (`verify --deep`,
+    `vendor`), checked before anything is read or fetched."""
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
+    check_url_option("--apt-archive", args.apt_archive, args.apt_archive)
+    return LiveSourceFields(
+        git_mirrors=git_mirrors,
+        registry_mirrors=registry_mirrors,
+        url_mirrors=url_mirrors,
+        index_urls=tuple(named_index_url(s) for s in args.index_url),
+        insecure_registries=tuple(args.insecure_registry),
+        ca_file=args.ca_file,
+        allow_http=args.allow_http,
+        jobs=args.jobs,
     )
 
 

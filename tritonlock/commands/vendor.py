@@ -123,22 +123,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace) -> VendorOptions:
     from ..vendor.live import VendorOptions
-    from ._sourceargs import check_url_option, mirror_options, named_index_url
+    from ._sourceargs import live_source_fields
 
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
-    git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
-    check_url_option("--apt-archive", args.apt_archive, args.apt_archive)
-    return VendorOptions(
-        git_mirrors=git_mirrors,
-        registry_mirrors=registry_mirrors,
-        url_mirrors=url_mirrors,
-        index_urls=tuple(named_index_url(s) for s in args.index_url),
-        insecure_registries=tuple(args.insecure_registry),
-        ca_file=args.ca_file,
-        allow_http=args.allow_http,
-        jobs=args.jobs,
-    )
+    return VendorOptions(**live_source_fields(args))
 
 
 def _lock(path: str, allow_partial: bool) -> tuple[Lock, bytes]:

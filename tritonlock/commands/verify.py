@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ._help import Subparsers
 from ._lockarg import add_lock_argument, lock_paths
 from ._options import add_apt_archive_option, add_cache_dir_option, add_mirror_options, cache_root
-from ._sourceargs import check_url_option, mirror_options, named_index_url
+from ._sourceargs import live_source_fields
 
 if TYPE_CHECKING:
     from ..verify.deep import DeepOptions, DeepReport
@@ -169,19 +169,8 @@ def deep_options(args: argparse.Namespace) -> DeepOptions:
     """The --deep options, checked before anything is read or fetched."""
     from ..verify.deep import DeepOptions
 
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
-    git_mirrors, registry_mirrors, url_mirrors = mirror_options(args)
-    check_url_option("--apt-archive", args.apt_archive, args.apt_archive)
     return DeepOptions(
-        git_mirrors=git_mirrors,
-        registry_mirrors=registry_mirrors,
-        url_mirrors=url_mirrors,
-        index_urls=tuple(named_index_url(s) for s in args.index_url),
-        insecure_registries=tuple(args.insecure_registry),
-        ca_file=args.ca_file,
-        allow_http=args.allow_http,
+        **live_source_fields(args),
         apt_archive=args.apt_archive.rstrip("/"),
-        jobs=args.jobs,
         cache_dir=None if args.no_cache else cache_root(args),
     )
