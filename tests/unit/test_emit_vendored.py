@@ -164,8 +164,9 @@ def test_options_a_vendored_build_cannot_honour_are_refused(
 
 
 def test_a_missing_bundle_folder_and_two_locks_are_usage_errors(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the default -o ./build must not be someone else's folder
     lock_path = tmp_path / "triton.lock"
     lockfile.write(small_lock(), lock_path)
     assert main(["build", str(lock_path), "--vendor", str(tmp_path / "nope")]) == 2
