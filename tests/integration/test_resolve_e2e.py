@@ -237,14 +237,17 @@ def test_a_warm_resolve_downloads_nothing_again(
     world: World, locks: dict[str, Resolved], tmp_path: Path
 ) -> None:
     """The same resolve with the cold run's cache: every download is answered 304 (not
-    modified) and no apt index is read again, only the Release files; the lock is the
-    same bytes."""
+    modified), no apt index is read again, only the Release files, and build.py is not run
+    again (its files are kept by server commit and options); the lock is the same bytes."""
     log = world.http_root.parent / "http.log"
     before = len(_answers(log))
     cache = locks["igpu"].path.parent / "cache-igpu"
     done = run_cli(*resolve_cmd(world, "igpu", tmp_path / "igpu.lock", cache), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "igpu.lock").read_bytes() == locks["igpu"].path.read_bytes()
+    (recipe,) = [ln for ln in done.stderr.splitlines() if "recipe: build.py --dryrun" in ln]
+    assert recipe.endswith("(kept from an earlier resolve of this commit)"), recipe
+    assert "(kept" not in locks["igpu"].stderr
     answers = _answers(log)[before:]
     apt = [(p, code) for p, code in answers if _apt_file(p)]
     downloads = [(p, code) for p, code in answers if (p, code) not in apt]

@@ -33,8 +33,9 @@ def register(sub: Subparsers, help: str) -> None:
         help,
         help + ". `resolve`, `vendor` and `verify --deep` share one cache folder: "
         "files/url, files/wheel and files/image hold downloads, wheels and image blobs by "
-        "sha256 (hashed again each time they are used); git, wheels, urls and apt hold "
-        "resolve's own caches (clones, index pages, download validators, apt indexes).",
+        "sha256 (hashed again each time they are used); git, wheels, urls, apt and recipes "
+        "hold resolve's own caches (clones, index pages, download validators, apt indexes, "
+        "build.py --dryrun's files by server commit and options).",
         EXAMPLES,
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
@@ -47,7 +48,7 @@ def register(sub: Subparsers, help: str) -> None:
         PRUNE_HELP,
         PRUNE_HELP + ". --older-than DAYS removes the entries of the store (files/) not "
         "used for DAYS days (using one refreshes its time); --all removes the store and "
-        "resolve's caches (git, wheels, urls, apt), nothing else in the folder. A "
+        "resolve's caches (git, wheels, urls, apt, recipes), nothing else in the folder. A "
         "half-written entry of a process that died is removed after a day.",
         EXAMPLES[2:4],
     )

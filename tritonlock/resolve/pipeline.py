@@ -21,13 +21,13 @@ from ..sources import urls as urlres
 from ..upstream import (
     FloatingInputs,
     buildpy_options,
-    capture_recipe,
     check_image_roles,
     read_release_facts,
 )
 from ..upstream.backends import refusal, unbuildable
 from ..upstream.dockercp import ImageCopies
 from ..upstream.pybuild import ISOLATED_BUILDS
+from ..upstream.recipe import assemble, generate
 from ..upstream.steps import files_needed
 from ..upstream.targets import TARGETS
 from ..util.store import Store
@@ -45,7 +45,8 @@ from .context import (
 )
 from .cutoff import wheel_cutoff
 from .imagecopies import copying_repos, read_copies, with_copies
-from .trees import checkout, read_files
+from .recipecache import keep_recipe, kept_recipe
+from .trees import checkout, kept_files, read_files
 from .wheelsteps import pin_wheels
 
 T = TypeVar("T")
@@ -67,27 +68,31 @@ def resolve(
     _unbuildable(ctx)
     server = opts.server or _server_pin(ctx)
     with tempfile.TemporaryDirectory(prefix="tritonlock-") as tmp:
-        tree = Path(tmp) / "server"
-        checkout(server.url, server.commit, tree, opts.git_mirrors)
-        build_py = _read(tree / "build.py")
+        read = _Reader(ctx, server, Path(tmp) / "server")
+        build_py = read.one("build.py", required=True) or ""
         facts = read_release_facts(
             build_py,
-            _read_opt(tree / "TRITON_VERSION"),
-            _read_opt(tree / "docs" / "introduction" / "compatibility.md"),
+            read.one("TRITON_VERSION"),
+            read.one("docs/introduction/compatibility.md"),
             upstream_release=inputs.release,
         )
         _say_doubts(ctx, facts)
         check_image_roles(build_py, inputs.images, server.ref or server.commit[:12])
         images_of = facts.get("upstream-container-version")
-        ctx.say("recipe: build.py --dryrun " + " ".join(buildpy_options(inputs, images_of)))
-        recipe, floating, generated = capture_recipe(
-            tree, inputs, timeout=opts.timeout, commit=server.commit, images_of=images_of
-        )
+        options = buildpy_options(inputs, images_of)
+        generated = kept_recipe(opts.cache_dir, server.commit, options)
+        kept = " (kept from an earlier resolve of this commit)" if generated else ""
+        ctx.say("recipe: build.py --dryrun " + " ".join(options) + kept)
+        if generated is None:
+            tree = read.checkout()
+            generated = generate(tree, options, timeout=opts.timeout, commit=server.commit)
+            keep_recipe(opts.cache_dir, server.commit, options, generated)
+        recipe, floating = assemble(build_py, options, generated)
         lock = Lock(inputs=inputs, release=facts, recipe=recipe)
         flags = configures(generated.get("cmake_build", ""))
         ctx.build_targets = named_targets(generated.get("cmake_build", ""))
         git = _git(ctx, server, floating, flags) if opts.wants("git", "url") else _kept_git(opts)
-        texts = _step_files(ctx, floating, tree, git.pins) if opts.wants("wheel") else {}
+        texts = _step_files(ctx, floating, read, git.pins) if opts.wants("wheel") else {}
     copies = _copies(ctx, git.pins, flags) if opts.wants("image") else ()
     git = replace(git, pins=_with_server(git.pins, server))
     lock = _rest(ctx, lock, git, floating, texts, copies)
@@ -301,21 +306,55 @@ def _copies(
 
 
 def _step_files(
-    ctx: Ctx, floating: FloatingInputs, server_tree: Path, pins: Sequence[GitPin]
+    ctx: Ctx, floating: FloatingInputs, read: _Reader, pins: Sequence[GitPin]
 ) -> dict[str, str]:
     """Texts of the files the pip plan reads (requirements files, in-tree wheels' metadata)."""
     texts: dict[str, str] = {}
     names = {p.name for p in pins}
     builds = [k for b in ISOLATED_BUILDS if b.repo in names for k in b.files()]
     if builds:  # what the compile builds with isolation (its [build-system] requires)
-        texts.update(read_files(builds, server_tree, pins, ctx.opts.git_mirrors))
+        texts.update(read.files(builds, pins))
     asked: set[str] = set()
     while True:
         wanted = [k for k in files_needed(floating.pip, texts) if k not in asked]
         if not wanted:
             return texts
         asked.update(wanted)
-        texts.update(read_files(wanted, server_tree, pins, ctx.opts.git_mirrors))
+        texts.update(read.files(wanted, pins))
+
+
+class _Reader:
+    """Files of the pinned server commit and of other pins: from the server's checkout once
+    it is made (only to run build.py), else from the cache of files by commit, else fetched
+    alone (a sparse, blob-less fetch)."""
+
+    def __init__(self, ctx: Ctx, server: GitPin, where: Path) -> None:
+        self.server, self.where = server, where
+        self.mirrors = ctx.opts.git_mirrors
+        self.cache = ctx.opts.cache_dir / "git" / "files"
+        self.tree: Path | None = None
+
+    def checkout(self) -> Path:
+        if self.tree is None:
+            checkout(self.server.url, self.server.commit, self.where, self.mirrors)
+            self.tree = self.where
+        return self.tree
+
+    def files(self, keys: Sequence[str], pins: Sequence[GitPin] = ()) -> dict[str, str]:
+        """A server file the cache lacks is read from the checkout (made now: it is needed
+        to run build.py anyway), not fetched alone."""
+        ours = [k.partition(":")[2] for k in keys if k.startswith("server:")]
+        missing = self.tree is None and ours
+        if missing and len(kept_files(self.cache, self.server.commit, ours)) < len(ours):
+            self.checkout()
+        server = replace(self.server, name="server")
+        return read_files(keys, self.tree, [server, *pins], self.mirrors, self.cache)
+
+    def one(self, path: str, *, required: bool = False) -> str | None:
+        text = self.files([f"server:{path}"]).get(f"server:{path}")
+        if text is None and required:
+            raise ResolveError(f"{path}: missing at the pinned server commit")
+        return text
 
 
 def _rest(
@@ -440,19 +479,3 @@ def _images(ctx: Ctx, floating: FloatingInputs, platform: str) -> tuple[ImagePin
     for note in result.notes:
         ctx.notes(f"image: {note}")
     return result.pins
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except OSError as err:
-        raise ResolveError(
-            f"{path.name}: missing at the pinned server commit ({err.strerror})"
-        ) from None
-
-
-def _read_opt(path: Path) -> str | None:
-    try:
-        return path.read_text("utf-8")
-    except OSError:
-        return None

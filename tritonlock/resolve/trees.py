@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +13,7 @@ from ..errors import ResolveError
 from ..model import GitPin
 from ..sources.gitclient import GitFailed, run_git, sparse_fetch
 from ..sources.mirrors import rewrite as fetch_url
+from ..util.atomic import atomic_write_bytes
 
 TIMEOUT = 600.0
 
@@ -42,48 +46,106 @@ def checkout(url: str, commit: str, dest: Path, mirrors: Sequence[tuple[str, str
 
 def read_files(
     keys: Sequence[str],
-    server_tree: Path,
+    server_tree: Path | None,
     pins: Sequence[GitPin],
     mirrors: Sequence[tuple[str, str]],
+    cache: Path | None = None,
 ) -> dict[str, str]:
-    """Texts of ``tree:path`` keys; ``server`` is read from ``server_tree``, other trees from
-    their pins. Files absent from their tree are left out (the caller decides)."""
+    """Texts of ``tree:path`` keys; ``server`` is read from ``server_tree`` when there is one,
+    other trees (and ``server`` without one) from their pins. Files absent from their tree
+    are left out (the caller decides). With ``cache`` (a folder), what is read is kept by
+    commit and path, and read from there the next time: a commit's files never change."""
     out: dict[str, str] = {}
     by_tree: dict[str, list[str]] = {}
     for key in keys:
         tree, _, path = key.partition(":")
         by_tree.setdefault(tree, []).append(path)
     for tree, paths in sorted(by_tree.items()):
-        if tree == "server":
-            for path in paths:
-                file = server_tree / path
-                if file.is_file():
-                    out[f"server:{path}"] = file.read_text("utf-8", "replace")
-            continue
         pin = next((p for p in pins if p.name == tree), None)
-        if pin is not None:
-            out.update(_show(pin, paths, mirrors))
+        if tree == "server" and server_tree is not None:
+            found = {p: _worktree_text(server_tree / p) for p in paths}
+            if pin is not None:
+                _keep(cache, pin.commit, found)
+        elif pin is not None:
+            found = kept_files(cache, pin.commit, paths)
+            missing = [p for p in paths if p not in found]
+            if missing:
+                fetched = _show(pin, missing, mirrors)
+                _keep(cache, pin.commit, fetched)
+                found.update(fetched)
+        else:
+            continue
+        out.update({f"{tree}:{p}": text for p, text in found.items() if text is not None})
     return out
 
 
-def _show(pin: GitPin, paths: Sequence[str], mirrors: Sequence[tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _worktree_text(file: Path) -> str | None:
+    return file.read_text("utf-8", "replace") if file.is_file() else None
+
+
+def _show(
+    pin: GitPin, paths: Sequence[str], mirrors: Sequence[tuple[str, str]]
+) -> dict[str, str | None]:
+    """Each path's text at the pin's commit, None for a path its tree does not have."""
+    out: dict[str, str | None] = {}
+    remote = fetch_url(pin.url, mirrors)  # show fetches the blob lazily
     with tempfile.TemporaryDirectory(prefix="tritonlock-files-") as tmp:
+        work = Path(tmp)
         try:
-            _fetch(pin.url, pin.commit, Path(tmp), mirrors, [f"/{p}" for p in paths])
+            _fetch(pin.url, pin.commit, work, mirrors, [f"/{p}" for p in paths])
+            listed = run_git(
+                ["ls-tree", "-r", "--name-only", "-z", pin.commit, "--", *paths],
+                cwd=work,
+                timeout=TIMEOUT,
+            )
         except GitFailed as err:
             raise ResolveError(
                 f"{pin.name} @ {pin.commit[:12]}: cannot read files: {err}"
             ) from None
+        present = set(listed.split("\0"))
         for path in paths:
-            try:
-                text = run_git(
-                    ["show", f"{pin.commit}:{path}"],
-                    cwd=Path(tmp),
-                    timeout=TIMEOUT,
-                    remote=fetch_url(pin.url, mirrors),  # show fetches the blob lazily
-                )
-            except GitFailed:
+            if path not in present:
+                out[path] = None
                 continue
-            out[f"{pin.name}:{path}"] = text
+            try:
+                out[path] = run_git(
+                    ["show", f"{pin.commit}:{path}"], cwd=work, timeout=TIMEOUT, remote=remote
+                )
+            except GitFailed as err:
+                raise ResolveError(
+                    f"{pin.name} @ {pin.commit[:12]}: cannot read {path}: {err}"
+                ) from None
     return out
+
+
+# Kept file reads: CACHE/files-by-commit/<sha256 of commit and path>.json, {"text": ...}
+# (null: the commit's tree has no such file). One that cannot be read is a miss.
+def _entry(cache: Path, commit: str, path: str) -> Path:
+    key = hashlib.sha256(f"{commit}\0{path}".encode()).hexdigest()
+    return cache / f"{key}.json"
+
+
+def kept_files(cache: Path | None, commit: str, paths: Sequence[str]) -> dict[str, str | None]:
+    """What ``cache`` holds of ``paths`` at ``commit`` (None: the tree has no such file)."""
+    out: dict[str, str | None] = {}
+    if cache is None:
+        return out
+    for path in paths:
+        try:
+            data = json.loads(_entry(cache, commit, path).read_bytes())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("commit") == commit and data.get("path") == path:
+            text = data.get("text")
+            if text is None or isinstance(text, str):
+                out[path] = text
+    return out
+
+
+def _keep(cache: Path | None, commit: str, found: dict[str, str | None]) -> None:
+    if cache is None:
+        return
+    for path, text in found.items():
+        blob = json.dumps({"commit": commit, "path": path, "text": text}).encode()
+        with contextlib.suppress(OSError):  # a cache that cannot be written: read it again
+            atomic_write_bytes(_entry(cache, commit, path), blob)

@@ -76,6 +76,17 @@ def capture_recipe(
     ``images_of`` is the container version NGC image tags derive from (the release's
     ``upstream-container-version``; default: the release)."""
     options = buildpy_options(inputs, images_of)
+    files = generate(server_tree, options, timeout=timeout, commit=commit)
+    build_py = (server_tree / "build.py").read_text("utf-8", errors="replace")
+    recipe, floating = assemble(build_py, options, files)
+    return recipe, floating, files
+
+
+def generate(
+    server_tree: Path, options: list[str], *, timeout: float = 120, commit: str | None = None
+) -> dict[str, str]:
+    """The files ``build.py --dryrun OPTIONS`` writes at ``server_tree`` (name -> text, the
+    temporary path normalised): the same tree and options give the same files."""
     what = _describe(server_tree, commit, options)
     if not (server_tree / "build.py").is_file():
         raise ResolveError(f"{what}: build.py not found; is this the server repository?")
@@ -87,12 +98,19 @@ def capture_recipe(
         files = _read_generated(server / "build", str(server))
     if not files:
         raise ResolveError(f"{what}: build.py --dryrun wrote no files")
+    return files
+
+
+def assemble(
+    build_py: str, options: list[str], files: dict[str, str]
+) -> tuple[Recipe, FloatingInputs]:
+    """The recipe (options and file digests) and floating inputs of the ``files`` that
+    ``build_py`` (its text) generated with ``options``."""
     recipe = Recipe(
         options=tuple(options),
         files=tuple(RecipeFile(name=n, sha256=digest(t)) for n, t in sorted(files.items())),
     )
-    roles = image_roles((server_tree / "build.py").read_text("utf-8", errors="replace"))
-    return recipe, floating_inputs(files, roles=roles), files
+    return recipe, floating_inputs(files, roles=image_roles(build_py))
 
 
 def _describe(server_tree: Path, commit: str | None, options: list[str]) -> str:

@@ -33,7 +33,7 @@ _TMP = "tmp"
 _CHUNK = 1 << 20
 _HEX = re.compile(r"[0-9a-f]{64}")
 # What else lives in the cache folder (resolve's caches); `prune --all` removes them too.
-OTHER = ("git", "wheels", "urls", "apt")
+OTHER = ("git", "wheels", "urls", "apt", "recipes")
 _STALE_TMP = 24 * 3600.0  # a temp file this old is a crashed writer's
 # https://bford.info/cachedir/: backup tools skip a folder holding this file.
 TAG = "CACHEDIR.TAG"
