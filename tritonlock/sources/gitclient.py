@@ -64,6 +64,7 @@ class GitFailed(Exception):
         self.reason = reason
 
 
+NOT_AVAILABLE = "commit not available"
 _REASONS = (
     (
         r"could not read Username|Authentication failed|terminal prompts disabled|"
@@ -83,7 +84,7 @@ _REASONS = (
     (
         r"not our ref|unadvertised object|no such remote ref|couldn't find remote ref|"
         r"not a valid object|bad object|unable to read tree|remote error: .*(missing|not found)",
-        "commit not available",
+        NOT_AVAILABLE,
     ),
     (
         r"does not appear to be a git repository|repository .* not found|no such repository|"
@@ -407,15 +408,26 @@ def fetch_commit(work: Path, fetch_url: str, commit: str, *, timeout: float) -> 
 
 
 def fetch_tree(fetch_url: str, commit: str, want: str, *, scratch: Path, timeout: float) -> Tree:
-    """Fetch ``want`` (a ref name or ``commit``) shallow and blob-less; read the tree.
+    """Fetch ``commit`` shallow and blob-less; read the tree. ``want`` is the ref name
+    ``commit`` was read from (or ``commit``).
 
-    Raises :class:`GitFailed` with reason "moved to <sha>" when ``want`` is a ref
-    that no longer points at ``commit``.
+    A branch's commit is fetched by id, so git asks the server for no ref listing (one round
+    trip fewer; protocol v2 serves any commit it has): what ls-remote said is pinned even if
+    the branch moves meanwhile. A commit the server lacks (a force push) is asked for by its
+    ref, to say where it went. A tag is fetched by name: a tag that moves during the resolve
+    is an error. Raises :class:`GitFailed` with reason "moved to <sha>" when the ref fetched
+    no longer points at ``commit``.
     """
     scratch.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tree-", dir=scratch))
+    first = want if want.startswith("refs/tags/") else commit
     try:
-        _fetch_sparse(work, fetch_url, want, SPARSE, timeout=timeout)
+        try:
+            _fetch_sparse(work, fetch_url, first, SPARSE, timeout=timeout)
+        except GitFailed as err:
+            if first == want or err.reason != NOT_AVAILABLE:
+                raise
+            _fetch_sparse(work, fetch_url, want, SPARSE, timeout=timeout)
         out = run_git([*LISTING, "FETCH_HEAD"], cwd=work, timeout=timeout)
         got, committed, entries = listing(out)
         if got != commit:
