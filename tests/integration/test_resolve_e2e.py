@@ -237,14 +237,25 @@ def test_a_warm_resolve_downloads_nothing_again(
     world: World, locks: dict[str, Resolved], tmp_path: Path
 ) -> None:
     """The same resolve with the cold run's cache: every download is answered 304 (not
-    modified), no apt index is read again, only the Release files, and build.py is not run
-    again (its files are kept by server commit and options); the lock is the same bytes."""
+    modified), no apt index is read again, only the Release files, git lists refs but
+    fetches nothing, and build.py is not run again (its files are kept by server commit and
+    options); the lock is the same bytes."""
     log = world.http_root.parent / "http.log"
     before = len(_answers(log))
     cache = locks["igpu"].path.parent / "cache-igpu"
-    done = run_cli(*resolve_cmd(world, "igpu", tmp_path / "igpu.lock", cache), cwd=tmp_path)
+    trace = tmp_path / "git-packets"  # every git process's protocol lines, appended here
+    argv = resolve_cmd(world, "igpu", tmp_path / "igpu.lock", cache)
+    done = subprocess.run(
+        [sys.executable, "-m", "tritonlock", *argv],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "GIT_TRACE_PACKET": str(trace)},
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "igpu.lock").read_bytes() == locks["igpu"].path.read_bytes()
+    # git: every ref and tag asked again, no tree or file fetched again
+    packets = trace.read_text(errors="replace")
+    assert "> command=ls-refs" in packets
+    assert "> command=fetch" not in packets
     (recipe,) = [ln for ln in done.stderr.splitlines() if "recipe: build.py --dryrun" in ln]
     assert recipe.endswith("(kept from an earlier resolve of this commit)"), recipe
     assert "(kept" not in locks["igpu"].stderr
