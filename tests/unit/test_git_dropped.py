@@ -41,6 +41,10 @@ def test_a_dropped_connection_is_asked_again(stderr: str) -> None:
         "git@h: Permission denied (publickey).\n" + DAEMON_FULL,
         "fatal: unable to connect to 127.0.0.1:\n"
         "127.0.0.1[0: 127.0.0.1]: errno=Connection refused\n",
+        # a server whose repository lacks an object it should send: asking again cannot help
+        "remote: fatal: unable to read a533fde78ce50a11f6189907f9e0392095222fe2\n"
+        "remote: aborting due to possible repository corruption on the remote side.\n"
+        "fatal: early EOF\nfatal: fetch-pack: invalid index-pack output\n",
     ],
 )
 def test_a_refusal_or_no_server_is_not(stderr: str) -> None:

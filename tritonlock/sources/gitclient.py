@@ -120,7 +120,8 @@ _DROPPED = re.compile(
 )
 _REFUSED = re.compile(
     r"remote error:|not found|does not appear to be|access denied|Permission denied|"
-    r"Connection refused|Could not resolve|No route to host|timed out",
+    r"Connection refused|Could not resolve|No route to host|timed out|"
+    r"possible repository corruption|unable to read [0-9a-f]{40}",
     re.IGNORECASE,
 )
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0)
