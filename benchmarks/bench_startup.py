@@ -56,7 +56,7 @@ def main() -> None:
         raise SystemExit("no tritonlock command found; pass --tritonlock PATH")
     python = _interpreter(args.tritonlock)
     bare = _median([python, "-c", "pass"], args.repeat)
-    rows = [("python3 -c pass", bare, None)]
+    rows: list[tuple[str, float, float | None]] = [("python3 -c pass", bare, None)]
     rows.append(("tritonlock --help", _median([args.tritonlock, "--help"], args.repeat), 3.0))
     for lock in sorted((ROOT / "locks").glob("*.lock")):
         argv = [args.tritonlock, "verify", "--allow-partial", str(lock)]

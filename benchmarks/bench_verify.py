@@ -30,6 +30,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tritonlock import lockfile
@@ -109,10 +110,10 @@ def main() -> int:
                 return render_text(diff_locks(lockfile.load(x), lockfile.load(y)), "a", "b")
 
             t_toml = median(load, args.repeat)
-            t_hash = median(lambda a=a: lockfile.file_hash(a), args.repeat)
-            t_verify = median(lambda a=a: verify.verify(a), args.repeat)
+            t_hash = median(partial(lockfile.file_hash, a), args.repeat)
+            t_verify = median(partial(verify.verify, a), args.repeat)
             t_diff = median(diff, args.repeat)
-            t_write = median(lambda m=model: lockfile.dumps(m), args.repeat)
+            t_write = median(partial(lockfile.dumps, model), args.repeat)
             times = (t_verify, t_diff, t_write)
             growth = [f"{t / b:.1f}×" for t, b in zip(times, before or times, strict=True)]
             if before is None:

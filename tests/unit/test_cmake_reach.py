@@ -172,7 +172,10 @@ def test_recipe_flags_choose_the_branch() -> None:
             "endif()\n"
         )
     }
-    names = lambda **kw: [u.rsplit("/", 1)[1] for u, _, _ in reach(files, **kw)]  # noqa: E731
+
+    def names(**kw: str) -> list[str]:
+        return [u.rsplit("/", 1)[1] for u, _, _ in reach(files, **kw)]
+
     assert names() == ["gpu.zip"]
     assert names(TRITON_ENABLE_GPU="OFF", TRITON_ENABLE_MALI_GPU="ON") == ["mali.zip"]
     assert names(TRITON_ENABLE_GPU="OFF", TRITON_ENABLE_MALI_GPU="OFF") == ["cpu.zip"]

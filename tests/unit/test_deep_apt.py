@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from tritonlock.commands.verify import deep_options, register
 from tritonlock.model import Apt, AptPin, Inputs, Lock
 from tritonlock.resolve.aptplan import apt_base
-from tritonlock.resolve.context import UBUNTU_SNAPSHOTS
 from tritonlock.sources.apt import AptRequest
 from tritonlock.sources.debian import PackageEntry
+from tritonlock.sources.hosts import UBUNTU_SNAPSHOTS
 from tritonlock.verify.apt import AptAnswer, offered_versions
 from tritonlock.verify.deep import DeepReport, Unavailable, check_apt, plan, run_checks
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.fixtures.emit_world import RECIPE_NAMES, RECIPES, make_lock
 from tritonlock.emit import provides
+from tritonlock.emit.sources import insteadof_script, mirror_url
 from tritonlock.model import GitPin, Inputs, Lock, Submodule, UrlPin, WheelFile, WheelPin
 
 A = "a" * 40
@@ -78,7 +79,7 @@ def test_a_submodule_commit_is_served_by_id_where_git_may_use_file_urls(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lk = lock()
-    script = provides.insteadof_script(lk)
+    script = insteadof_script(lk)
     monkeypatch.setattr(provides, "insteadof_script", lambda _lock: f"{script} && {ALLOW}")
     assert provides.submodule(lk, "https://github.com/org/sub", C).provided
     assert not provides.submodule(lk, "https://github.com/org/sub", A).provided
@@ -92,11 +93,11 @@ def test_a_submodule_commit_is_served_by_id_where_git_may_use_file_urls(
 
 def test_the_routing_rules_are_the_compile_stages() -> None:
     lk = lock()
-    script = provides.insteadof_script(lk)
+    script = insteadof_script(lk)
     pairs = provides.insteadof(lk)
     assert script.count(" --add ") == len(pairs) == 6
     for m, form in pairs:
-        key = f"url.{provides.mirror_url(m.url)}.insteadOf"
+        key = f"url.{mirror_url(m.url)}.insteadOf"
         assert f"--add {shlex.quote(key)} {shlex.quote(form)}" in script
 
 

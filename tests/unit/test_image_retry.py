@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -31,7 +32,9 @@ def test_delay_is_bounded(attempt: int, retry_after: float | None) -> None:
 
 def test_with_retries_backs_off_then_succeeds() -> None:
     slept: list[float] = []
-    answers = iter([Transient("503"), Transient("429", retry_after=100.0), "ok"])
+    answers: Iterator[Transient | str] = iter(
+        [Transient("503"), Transient("429", retry_after=100.0), "ok"]
+    )
 
     def attempt() -> str:
         value = next(answers)

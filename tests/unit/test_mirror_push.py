@@ -12,6 +12,7 @@ from tests.unit.test_vendor import FakeSources, small_lock
 from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.errors import ResolveError, UsageError
+from tritonlock.util.store import sha256_file
 from tritonlock.vendor import manifest
 from tritonlock.vendor.run import vendor
 from tritonlock.vendor.site import Targets, check_targets, push, url_path
@@ -46,7 +47,7 @@ def test_wheels_and_downloads_are_copied_once_with_their_bytes(tmp_path: Path) -
     assert push(folder, found, to, said.append) == {"wheels": 2, "downloads": 1}
     url = next(e for e in found.files if e.kind == "url")
     site = tmp_path / "www" / url_path(url.what)
-    assert manifest.sha256_file(site) == (url.sha256, url.size)
+    assert sha256_file(site) == (url.sha256, url.size)
     assert sorted(p.name for p in (tmp_path / "pypi").iterdir()) == [
         "alpha-1.0-py3-none-any.whl",
         "beta-2.0-py3-none-any.whl",
@@ -83,7 +84,7 @@ def test_git_bundles_become_bare_repositories_with_every_pinned_commit(tmp_path:
     (tmp_path / "b" / "git" / "h.example").mkdir(parents=True)
     bundle_file = tmp_path / "b" / "git" / "h.example" / "o.bundle"
     subprocess.run(["git", "-C", str(repo), "bundle", "create", "-q", str(bundle_file), pin])
-    sha, size = manifest.sha256_file(bundle_file)
+    sha, size = sha256_file(bundle_file)
     entry = manifest.Entry(
         path="git/h.example/o.bundle", sha256=sha, size=size, kind="git", what="o"
     )

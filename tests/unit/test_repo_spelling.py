@@ -18,7 +18,7 @@ from tritonlock.diff import diff_locks, render_text
 from tritonlock.emit.sources import mirror_key
 from tritonlock.lockfile import schema
 from tritonlock.model import repo_key
-from tritonlock.resolve import rules
+from tritonlock.resolve.repos import one_commit_per_ref
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 
@@ -55,16 +55,16 @@ def test_one_ref_of_one_repository_at_two_commits_is_a_verify_error() -> None:
     i, server = next((i, g) for i, g in enumerate(lock.git) if g.name == "server")
     respelled = server.url.removesuffix(".git") + "/"
     twin = replace(server, name="zz-extra", url=respelled, commit="f" * 40)
-    problems = rules.one_commit_per_ref(replace(lock, git=(*lock.git, twin)))
+    problems = one_commit_per_ref(replace(lock, git=(*lock.git, twin)))
     assert problems == [
         f"git[{len(lock.git)}].commit: {respelled} {server.ref!r} is ffffffffffff here but "
         f"{server.commit[:12]} in git[{i}] (the same repository); one ref, one commit"
     ]
     # upstream spells one repository two ways (pybind11, pybind11.git) at different refs
     other_ref = replace(twin, ref="v9.9", commit="e" * 40)
-    assert rules.one_commit_per_ref(replace(lock, git=(*lock.git, other_ref))) == []
+    assert one_commit_per_ref(replace(lock, git=(*lock.git, other_ref))) == []
     same = replace(server, name="zz-again", url=respelled)  # same ref, same commit
-    assert rules.one_commit_per_ref(replace(lock, git=(*lock.git, same))) == []
+    assert one_commit_per_ref(replace(lock, git=(*lock.git, same))) == []
 
 
 def test_repo_keys_are_the_mirror_folders_and_tell_repositories_apart() -> None:

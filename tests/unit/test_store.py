@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tritonlock.util import store as store_mod
 from tritonlock.util.store import Store, default_root
 
 DATA = b"boost tarball bytes" * 1000
@@ -63,7 +62,7 @@ def test_a_copy_whose_bytes_differ_is_not_added(
     def no_links(src: object, dst: object) -> None:
         raise OSError("cross-device link")
 
-    monkeypatch.setattr(store_mod.os, "link", no_links)
+    monkeypatch.setattr(os, "link", no_links)
     store = Store(tmp_path / "cache")
     src = tmp_path / "src"
     src.write_bytes(b"other bytes")

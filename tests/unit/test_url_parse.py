@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tritonlock.errors import UsageError
-from tritonlock.sources.urls import check_url, mirrored, parse_url_mirror, resolve_urls
+from tritonlock.sources.mirrors import rewrite as mirrored
+from tritonlock.sources.urls import check_url, parse_url_mirror, resolve_urls
 
 
 def test_parse_url_mirror() -> None:

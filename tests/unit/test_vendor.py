@@ -133,12 +133,12 @@ class FakeSources:
 def _no_git_headers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fake bundles are not git bundles: a bundle recorded in the journal is trusted by
     its hash and its refs, so the refs check is answered from the fake's text."""
-    from tritonlock.vendor import run
+    from tritonlock.vendor import gitbundle
 
     def holds(bundle: Path, commits: tuple[str, ...], *, timeout: float) -> bool:
         return bundle.read_text() == f"bundle of {tuple(commits)}"
 
-    monkeypatch.setattr(run.gitbundle, "holds", holds)
+    monkeypatch.setattr(gitbundle, "holds", holds)
 
 
 def do_vendor(lock: Lock, out: Path, src: FakeSources) -> manifest.Manifest:
