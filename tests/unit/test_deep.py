@@ -16,21 +16,26 @@ from hypothesis import strategies as st
 from tritonlock.commands.verify import deep_options
 from tritonlock.errors import UsageError
 from tritonlock.model import (
+    Commit,
+    Digest,
     GitPin,
     ImagePin,
     Index,
     Inputs,
     Lock,
+    Sha256,
     Submodule,
     UrlPin,
     WheelFile,
     WheelPin,
 )
 from tritonlock.util.store import default_root
+from tritonlock.verify.apt import AptAnswer
 from tritonlock.verify.deep import Check, DeepReport, Listed, Outcome, Unavailable, plan, run_checks
 
-A, B, C = "a" * 40, "b" * 40, "c" * 40
-D1, D2, D3 = (f"sha256:{x * 64}" for x in "123")
+A, B, C = Commit("a" * 40), Commit("b" * 40), Commit("c" * 40)
+D1, D2 = (Digest(f"sha256:{x * 64}") for x in "12")
+D3 = Sha256("sha256:" + "3" * 64)
 S1, S2 = "4" * 64, "5" * 64
 WHEEL = "demo-1.0-py3-none-any.whl"
 
@@ -80,6 +85,9 @@ class Fake:
             raise Unavailable(f"URL {url}: server answered 404")
         return self.files[url]
 
+    def apt(self, lock: Lock) -> AptAnswer:
+        raise AssertionError("these locks pin no apt packages")
+
 
 def make_lock(**kw: object) -> Lock:
     base: dict[str, object] = {
@@ -105,7 +113,7 @@ def make_lock(**kw: object) -> Lock:
                 name="demo",
                 version="1.0",
                 index="pypi",
-                files=(WheelFile(name=WHEEL, sha256=f"sha256:{S1}", size=10),),
+                files=(WheelFile(name=WHEEL, sha256=Sha256(f"sha256:{S1}"), size=10),),
             ),
         ),
         "image": (

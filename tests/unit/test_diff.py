@@ -11,20 +11,23 @@ from pathlib import Path
 from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_json, render_markdown, render_text
 from tritonlock.model import (
+    Commit,
+    Digest,
     GitPin,
     ImagePin,
     Index,
     Inputs,
     Lock,
     Release,
+    Sha256,
     Submodule,
     WheelFile,
     WheelPin,
 )
 
 GH = "https://github.com/triton-inference-server"
-C1, C2 = "1" * 40, "2" * 40
-D1, D2 = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+C1, C2 = Commit("1" * 40), Commit("2" * 40)
+D1, D2 = Digest("sha256:" + "a" * 64), Digest("sha256:" + "b" * 64)
 
 
 def _base() -> Lock:
@@ -53,7 +56,9 @@ def _base() -> Lock:
                     index="pypi",
                     files=(
                         WheelFile(
-                            name="numpy-1.26.4-cp312-cp312-linux_aarch64.whl", sha256=D1, size=1
+                            name="numpy-1.26.4-cp312-cp312-linux_aarch64.whl",
+                            sha256=Sha256(D1),
+                            size=1,
                         ),
                     ),
                 ),
@@ -187,7 +192,7 @@ def test_list_values_show_only_what_was_added_and_removed() -> None:
 
 def test_commits_equal_in_short_form_are_shown_in_full() -> None:
     a = _base()
-    near = C1[:-1] + "2"  # differs only in the last hex digit
+    near = Commit(C1[:-1] + "2")  # differs only in the last hex digit
     b = replace(a, git=(replace(a.git[0], commit=near),))
     text = render_text(diff_locks(a, b), "a", "b")
     assert f"third_party: r25.04: {C1} → {near}" in text

@@ -17,12 +17,15 @@ from tritonlock.diff import diff_locks, render_json, render_markdown, render_tex
 from tritonlock.model import (
     Apt,
     AptPin,
+    Commit,
+    Digest,
     GitPin,
     ImagePin,
     Index,
     Inputs,
     Lock,
     Release,
+    Sha256,
     Unresolved,
     WheelFile,
     WheelPin,
@@ -41,7 +44,9 @@ def wheel(name: str, version: str, step: str = "final", tag: str = "x86_64") -> 
         index="pypi",
         files=(
             WheelFile(
-                name=f"{name}-{version}-cp312-cp312-manylinux_2_17_{tag}.whl", sha256=D1, size=1
+                name=f"{name}-{version}-cp312-cp312-manylinux_2_17_{tag}.whl",
+                sha256=Sha256(D1),
+                size=1,
             ),
         ),
     )
@@ -123,10 +128,13 @@ def test_a_minor_cuda_or_a_patch_python_is_no_risk(fact: str, old: str, new: str
 
 def test_a_new_libtorch_image_is_a_risk() -> None:
     image = ImagePin(
-        role="pytorch", ref="nvcr.io/nvidia/pytorch:25.04-py3", digest=D1, platform="linux/amd64"
+        role="pytorch",
+        ref="nvcr.io/nvidia/pytorch:25.04-py3",
+        digest=Digest(D1),
+        platform="linux/amd64",
     )
     a = replace(lock(), image=(image,))
-    b = replace(lock(), image=(replace(image, digest=D2),))
+    b = replace(lock(), image=(replace(image, digest=Digest(D2)),))
     (change,) = diff_locks(a, b).changes
     (risk,) = change.risks
     assert risk.label == "libtorch" and "TorchScript" in risk.consequence
@@ -159,7 +167,7 @@ def test_wheel_files_that_appeared_and_went_are_named_with_their_platform_tags()
 
 def test_a_file_replaced_under_its_name_is_called_out() -> None:
     a = wheel("numpy", "1.26.4")
-    b = replace(a, files=(replace(a.files[0], sha256=D2),))
+    b = replace(a, files=(replace(a.files[0], sha256=Sha256(D2)),))
     (change,) = diff_locks(lock(a), lock(b)).changes
     assert "a file's bytes changed under the same name" in " ".join(change.notes)
     text = render_text(diff_locks(lock(a), lock(b)), "a", "b")
@@ -185,8 +193,13 @@ def test_long_reasons_are_folded() -> None:
 
 
 def test_every_added_or_changed_git_pin_shows_its_url() -> None:
-    pin = GitPin(name="core", url="https://github.com/o/core", ref="r25.04", commit="1" * 40)
-    a, b = replace(lock(), git=(pin,)), replace(lock(), git=(replace(pin, commit="2" * 40),))
+    pin = GitPin(
+        name="core", url="https://github.com/o/core", ref="r25.04", commit=Commit("1" * 40)
+    )
+    a, b = (
+        replace(lock(), git=(pin,)),
+        replace(lock(), git=(replace(pin, commit=Commit("2" * 40)),)),
+    )
     for old, new in ((lock(), a), (a, b)):
         md = render_markdown(diff_locks(old, new), "a", "b")
         assert "from https://github.com/o/core" in md

@@ -10,12 +10,22 @@ import pytest
 from tests.fixtures.emit_world import RECIPE_NAMES, RECIPES, make_lock
 from tritonlock.emit import provides
 from tritonlock.emit.sources import insteadof_script, mirror_url
-from tritonlock.model import GitPin, Inputs, Lock, Submodule, UrlPin, WheelFile, WheelPin
+from tritonlock.model import (
+    Commit,
+    GitPin,
+    Inputs,
+    Lock,
+    Sha256,
+    Submodule,
+    UrlPin,
+    WheelFile,
+    WheelPin,
+)
 
-A = "a" * 40
-B = "b" * 40
-C = "c" * 40
-SHA = "sha256:" + "1" * 64
+A = Commit("a" * 40)
+B = Commit("b" * 40)
+C = Commit("c" * 40)
+SHA = Sha256("sha256:" + "1" * 64)
 ALLOW = "git config --global protocol.file.allow always"
 
 

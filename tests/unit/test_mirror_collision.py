@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.lockfile import schema
-from tritonlock.model import GitPin, Lock, Submodule, repo_key
+from tritonlock.model import Commit, GitPin, Lock, Submodule, repo_key
 from tritonlock.resolve import rules
 from tritonlock.resolve.repos import same_repository
 from tritonlock.verify.offline import verify
@@ -29,14 +29,14 @@ from tritonlock.verify.offline import verify
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
 ORG = "https://github.com/triton-inference-server"
 PINNED = f"{ORG}/core"  # as upstream's build.py clones it (with .git)
-OTHER = "f" * 40
+OTHER = Commit("f" * 40)
 EVIL = "zz-evil"
 
 
 def _lock() -> Lock:
     """The complete lock, with core pinned at ``{ORG}/core.git`` on r25.04."""
     lock = lockfile.load(VALID)
-    core = GitPin(name="core", url=f"{PINNED}.git", ref="r25.04", commit="c" * 40)
+    core = GitPin(name="core", url=f"{PINNED}.git", ref="r25.04", commit=Commit("c" * 40))
     return lockfile.seal(replace(lock, git=(*lock.git, core)))
 
 
@@ -144,7 +144,7 @@ def test_every_respelling_is_refused_by_the_schema_or_the_rules(url: str) -> Non
 @given(url=respellings())
 def test_a_respelling_that_agrees_with_the_pin_passes(url: str) -> None:
     """At the pinned commit (the same repository read again), or at a ref of its own."""
-    for ref, commit in (("r25.04", "c" * 40), ("v9.9", OTHER)):
+    for ref, commit in (("r25.04", Commit("c" * 40)), ("v9.9", OTHER)):
         lock = _with(GitPin(name=EVIL, url=url, ref=ref, commit=commit))
         found = _problems(lock)
         assert not [p for p in found if not p.startswith(f"git[{_index(lock)}].url: not an")]
@@ -205,7 +205,7 @@ def test_two_repositories_that_would_share_a_folder_are_refused() -> None:
     """A port is written ``_port`` in the folder name, and hosts may hold ``_``."""
     lock = _with(
         GitPin(name="aa-one", url="https://h.example:1/x", ref="main", commit=OTHER),
-        GitPin(name=EVIL, url="https://h.example_1/x", ref="main", commit="e" * 40),
+        GitPin(name=EVIL, url="https://h.example_1/x", ref="main", commit=Commit("e" * 40)),
     )
     i = _index(lock)
     assert _refused(lock, f"git[{i}]") == [

@@ -10,12 +10,13 @@ from hypothesis import given, settings
 from tests import strategies as S
 from tritonlock import lockfile
 from tritonlock.diff.textconv import render_lock, render_unreadable
-from tritonlock.model import Lock
+from tritonlock.model import Commit, Lock
 
 VALID = lockfile.load(Path(__file__).parent.parent / "data" / "valid" / "complete.lock")
 
 
 def test_a_lock_is_one_line_per_entry_with_its_files_under_its_wheel() -> None:
+    assert VALID.content_hash is not None
     lines = render_lock(VALID, VALID.content_hash).splitlines()
     assert lines[:2] == [
         "lock-version 1",
@@ -35,9 +36,11 @@ def test_a_lock_is_one_line_per_entry_with_its_files_under_its_wheel() -> None:
 def test_a_moved_pin_is_one_changed_line_besides_the_hash() -> None:
     moved = lockfile.seal(
         replace(
-            VALID, git=tuple(replace(g, commit="d" * 40) for g in VALID.git[:1]) + VALID.git[1:]
+            VALID,
+            git=tuple(replace(g, commit=Commit("d" * 40)) for g in VALID.git[:1]) + VALID.git[1:],
         )
     )
+    assert VALID.content_hash is not None and moved.content_hash is not None
     before = render_lock(VALID, VALID.content_hash).splitlines()
     after = render_lock(moved, moved.content_hash).splitlines()
     changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
@@ -55,6 +58,7 @@ def test_a_hash_that_does_not_match_is_said_on_its_line() -> None:
 @settings(max_examples=50, deadline=None)
 @given(S.locks(sealed=True))
 def test_every_lock_renders_the_same_twice_and_names_each_pin(lock: Lock) -> None:
+    assert lock.content_hash is not None
     text = render_lock(lock, lock.content_hash)
     assert text == render_lock(lock, lock.content_hash) and text.endswith("\n")
     for g in lock.git:

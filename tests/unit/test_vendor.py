@@ -14,17 +14,29 @@ from tests.fixtures.emit_world import make_lock
 from tritonlock import lockfile
 from tritonlock.cli import main
 from tritonlock.errors import ResolveError
-from tritonlock.model import GitPin, ImagePin, Lock, Submodule, UrlPin, WheelFile, WheelPin
+from tritonlock.model import (
+    Commit,
+    Digest,
+    GitPin,
+    ImagePin,
+    Lock,
+    Sha256,
+    Submodule,
+    UrlPin,
+    WheelFile,
+    WheelPin,
+)
 from tritonlock.sources.registry import OCI_MANIFEST, Manifest
 from tritonlock.vendor import layout, manifest
+from tritonlock.vendor.aptrepo import AptJob
 from tritonlock.vendor.check import check_folder
 from tritonlock.vendor.layout import GitItem, ImageItem
 from tritonlock.vendor.manifest import BadBundle, Entry
 from tritonlock.vendor.run import vendor
 
 
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def sha(data: bytes) -> Sha256:
+    return Sha256("sha256:" + hashlib.sha256(data).hexdigest())
 
 
 # -- a small world of bytes, and a lock pinning them -------------------------------------
@@ -66,9 +78,11 @@ def small_lock() -> Lock:
         *(g for g in base.git if g.name != "server"),
         replace(
             server,
-            submodules=(Submodule(path="sub", url="https://x.example/sub.git", commit="b" * 40),),
+            submodules=(
+                Submodule(path="sub", url="https://x.example/sub.git", commit=Commit("b" * 40)),
+            ),
         ),
-        GitPin(name="sub", url="https://x.example/sub", ref="main", commit="c" * 40),
+        GitPin(name="sub", url="https://x.example/sub", ref="main", commit=Commit("c" * 40)),
     )
     url = UrlPin(
         url="https://files.example/a/pkg-1.0.tar.gz", sha256=sha(DOWNLOAD), size=len(DOWNLOAD)
@@ -76,7 +90,7 @@ def small_lock() -> Lock:
     image = ImagePin(
         role="base",
         ref="registry.example/base:1",
-        digest=sha(image_manifest()),
+        digest=Digest(sha(image_manifest())),
         platform="linux/amd64",
     )
     lock = replace(
@@ -127,6 +141,9 @@ class FakeSources:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
         return len(data)
+
+    def apt_closure(self, job: AptJob, images: Path | None, work: Path) -> str:
+        raise AssertionError("this world pins no apt packages")
 
 
 @pytest.fixture(autouse=True)
