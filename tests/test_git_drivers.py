@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tritonlock import lockfile
-from tritonlock.model import Lock, WheelFile
+from tritonlock.model import Commit, Lock, WheelFile
 
 VALID = Path(__file__).parent / "data" / "valid" / "complete.lock"
 TRITONLOCK = f"{shlex.quote(sys.executable)} -m tritonlock"
@@ -43,7 +43,7 @@ def numpy(lock: Lock, version: str) -> Lock:
     return replace(lock, wheel=(replace(w, version=version, files=files),))
 
 
-def backend_at(lock: Lock, commit: str) -> Lock:
+def backend_at(lock: Lock, commit: Commit) -> Lock:
     pins = tuple(replace(g, commit=commit) if g.name == "python_backend" else g for g in lock.git)
     return replace(lock, git=pins)
 
@@ -108,7 +108,7 @@ def test_git_setup_outside_a_repository_is_one_line_exit_2(tmp_path: Path) -> No
 
 
 def test_git_diff_shows_the_lock_through_textconv(repo: Path) -> None:
-    commit(repo, backend_at(BASE, "d" * 40), "move python_backend")
+    commit(repo, backend_at(BASE, Commit("d" * 40)), "move python_backend")
     shown = git(repo, "diff", "HEAD~1", "HEAD").stdout
     url = "http://127.0.0.1:9418/python_backend.git"
     assert f"-git python_backend: r25.04 → {'a' * 40} from {url}\n" in shown
@@ -118,7 +118,7 @@ def test_git_diff_shows_the_lock_through_textconv(repo: Path) -> None:
 
 
 def test_disjoint_changes_merge_clean_canonical_and_verified(repo: Path) -> None:
-    ours, theirs = backend_at(BASE, "d" * 40), download(BASE, "5")
+    ours, theirs = backend_at(BASE, Commit("d" * 40)), download(BASE, "5")
     done = branches(repo, ours, theirs)
     assert done.returncode == 0, done.stdout + done.stderr
     merged = lockfile.load(repo / "triton.lock")
@@ -132,13 +132,13 @@ def test_disjoint_changes_merge_clean_canonical_and_verified(repo: Path) -> None
 def test_without_the_driver_the_same_merge_conflicts_on_the_hash_line(repo: Path) -> None:
     (repo / ".gitattributes").unlink()
     git(repo, "commit", "-qam", "no driver")
-    done = branches(repo, backend_at(BASE, "d" * 40), download(BASE, "5"))
+    done = branches(repo, backend_at(BASE, Commit("d" * 40)), download(BASE, "5"))
     assert done.returncode != 0
     assert "<<<<<<<" in (repo / "triton.lock").read_text()
 
 
 def test_the_same_change_on_both_sides_is_no_conflict(repo: Path) -> None:
-    ours = backend_at(numpy(BASE, "1.26.5"), "d" * 40)
+    ours = backend_at(numpy(BASE, "1.26.5"), Commit("d" * 40))
     done = branches(repo, ours, numpy(BASE, "1.26.5"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert lockfile.load(repo / "triton.lock") == lockfile.seal(ours)
@@ -172,7 +172,7 @@ def test_a_tampered_side_is_refused_and_ours_left_alone(tmp_path: Path) -> None:
     good = tmp_path / "base.lock"
     lockfile.write(BASE, good)
     ours = tmp_path / "ours.lock"
-    lockfile.write(backend_at(BASE, "d" * 40), ours)
+    lockfile.write(backend_at(BASE, Commit("d" * 40)), ours)
     theirs = tmp_path / "theirs.lock"
     theirs.write_text(good.read_text().replace("1.26.4", "1.26.9"))
     before = ours.read_bytes()

@@ -9,12 +9,12 @@ from pathlib import Path
 import tomlkit
 
 from tritonlock import lockfile
-from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin
+from tritonlock.model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin
 from tritonlock.verify.offline import verify
 
 FILES = (
-    WheelFile(name="six-1.16.0-py2.py3-none-any.whl", sha256="sha256:" + "a" * 64, size=1),
-    WheelFile(name="six-1.16.0.tar.gz", sha256="sha256:" + "b" * 64, size=2),
+    WheelFile(name="six-1.16.0-py2.py3-none-any.whl", sha256=Sha256("sha256:" + "a" * 64), size=1),
+    WheelFile(name="six-1.16.0.tar.gz", sha256=Sha256("sha256:" + "b" * 64), size=2),
 )
 LOCK = Lock(
     inputs=Inputs(release="25.04", target="x86_64"),

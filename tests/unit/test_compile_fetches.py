@@ -9,12 +9,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+from typing import TypedDict
 
 from tritonlock.model import (
+    Commit,
     GitPin,
     Inputs,
     Lock,
+    Sha256,
     Unresolved,
     UrlPin,
     WheelFile,
@@ -25,10 +27,10 @@ from tritonlock.upstream.cmake.blocks import group
 
 TOOLS = Path(__file__).resolve().parent.parent.parent / "tools"
 sys.path.insert(0, str(TOOLS))
-scan: ModuleType = importlib.import_module("fetchaudit.scan")
-targets: ModuleType = importlib.import_module("tritonlock.upstream.cmake.targets")
-audit: ModuleType = importlib.import_module("fetchaudit")
-report: ModuleType = importlib.import_module("fetchaudit.report")
+import fetchaudit as audit  # noqa: E402
+from fetchaudit import report, scan  # noqa: E402
+
+from tritonlock.upstream.cmake import targets  # noqa: E402
 
 # -- scripts --------------------------------------------------------------------------
 
@@ -258,9 +260,9 @@ def test_fetchcontent_content_downloads_only_when_made_available() -> None:
 
 # -- the audit of a small world -------------------------------------------------------------
 
-SHA_A = "a" * 40
-SHA_B = "b" * 40
-SHA_C = "c" * 40
+SHA_A = Commit("a" * 40)
+SHA_B = Commit("b" * 40)
+SHA_C = Commit("c" * 40)
 HOOKED = "1" * 64
 SERVER_CMAKE = f"""\
 cmake_minimum_required(VERSION 3.18)
@@ -299,7 +301,12 @@ RECIPE = {
 }
 
 
-def world(*, with_wheel: bool = True) -> tuple[Lock, dict[str, object]]:
+class Parts(TypedDict):
+    trees: dict[str, audit.Tree]
+    read: audit.Reader
+
+
+def world(*, with_wheel: bool = True) -> tuple[Lock, Parts]:
     wheel = WheelPin(
         step="compile-server-wheel",
         image="compile-server-wheel",
@@ -308,7 +315,9 @@ def world(*, with_wheel: bool = True) -> tuple[Lock, dict[str, object]]:
         index="pypi",
         files=(
             WheelFile(
-                name="setuptools-75.3.0-py3-none-any.whl", sha256="sha256:" + "2" * 64, size=1
+                name="setuptools-75.3.0-py3-none-any.whl",
+                sha256=Sha256("sha256:" + "2" * 64),
+                size=1,
             ),
         ),
     )
@@ -333,7 +342,7 @@ def world(*, with_wheel: bool = True) -> tuple[Lock, dict[str, object]]:
         url=(
             UrlPin(
                 url="https://dl.invalid/b.tgz",
-                sha256=f"sha256:{HOOKED}",
+                sha256=Sha256(f"sha256:{HOOKED}"),
                 found_in=("server:CMakeLists.txt:7",),
                 fixed_output=True,
             ),
@@ -363,7 +372,7 @@ def world(*, with_wheel: bool = True) -> tuple[Lock, dict[str, object]]:
     return lock, {"trees": trees, "read": read}
 
 
-def statuses(lock: Lock, parts: dict[str, object]) -> dict[tuple[str, str], tuple[str, str]]:
+def statuses(lock: Lock, parts: Parts) -> dict[tuple[str, str], tuple[str, str]]:
     a = audit.audit(lock, RECIPE, parts["trees"], parts["read"])
     return {(f.where, f.construct): (f.status, f.detail) for f in a.findings}
 
@@ -411,7 +420,7 @@ def test_every_fetch_of_the_world_is_classified() -> None:
 def test_a_target_cmake_build_builds_by_name_is_built() -> None:
     lock, parts = world()
     recipe = {"cmake_build": RECIPE["cmake_build"] + "cmake --build . -j8 -t big install\n"}
-    a = audit.audit(lock, recipe, parts["trees"], parts["read"])  # type: ignore[arg-type]
+    a = audit.audit(lock, recipe, parts["trees"], parts["read"])
     (big,) = (f for f in a.findings if f.construct == "ExternalProject_Add(big) GIT_REPOSITORY")
     assert big.status == "NOT PROVIDED"  # built, so fetched, and the lock does not pin it
 
@@ -424,7 +433,7 @@ def test_an_isolated_build_without_its_wheel_step_is_not_provided() -> None:
 
 def test_a_tree_that_could_not_be_read_is_unresolved_and_its_fetches_unexamined() -> None:
     lock, parts = world()
-    trees = dict(parts["trees"])  # type: ignore[call-overload]
+    trees = dict(parts["trees"])
     del trees["dep"]
     a = audit.audit(lock, RECIPE, trees, parts["read"], {"dep": "cannot check out"})
     rows = {f.where: f for f in a.findings}

@@ -22,7 +22,7 @@ from tritonlock.emit import emit
 from tritonlock.emit.errors import EmitError
 from tritonlock.emit.sources import mirror_key, mirror_url
 from tritonlock.errors import UsageError
-from tritonlock.model import Inputs, Lock, UrlPin
+from tritonlock.model import Inputs, Lock, Sha256, UrlPin
 from tritonlock.upstream.shell import command, segments
 
 PINNED = re.compile(r"^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$")
@@ -443,7 +443,7 @@ BOOST_179 = "https://archives.boost.io/release/1.79.0/source/boost_1_79_0.tar.gz
 def _with_cmake_download(lock: Lock) -> Lock:
     pin = UrlPin(
         url=BOOST_179,
-        sha256="sha256:" + "7" * 64,
+        sha256=Sha256("sha256:" + "7" * 64),
         fixed_output=True,
         found_in=(f"{lock.git[0].name}:CMakeLists.txt:125",),
     )
@@ -497,6 +497,6 @@ def test_no_cmake_download_no_hook() -> None:
 def test_a_url_that_cannot_be_quoted_for_cmake_is_refused() -> None:
     from tritonlock.emit.downloads import cmake_hook
 
-    pin = UrlPin(url="https://h/x]==]y.tar.gz", sha256="sha256:" + "1" * 64)
+    pin = UrlPin(url="https://h/x]==]y.tar.gz", sha256=Sha256("sha256:" + "1" * 64))
     with pytest.raises(EmitError, match=r"cannot be passed to CMake"):
         cmake_hook((pin,))

@@ -19,7 +19,7 @@ from tritonlock.emit import OFFLINE_CHECK, emit, pip_step_names
 from tritonlock.emit.buildplan import Builder, Step
 from tritonlock.emit.dockerfile import Translator
 from tritonlock.emit.errors import EmitError
-from tritonlock.model import Lock, WheelFile, WheelPin
+from tritonlock.model import Lock, Sha256, WheelFile, WheelPin
 from tritonlock.resolve.recipe import read_folder, stale
 from tritonlock.upstream import floating_inputs
 from tritonlock.upstream.recipe import digest
@@ -204,7 +204,9 @@ def _wheel_steps_lock(*steps: str) -> Lock:
     wheels = []
     for k, step in enumerate(steps):
         name = f"dep{k}"
-        file = WheelFile(name=f"{name}-1.0-py3-none-any.whl", sha256=f"sha256:{k:064x}", size=9)
+        file = WheelFile(
+            name=f"{name}-1.0-py3-none-any.whl", sha256=Sha256(f"sha256:{k:064x}"), size=9
+        )
         wheels.append(
             WheelPin(step=step, image="base", name=name, version="1.0", index="pypi", files=(file,))
         )

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from tritonlock import cli, lockfile
 from tritonlock.errors import UsageError
 from tritonlock.export.requirements import export_requirements, select_pins
-from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin
+from tritonlock.model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin
 
-H1, H2, H3 = ("sha256:" + c * 64 for c in "123")
+H1, H2, H3 = (Sha256("sha256:" + c * 64) for c in "123")
 
 
-def pin(step: str, name: str, version: str, *hashes: str, sdist: bool = False) -> WheelPin:
+def pin(step: str, name: str, version: str, *hashes: Sha256, sdist: bool = False) -> WheelPin:
     ext = ".tar.gz" if sdist else "-py3-none-any.whl"
     files = tuple(
         WheelFile(name=f"{name}-{version}{'' if sdist else f'-{i}'}{ext}", sha256=h, size=1)

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from packageurl import PackageURL
 
 from tritonlock.export import purl
-from tritonlock.model import ImagePin
+from tritonlock.model import Digest, ImagePin
 
 COMMIT = "a" * 40
-DIGEST = "sha256:" + "b" * 64
+DIGEST = Digest("sha256:" + "b" * 64)
 
 
 def parsed(text: str) -> PackageURL:

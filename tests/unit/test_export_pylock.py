@@ -15,16 +15,16 @@ from tritonlock import lockfile
 from tritonlock.errors import UsageError
 from tritonlock.export.fileurls import _writable
 from tritonlock.export.pylock import export_pylock, marker, pylock
-from tritonlock.model import Index, Inputs, Lock, Release, WheelFile, WheelPin
+from tritonlock.model import Index, Inputs, Lock, Release, Sha256, WheelFile, WheelPin
 from tritonlock.resolve.pytarget import Target, marker_env, tags
 
-H1, H2, H3 = ("sha256:" + c * 64 for c in "123")
+H1, H2, H3 = (Sha256("sha256:" + c * 64) for c in "123")
 FILES = "https://files.example/packages/"
 MARKUPSAFE = "MarkupSafe-2.1.5-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
 
 
 def pin(
-    step: str, name: str, version: str, *files: tuple[str, str], sdist: bool = False
+    step: str, name: str, version: str, *files: tuple[str, Sha256], sdist: bool = False
 ) -> WheelPin:
     return WheelPin(
         step=step,

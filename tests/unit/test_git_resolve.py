@@ -11,7 +11,7 @@ import pytest
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.lockfile import seal
 from tritonlock.lockfile.schema import problems
-from tritonlock.model import GitPin, Inputs, Lock
+from tritonlock.model import Commit, GitPin, Inputs, Lock
 from tritonlock.resolve import git
 from tritonlock.resolve.git import GitRequest, resolve_git
 from tritonlock.sources.gitclient import GitFailed, Tree
@@ -19,8 +19,8 @@ from tritonlock.sources.gitclient import GitFailed, Tree
 ORG = "https://github.com/triton-inference-server"
 
 
-def sha(n: int) -> str:
-    return f"{n:040x}"
+def sha(n: int) -> Commit:
+    return Commit(f"{n:040x}")
 
 
 @dataclass

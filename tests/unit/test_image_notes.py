@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tritonlock.errors import UsageError
-from tritonlock.model import ImagePin
+from tritonlock.model import Digest, ImagePin
 from tritonlock.resolve.images import ImageRequest, rebuilt_notes, resolve_images
 
 
@@ -17,9 +17,9 @@ def _pin(
     return ImagePin(
         role="base",
         ref=ref,
-        digest="sha256:" + digest * 64,
+        digest=Digest("sha256:" + digest * 64),
         platform=platform,
-        index_digest="sha256:" + index * 64 if index else None,
+        index_digest=Digest("sha256:" + index * 64) if index else None,
     )
 
 

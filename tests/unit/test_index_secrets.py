@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tritonlock.emit.dockerfile import index_env
-from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin
+from tritonlock.model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin
 from tritonlock.resolve.wheels import IndexSpec, _condense, _Indexes
 from tritonlock.sources.pyindex import IndexClient
 
@@ -65,7 +65,7 @@ def test_uv_errors_lose_the_index_tokens(tmp_path: Path) -> None:
 
 
 def _lock(url: str | None) -> Lock:
-    file = WheelFile(name="six-1.0-py3-none-any.whl", sha256="sha256:" + "0" * 64, size=9)
+    file = WheelFile(name="six-1.0-py3-none-any.whl", sha256=Sha256("sha256:" + "0" * 64), size=9)
     pin = WheelPin(step="final", image="base", name="six", version="1.0", index="p", files=(file,))
     return Lock(
         inputs=Inputs(release="25.04", target="x86_64"),

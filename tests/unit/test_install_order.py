@@ -10,9 +10,9 @@ import pytest
 
 from tritonlock import cli, lockfile
 from tritonlock.diff import diff_locks, render_markdown, render_text
-from tritonlock.model import Index, Inputs, Lock, WheelFile, WheelPin, environments
+from tritonlock.model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin, environments
 
-D = "sha256:" + "c" * 64
+D = Sha256("sha256:" + "c" * 64)
 
 
 def pin(step: str, name: str, version: str, image: str = "base") -> WheelPin:

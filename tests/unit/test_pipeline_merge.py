@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tritonlock.model import GitPin
+from tritonlock.model import Commit, GitPin
 from tritonlock.resolve.git import GitResolution
 from tritonlock.resolve.pipeline import _merge
 
@@ -10,7 +10,7 @@ ORG = "https://github.com/triton-inference-server"
 
 
 def pin(name: str, commit: str) -> GitPin:
-    return GitPin(name=name, url=f"{ORG}/{name}.git", ref="r25.04", commit=commit * 40)
+    return GitPin(name=name, url=f"{ORG}/{name}.git", ref="r25.04", commit=Commit(commit * 40))
 
 
 def test_merge_adds_only_repos_the_whole_resolution_lacks_in_canonical_order() -> None:

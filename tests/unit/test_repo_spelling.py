@@ -17,7 +17,7 @@ from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_text
 from tritonlock.emit.sources import mirror_key
 from tritonlock.lockfile import schema
-from tritonlock.model import repo_key
+from tritonlock.model import Commit, repo_key
 from tritonlock.resolve.repos import one_commit_per_ref
 
 VALID = Path(__file__).parent.parent / "data" / "valid" / "complete.lock"
@@ -54,14 +54,14 @@ def test_one_ref_of_one_repository_at_two_commits_is_a_verify_error() -> None:
     lock = lockfile.load(VALID)
     i, server = next((i, g) for i, g in enumerate(lock.git) if g.name == "server")
     respelled = server.url.removesuffix(".git") + "/"
-    twin = replace(server, name="zz-extra", url=respelled, commit="f" * 40)
+    twin = replace(server, name="zz-extra", url=respelled, commit=Commit("f" * 40))
     problems = one_commit_per_ref(replace(lock, git=(*lock.git, twin)))
     assert problems == [
         f"git[{len(lock.git)}].commit: {respelled} {server.ref!r} is ffffffffffff here but "
         f"{server.commit[:12]} in git[{i}] (the same repository); one ref, one commit"
     ]
     # upstream spells one repository two ways (pybind11, pybind11.git) at different refs
-    other_ref = replace(twin, ref="v9.9", commit="e" * 40)
+    other_ref = replace(twin, ref="v9.9", commit=Commit("e" * 40))
     assert one_commit_per_ref(replace(lock, git=(*lock.git, other_ref))) == []
     same = replace(server, name="zz-again", url=respelled)  # same ref, same commit
     assert one_commit_per_ref(replace(lock, git=(*lock.git, same))) == []
@@ -78,7 +78,7 @@ def test_diff_shows_where_every_added_or_changed_git_pin_comes_from() -> None:
     lock = lockfile.load(VALID)
     server = next(g for g in lock.git if g.name == "server")
     extra = replace(server, name="zz-extra")
-    moved = replace(server, commit="f" * 40)
+    moved = replace(server, commit=Commit("f" * 40))
     others = tuple(g for g in lock.git if g.name != "server")
     text = render_text(diff_locks(lock, replace(lock, git=(*others, moved, extra))), "a", "b")
     assert f"+ zz-extra: {server.commit[:12]} ({server.ref}) from {server.url}" in text

@@ -7,12 +7,14 @@ from dataclasses import replace
 import pytest
 
 from tritonlock.model import (
+    Commit,
     GitPin,
     Index,
     Inputs,
     Lock,
     Release,
     ReleaseSource,
+    Sha256,
     Unresolved,
     WheelFile,
     WheelPin,
@@ -20,7 +22,7 @@ from tritonlock.model import (
 )
 from tritonlock.resolve import rules
 
-DIGEST = "sha256:" + "5" * 64
+DIGEST = Sha256("sha256:" + "5" * 64)
 
 
 def wheel(
@@ -52,7 +54,7 @@ def lock(*wheels: WheelPin, **kw: object) -> Lock:
 
 
 def git(name: str) -> GitPin:
-    return GitPin(name=name, url=f"http://127.0.0.1/{name}", ref="r25.04", commit="a" * 40)
+    return GitPin(name=name, url=f"http://127.0.0.1/{name}", ref="r25.04", commit=Commit("a" * 40))
 
 
 def test_torch_family_mismatch() -> None:

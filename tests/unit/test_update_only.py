@@ -6,7 +6,17 @@ from __future__ import annotations
 import pytest
 
 from tritonlock.errors import ResolveError, UsageError
-from tritonlock.model import GitPin, Index, Inputs, Lock, Unresolved, WheelFile, WheelPin
+from tritonlock.model import (
+    Commit,
+    GitPin,
+    Index,
+    Inputs,
+    Lock,
+    Sha256,
+    Unresolved,
+    WheelFile,
+    WheelPin,
+)
 from tritonlock.resolve.context import ResolveOptions
 from tritonlock.resolve.merge import held, merge_only, parse_only
 from tritonlock.resolve.update import (
@@ -22,7 +32,9 @@ ORG = "https://git.example/mirror/triton-inference-server"
 
 
 def wheel(name: str, version: str, step: str = "final", requested: str | None = None) -> WheelPin:
-    f = WheelFile(name=f"{name}-{version}-py3-none-any.whl", sha256="sha256:" + "a" * 64, size=1)
+    f = WheelFile(
+        name=f"{name}-{version}-py3-none-any.whl", sha256=Sha256("sha256:" + "a" * 64), size=1
+    )
     return WheelPin(
         step=step,
         image="base",
@@ -35,7 +47,7 @@ def wheel(name: str, version: str, step: str = "final", requested: str | None = 
 
 
 def git(name: str, commit: str) -> GitPin:
-    return GitPin(name=name, url=f"{ORG}/{name}.git", ref="r25.04", commit=commit * 40)
+    return GitPin(name=name, url=f"{ORG}/{name}.git", ref="r25.04", commit=Commit(commit * 40))
 
 
 def lock(wheels: tuple[WheelPin, ...] = (), pins: tuple[GitPin, ...] = (), **kw: object) -> Lock:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tritonlock.lockfile import seal, validate_data
-from tritonlock.model import Inputs, Lock, UrlPin
+from tritonlock.model import Inputs, Lock, Sha256, UrlPin
 from tritonlock.verify.deep import check_download
 
-SHA = "sha256:" + "ab" * 32
+SHA = Sha256("sha256:" + "ab" * 32)
 URL = "https://archives.example/boost_1_79_0.tar.gz"
 
 
@@ -30,7 +30,7 @@ def test_fixed_output_pin_round_trips_and_validates() -> None:
             "found-in": ["python_backend:CMakeLists.txt:125"],
         }
     ]
-    assert UrlPin.from_dict(data["url"][0]) == pin  # type: ignore[index]
+    assert UrlPin.from_dict(data["url"][0]) == pin
 
 
 def test_old_locks_with_a_size_stay_valid_and_a_pin_needs_size_or_fixed_output() -> None:

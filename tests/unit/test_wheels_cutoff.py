@@ -17,7 +17,7 @@ from tritonlock import lockfile
 from tritonlock.diff import diff_locks, render_text
 from tritonlock.errors import ResolveError, UsageError
 from tritonlock.lockfile import schema
-from tritonlock.model import ImagePin, Index, Inputs, Lock, WheelFile, WheelPin
+from tritonlock.model import Digest, ImagePin, Index, Inputs, Lock, Sha256, WheelFile, WheelPin
 from tritonlock.resolve.cutoff import (
     NOW,
     cutoff_at,
@@ -147,7 +147,9 @@ def test_pep691_upload_time_is_read() -> None:
 
 
 def lock(cutoff: str | None, version: str = "1.0") -> Lock:
-    wf = WheelFile(name=f"x-{version}-py3-none-any.whl", sha256="sha256:" + "a" * 64, size=1)
+    wf = WheelFile(
+        name=f"x-{version}-py3-none-any.whl", sha256=Sha256("sha256:" + "a" * 64), size=1
+    )
     wheel = WheelPin(step="user", image="base", name="x", version=version, index="pypi",
                      files=(wf,))  # fmt: skip
     return Lock(
@@ -208,10 +210,12 @@ def test_update_keeps_the_locks_cutoff_unless_one_is_given() -> None:
 
 
 def test_update_only_wheel_records_the_cutoff_its_wheels_were_read_at() -> None:
-    image = ImagePin(role="base", ref="nvcr.io/nvidia/x:1", digest="sha256:" + "b" * 64,
+    image = ImagePin(role="base", ref="nvcr.io/nvidia/x:1", digest=Digest("sha256:" + "b" * 64),
                      platform="linux/amd64")  # fmt: skip
     old = replace(lock("2025-02-21T00:00:00Z"), image=(image,))
-    new = replace(lock("now", version="2.0"), image=(replace(image, digest="sha256:" + "c" * 64),))
+    new = replace(
+        lock("now", version="2.0"), image=(replace(image, digest=Digest("sha256:" + "c" * 64)),)
+    )
     merged = merge_only(old, new, [("wheel", "x")])
     assert merged.inputs.exclude_newer == "now" and merged.wheel == new.wheel
     assert merge_only(old, new, [("image", "base")]).inputs == old.inputs  # no wheel read
