@@ -30,7 +30,7 @@ from tests.integration._image import (
     resolve_and_build,
 )
 from tritonlock.emit.dockerfile import Translator
-from tritonlock.model import UrlPin
+from tritonlock.model import Sha256, UrlPin
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ def _pairs(words: list[str], flag: str) -> list[str]:
     return [words[i + 1] for i, w in enumerate(words) if w == flag]
 
 
-def _download(built: Built, world: BuildWorld, ctx: Path, sha256: str) -> tuple[int, str, str]:
+def _download(built: Built, world: BuildWorld, ctx: Path, sha256: Sha256) -> tuple[int, str, str]:
     """The emitter's translation of ``wget URL`` (``ADD --checksum`` + ``cp``), built for real;
     the URL is a wheel on the world's index. Returns (exit status, build output, file name)."""
     wheel = next(w for w in built.lock.wheel if w.name == "attrs").files[0]
@@ -145,7 +145,7 @@ def test_add_checksum_downloads_are_checked_by_buildkit(
         built.docker("rm", container)
     assert "sha256:" + hashlib.sha256(copied.read_bytes()).hexdigest() == wheel.sha256
     hexdigits = wheel.sha256.removeprefix("sha256:")
-    wrong = "sha256:" + ("0" if hexdigits[0] != "0" else "1") + hexdigits[1:]
+    wrong = Sha256("sha256:" + ("0" if hexdigits[0] != "0" else "1") + hexdigits[1:])
     code, log, _ = _download(built, build_world, tmp_path / "bad", wrong)
     assert code != 0
     assert f"digest mismatch {wheel.sha256}: {wrong}" in log, log[-3000:]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tritonlock.emit.downloads import cmake_hook, local_path
-from tritonlock.model import UrlPin
+from tritonlock.model import Sha256, UrlPin
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +42,14 @@ def nothing_served_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         server.server_close()
 
 
-def _archive(path: Path, top: str, files: dict[str, str]) -> str:
+def _archive(path: Path, top: str, files: dict[str, str]) -> Sha256:
     src = path.parent / f"{top}-tree"
     for name, text in files.items():
         (src / top / name).parent.mkdir(parents=True, exist_ok=True)
         (src / top / name).write_text(text)
     with tarfile.open(path, "w:gz") as tar:
         tar.add(src / top, arcname=top)
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return Sha256("sha256:" + hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 PROJECT = """cmake_minimum_required(VERSION 3.21)

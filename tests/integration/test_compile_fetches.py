@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.gitserver import GitServers, GitWorld
 from tritonlock import lockfile
 from tritonlock.emit import provides
-from tritonlock.model import GitPin, Inputs, Lock, Submodule, UrlPin
+from tritonlock.model import Commit, GitPin, Inputs, Lock, Sha256, Submodule, UrlPin
 
 pytestmark = pytest.mark.integration
 
@@ -69,15 +69,17 @@ def write_lock(path: Path, rev: dict[str, str]) -> None:
                 name="dep",
                 url=f"{GH}/audit/dep.git",
                 ref="v1",
-                commit=rev["dep"],
+                commit=Commit(rev["dep"]),
                 found_in=("server:CMakeLists.txt:4",),
-                submodules=(Submodule(path="sub", url=f"{GH}/audit/sub.git", commit=rev["sub"]),),
+                submodules=(
+                    Submodule(path="sub", url=f"{GH}/audit/sub.git", commit=Commit(rev["sub"])),
+                ),
             ),
             GitPin(
                 name="server",
                 url=f"{GH}/audit/server",
                 ref="main",
-                commit=rev["server"],
+                commit=Commit(rev["server"]),
                 found_in=("inputs",),
                 committed=1_700_000_000,
             ),
@@ -85,7 +87,7 @@ def write_lock(path: Path, rev: dict[str, str]) -> None:
         url=(
             UrlPin(
                 url="https://dl.invalid/blob.tgz",
-                sha256=f"sha256:{SHA}",
+                sha256=Sha256(f"sha256:{SHA}"),
                 found_in=("server:CMakeLists.txt:5",),
                 fixed_output=True,
             ),

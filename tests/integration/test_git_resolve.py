@@ -10,7 +10,7 @@ from tests.fixtures.gitserver import GitWorld, Repos, free_port, repos_fixture
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.lockfile import seal
 from tritonlock.lockfile.schema import problems
-from tritonlock.model import GitPin, Inputs, Lock
+from tritonlock.model import Commit, GitPin, Inputs, Lock
 from tritonlock.resolve.git import GitRequest, resolve_git
 from tritonlock.sources.gitclient import SubprocessGit
 
@@ -269,7 +269,7 @@ def test_tag_moved_between_ls_remote_and_fetch(world: Repos, tmp_path: Path) -> 
 
 
 def test_tag_moved_since_previous_lock(world: Repos, tmp_path: Path) -> None:
-    old = GitPin(name="grpc", url=f"{GH}/grpc/grpc.git", ref="v1.54.3", commit="1" * 40)
+    old = GitPin(name="grpc", url=f"{GH}/grpc/grpc.git", ref="v1.54.3", commit=Commit("1" * 40))
     req = [GitRequest(name="grpc", url=f"{GH}/grpc/grpc.git", ref="v1.54.3")]
     with pytest.raises(ResolveError, match="previous lock pinned 1111"):
         resolve_git(req, mirrors=[(GH, world.servers.git)], cache_dir=tmp_path, previous=[old])

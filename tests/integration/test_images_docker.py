@@ -8,7 +8,7 @@ import pytest
 
 from tests.fixtures.registry import RegistryWorld
 from tritonlock.errors import ResolveError
-from tritonlock.model import ImagePin
+from tritonlock.model import Digest, ImagePin
 from tritonlock.resolve.images import ImageRequest, resolve_images
 from tritonlock.sources.docker_sdk import cross_check, daemon_client, daemon_ref, registry_data
 from tritonlock.sources.imageref import parse_registry_mirror
@@ -68,7 +68,11 @@ def test_disagreement_is_an_error(registry_world: RegistryWorld, client: Any) ->
     (pin,) = _pins(registry_world, "linux/amd64", ["demo:multi-oci"])
     other = registry_world.expected["demo:multi-docker"].digest
     moved = ImagePin(
-        role=pin.role, ref=pin.ref, digest=pin.digest, platform=pin.platform, index_digest=other
+        role=pin.role,
+        ref=pin.ref,
+        digest=pin.digest,
+        platform=pin.platform,
+        index_digest=Digest(other),
     )
     with pytest.raises(ResolveError, match="the Docker daemon says"):
         cross_check(client, [moved])

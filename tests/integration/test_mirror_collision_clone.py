@@ -28,7 +28,7 @@ from tritonlock import lockfile
 from tritonlock.emit import sources
 from tritonlock.emit.errors import EmitError
 from tritonlock.lockfile import schema
-from tritonlock.model import GitPin, Lock, Submodule
+from tritonlock.model import Commit, GitPin, Lock, Submodule
 from tritonlock.resolve import rules
 
 pytestmark = pytest.mark.integration
@@ -41,9 +41,9 @@ T = "triton-inference-server"
 @dataclass
 class World:
     servers: GitServers
-    pinned: str  # core's r25.04
-    later: str  # core's main, a commit of core the lock does not pin
-    evil: dict[str, str]  # served path → its r25.04 (and main): the attacker's commit
+    pinned: Commit  # core's r25.04
+    later: Commit  # core's main, a commit of core the lock does not pin
+    evil: dict[str, Commit]  # served path → its r25.04 (and main): the attacker's commit
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (base / "srv").mkdir()
     with serve(base / "srv", base / "state") as servers:
         w = servers.world
-        pinned = w.release(f"{T}/core", {"who": "pinned\n"}, branch="r25.04", message="pinned")
-        later = w.rev(f"{T}/core", "refs/heads/main")
+        pinned = Commit(
+            w.release(f"{T}/core", {"who": "pinned\n"}, branch="r25.04", message="pinned")
+        )
+        later = Commit(w.rev(f"{T}/core", "refs/heads/main"))
         w.copy(f"{T}/core", f"{T}/CORE")  # a server that tells case apart
-        evil = {}
+        evil: dict[str, Commit] = {}
         for path in (
             f"{T}/core-extra",
             f"{T}/CORE",
@@ -63,7 +65,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ):
             sha = w.commit(path, {"who": f"attacker at {path}\n"}, message="evil")
             w.set_ref(path, "refs/heads/r25.04", sha)
-            evil[path] = sha
+            evil[path] = Commit(sha)
         w.commit("o/abc", {"who": "abc\n"}, message="abc")
         w.set_ref("o/abc", "refs/heads/r1", w.rev("o/abc", "refs/heads/main"))
         w.commit("o/abc", {"who": "abc later\n"}, message="abc main")
@@ -219,8 +221,8 @@ def test_a_percent_in_a_pinned_url_reaches_its_own_mirror(
 ) -> None:
     """Git decodes ``file://`` URLs: ``…/a%62c``'s mirror must not be taken for ``…/abc``'s,
     which another entry fills (here without r1)."""
-    r1 = world.servers.world.rev("o/abc", "refs/heads/r1")
-    main = world.servers.world.rev("o/abc", "refs/heads/main")
+    r1 = Commit(world.servers.world.rev("o/abc", "refs/heads/r1"))
+    main = Commit(world.servers.world.rev("o/abc", "refs/heads/main"))
     lock = _lock(
         world,
         GitPin(name="pct", url="https://github.com/o/a%62c", ref="r1", commit=r1),

@@ -22,7 +22,7 @@ from tests.fixtures.buildworld import (
 )
 from tests.integration._image import build_args, cli, resolve_lock
 from tritonlock import lockfile
-from tritonlock.model import GitPin
+from tritonlock.model import Commit, GitPin
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def test_a_respelled_core_at_another_commit_is_refused_before_any_builder(
     lock_path = resolve_lock(build_world, tmp_path)
     lock = lockfile.load(lock_path)
     core = next(g for g in lock.git if g.name == "core")
-    moved = build_world.git.world.rev("core", "refs/heads/main")  # core after the branch
+    moved = Commit(build_world.git.world.rev("core", "refs/heads/main"))  # core after the branch
     assert core.ref == BRANCH and moved != core.commit
     before = sorted(build_world.images())
     for n, url in enumerate(SPELLINGS):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fixtures.gitserver import GitWorld, Repos, repos_fixture
 from tritonlock.errors import ResolveError
-from tritonlock.model import GitPin
+from tritonlock.model import Commit, GitPin
 from tritonlock.resolve.trees import kept_files, read_files
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ world = repos_fixture(build)
 
 
 def pin(world: Repos, url: str | None = None) -> GitPin:
-    commit = world.rev["lib"]
+    commit = Commit(world.rev["lib"])
     return GitPin(
         name="lib", url=url or f"{world.servers.git}/files-lib.git", ref="r1", commit=commit
     )

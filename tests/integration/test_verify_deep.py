@@ -30,6 +30,8 @@ from tests.fixtures.registry import (
 )
 from tritonlock import cli, lockfile
 from tritonlock.model import (
+    Commit,
+    Digest,
     GitPin,
     ImagePin,
     Index,
@@ -75,7 +77,7 @@ class World:
     shared: Shared
     lock: Path
     server_commit: str
-    sub_commit: str
+    sub_commit: Commit
     wheel: Path
     image: str  # repo:tag in the plain registry
 
@@ -100,8 +102,10 @@ def _make_world(n: int, git: GitServers, registry: RegistryWorld, shared: Shared
                 name="server",
                 url=f"{git.git}/server{n}.git",
                 ref=BRANCH,
-                commit=top,
-                submodules=(Submodule(path="third", url=f"{git.git}/sub{n}.git", commit=sub),),
+                commit=Commit(top),
+                submodules=(
+                    Submodule(path="third", url=f"{git.git}/sub{n}.git", commit=Commit(sub)),
+                ),
             ),
         ),
         index=(Index(name="local", url=shared.pypi_url),),
@@ -125,8 +129,8 @@ def _make_world(n: int, git: GitServers, registry: RegistryWorld, shared: Shared
             ImagePin(
                 role="base",
                 ref=f"{registry.plain}/deep{n}/img:t",
-                index_digest=image.digest,
-                digest=image.children["linux/amd64"],
+                index_digest=Digest(image.digest),
+                digest=Digest(image.children["linux/amd64"]),
                 platform="linux/amd64",
             ),
         ),
