@@ -97,10 +97,11 @@ class FakeSources:
         if what in self.broken:
             raise ResolveError(f"{what}: unreachable")
 
-    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> None:
+    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> tuple[str, ...]:
         self._take(f"git {item.url}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(f"bundle of {item.commits}".encode())
+        return ()
 
     def save_wheel(self, index: str, project: str, filename: str, dest: Path, want: str) -> int:
         self._take(f"wheel {filename}")
@@ -135,7 +136,9 @@ def _no_git_headers(monkeypatch: pytest.MonkeyPatch) -> None:
     its hash and its refs, so the refs check is answered from the fake's text."""
     from tritonlock.vendor import run
 
-    def holds(bundle: Path, commits: tuple[str, ...], *, timeout: float) -> bool:
+    def holds(
+        bundle: Path, commits: tuple[str, ...], refs: tuple[tuple[str, str], ...], *, timeout: float
+    ) -> bool:
         return bundle.read_text() == f"bundle of {tuple(commits)}"
 
     monkeypatch.setattr(run.gitbundle, "holds", holds)
@@ -153,6 +156,56 @@ def test_one_bundle_per_repository_with_every_pinned_commit_however_spelled() ->
     sub = next(i for i in items if i.path == "git/x.example/sub.bundle")
     assert sorted(sub.commits) == ["b" * 40, "c" * 40]
     assert len({i.path for i in items}) == len(items)
+
+
+def test_each_repository_carries_the_refs_its_top_level_pins_name_but_no_commit_id() -> None:
+    lock = small_lock()
+    lock = replace(
+        lock,
+        git=(
+            *lock.git,
+            GitPin(name="again", url="https://x.example/sub.git", ref="main", commit="d" * 40),
+            GitPin(name="byid", url="https://x.example/byid", ref="e" * 40, commit="e" * 40),
+        ),
+    )
+    items = {i.path: i for i in layout.git_items(lock)}
+    assert items["git/x.example/sub.bundle"].refs == (("main", "c" * 40),)  # the first pin's
+    assert items["git/x.example/byid.bundle"].refs == ()
+    server = lock.server_pin()
+    assert (server.ref, server.commit) in items[layout.bundle_path(server.url)].refs
+
+
+PIN = "refs/tritonlock/pin/"
+A, B = "a" * 40, "b" * 40
+
+
+@pytest.mark.parametrize(
+    ("got", "problem"),
+    [
+        ({PIN + A: A, PIN + B: B, "refs/heads/r1": A, "refs/tags/v2": B}, None),
+        ({PIN + A: A, PIN + B: B, "refs/tags/r1": A}, None),  # a tag upstream: fine
+        ({PIN + A: A, PIN + B: B}, None),  # refs upstream no longer had
+        ({PIN + A: A}, f"lacks the pinned commit {B}"),
+        ({PIN + A: A, PIN + B: B, PIN + "c" * 40: "c" * 40}, "which is no pinned commit"),
+        ({PIN + A: A, PIN + B: B, "refs/heads/r1": B}, f"at {B}, the lock pins {A}"),
+        ({PIN + A: A, PIN + B: B, "refs/heads/main": A}, "which the lock names no ref for"),
+        ({PIN + A: A, PIN + B: B, "HEAD": A}, "which the lock names no ref for"),
+        (
+            {PIN + A: A, PIN + B: B, "refs/heads/r1": A, "refs/tags/r1": A},
+            "holds refs/heads/r1 and refs/tags/r1 for the one ref r1",
+        ),
+    ],
+)
+def test_a_bundle_holds_its_pins_and_at_most_one_branch_or_tag_per_ref_of_the_lock(
+    got: dict[str, str], problem: str | None
+) -> None:
+    from tritonlock.vendor.gitbundle import missing_refs, ref_problem
+
+    refs = (("r1", A), ("v2", B))
+    found = ref_problem(got, [A, B], refs)
+    assert found == problem if problem is None else problem in (found or "")
+    if problem is None:
+        assert missing_refs(got, refs) == [r for r, _ in refs if not any(r in n for n in got)]
 
 
 def test_download_paths_keep_the_file_name_and_never_escape() -> None:

@@ -15,15 +15,17 @@ import httpx
 
 from ..errors import ResolveError, UsageError
 from ..model import UrlPin
+from ..resolve.git import pick_ref
 from ..resolve.images import tls_context
 from ..sources import dockerauth
 from ..sources.fetchfile import fetch_to_file
+from ..sources.gitclient import GitFailed, ls_remote
 from ..sources.imageref import apply_mirror, normalize_registry, parse_image_ref
 from ..sources.mirrors import rewrite
 from ..sources.pyindex import IndexClient, IndexFile
 from ..sources.registry import Manifest, Registry
 from ..sources.urls import check_url
-from ..util.redact import public_url
+from ..util.redact import public_url, redact
 from . import aptrun
 from .aptrepo import AptJob
 from .gitbundle import make_bundle
@@ -92,9 +94,33 @@ class LiveSources:
         self._registry_http.close()
 
     # git --------------------------------------------------------------------------------
-    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> None:
+    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> tuple[str, ...]:
         src = rewrite(item.url, self.options.git_mirrors)
-        make_bundle(src, item.commits, dest, scratch=scratch, timeout=self.options.git_timeout)
+        refs, notes = self._refs(item, src)
+        timeout = self.options.git_timeout
+        make_bundle(src, item.commits, dest, refs=refs, scratch=scratch, timeout=timeout)
+        return notes
+
+    def _refs(self, item: GitItem, src: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Each ref of ``item`` as the branch or tag ``resolve`` picks upstream (``ls-remote``),
+        at the pinned commit (where upstream has moved on, the site gets the lock's view);
+        a ref upstream no longer has does not travel (a note says so)."""
+        refs: dict[str, str] = {}
+        notes: list[str] = []
+        for ref, commit in item.refs:
+            try:
+                listing = ls_remote(src, [ref], timeout=self.options.timeout)
+            except GitFailed as err:
+                raise ResolveError(f"git {redact(src)}: ls-remote {ref}: {err.reason}") from None
+            found = pick_ref(ref, listing)
+            if found is None or found[0] == "HEAD":
+                notes.append(
+                    f"{ref!r} is no branch or tag there now: it does not travel (`resolve` "
+                    "inside a site loaded from this bundle will not find it)"
+                )
+                continue
+            refs[found[0]] = commit
+        return refs, tuple(notes)
 
     # wheels -----------------------------------------------------------------------------
     def save_wheel(self, index: str, project: str, filename: str, dest: Path, want: str) -> int:

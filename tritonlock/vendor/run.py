@@ -40,8 +40,9 @@ Progress = Callable[[str], None]
 class Sources(Protocol):
     """Where a bundle's bytes come from; each method saves to ``dest`` only checked bytes."""
 
-    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> None:
-        """Write the bundle of ``item``'s commits to ``dest``."""
+    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> tuple[str, ...]:
+        """Write the bundle of ``item``'s commits and refs to ``dest``; notes (a ref that
+        does not travel)."""
 
     def save_wheel(self, index: str, project: str, filename: str, dest: Path, want: str) -> int:
         """Save a wheel file listed by the index; its size."""
@@ -280,13 +281,14 @@ def _git(run: _Run, item: GitItem) -> list[Entry]:
     known = run.journal.get(item.path)
     if known and dest.is_file() and not dest.is_symlink():
         sha, size = sha256_file(dest)
-        if sha == known and gitbundle.holds(dest, item.commits, timeout=120):
+        if sha == known and gitbundle.holds(dest, item.commits, item.refs, timeout=120):
             run.count(size, fetched=False)
             run.progress(f"git {item.url}: {human(size)}, already here")
             return [Entry(path=item.path, sha256=sha, size=size, kind="git", what=what)]
     scratch = run.out / SCRATCH
     scratch.mkdir(exist_ok=True)
-    run.src.git_bundle(item, dest, scratch)
+    for note in run.src.git_bundle(item, dest, scratch):
+        run.progress(f"git {item.url}: {note}")
     sha, size = sha256_file(dest)
     run.record_bundle(item.path, sha)
     run.count(size, fetched=True)

@@ -21,13 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import ResolveError, UsageError
+from .. import lockfile
+from ..errors import LockReadError, ResolveError, UsageError
+from ..model import Lock
 from ..sources.gitclient import GitFailed, run_git
 from ..sources.imageref import parse_image_ref
 from ..util import procs
 from ..util.programs import require
 from ..util.store import sha256_file
-from . import aptrun, layout
+from . import aptrun, gitbundle, layout
+from .layout import GitItem
 from .manifest import Entry, Manifest
 
 Progress = Callable[[str], None]
@@ -50,7 +53,10 @@ def push(bundle: Path, found: Manifest, to: Targets, progress: Progress) -> dict
     done: dict[str, int] = {}
     if to.git is not None:
         git = to.git
-        done["git"] = _each(found, "git", lambda e: _git(bundle, e, git), progress)
+        items = {i.path: i for i in layout.git_items(_lock_copy(bundle))}
+        done["git"] = _each(
+            found, "git", lambda e: _git(bundle, e, items.get(e.path), git, progress), progress
+        )
     if to.wheels is not None:
         wheels = to.wheels
         done["wheels"] = _each(
@@ -84,18 +90,68 @@ def url_path(url: str) -> str:
     return "/".join(words)
 
 
-def _git(bundle: Path, e: Entry, folder: Path) -> str:
+def _lock_copy(bundle: Path) -> Lock:
+    """The lock the bundle was vendored from (its copy, already checked by its hash)."""
+    try:
+        return lockfile.load(bundle / layout.LOCK)
+    except LockReadError as err:
+        raise ResolveError(str(err)) from None
+
+
+def _git(bundle: Path, e: Entry, item: GitItem | None, folder: Path, progress: Progress) -> str:
+    """Fetch the bundle's pin refs and the branches and tags it carries into a bare
+    repository; a branch or tag the site had elsewhere is moved to the pin, as a mirror
+    moves it, and said."""
     key = e.path.removeprefix(f"{layout.GIT}/").removesuffix(".bundle")
     dest = folder / f"{key}.git"
-    refspec = f"+{layout.PIN_REF}*:{layout.PIN_REF}*"
+    src = bundle / e.path
+    commits = item.commits if item is not None else ()
+    refs = item.refs if item is not None else ()
+    try:
+        got = gitbundle.heads(src, timeout=600)
+    except GitFailed as err:
+        raise ResolveError(f"{src}: not a git bundle: {err.reason}") from None
+    problem = gitbundle.ref_problem(got, commits, refs)
+    if problem is not None:
+        raise ResolveError(f"{src}: {problem}; vendor the lock again")
+    named = sorted(n for n in got if not n.startswith(layout.PIN_REF))
+    refspecs = [f"+{layout.PIN_REF}*:{layout.PIN_REF}*", *(f"+{n}:{n}" for n in named)]
     try:
         if not (dest / "HEAD").is_file():
             run_git(["init", "-q", "--bare", str(dest)], timeout=600)
-        src = str((bundle / e.path).absolute())
-        run_git(["fetch", "-q", "--no-tags", src, refspec], cwd=dest, timeout=3600)
+        before = _refs(dest, named)
+        run_git(
+            ["fetch", "-q", "--no-tags", str(src.absolute()), *refspecs], cwd=dest, timeout=3600
+        )
     except GitFailed as err:
-        raise ResolveError(f"{bundle / e.path}: cannot load it into {dest}: {err.reason}") from None
-    return f"loaded into {dest}"
+        raise ResolveError(f"{src}: cannot load it into {dest}: {err.reason}") from None
+    for name in named:
+        old = before.get(name)
+        if old is not None and old != got[name]:
+            progress(f"git {e.what}: moved {name} of {dest} from {old} to the pin {got[name]}")
+    lacking = gitbundle.missing_refs(got, refs)
+    if lacking and not named:
+        progress(
+            f"git {e.what}: the bundle carries no branch or tag (vendored by an older "
+            "tritonlock?): `resolve` inside the site will not find "
+            f"{', '.join(lacking)}; vendor again into a new folder"
+        )
+    carried = f" and {', '.join(named)}" if named else ""
+    return f"loaded into {dest} (pinned commits{carried})"
+
+
+def _refs(repo: Path, names: list[str]) -> dict[str, str]:
+    """name → commit (an annotated tag peeled) of those of ``names`` that ``repo`` has."""
+    if not names:
+        return {}
+    form = "--format=%(refname) %(objectname) %(*objectname)"
+    out = run_git(["for-each-ref", form, *names], cwd=repo, timeout=600)
+    found = {}
+    for line in out.splitlines():
+        name, oid, peeled = (line.split(" ") + ["", ""])[:3]
+        if name in names:
+            found[name] = peeled or oid
+    return found
 
 
 def _copy(src: Path, dest: Path, e: Entry) -> str:
