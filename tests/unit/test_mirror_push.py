@@ -3,6 +3,7 @@ checked first, and one-line errors."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -154,3 +155,52 @@ def test_a_bundle_with_a_ref_the_lock_does_not_name_is_refused(
     err = capsys.readouterr().err
     assert code != 0 and problem in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "site" / "h.example" / "o.git").exists()
+
+
+def test_index_is_a_static_pep_691_index_with_the_upload_times_the_source_gave(
+    tmp_path: Path,
+) -> None:
+    from tests.unit.test_vendor import UPLOADED, WHEEL_BYTES
+    from tritonlock.resolve.cutoff import uploaded_before
+    from tritonlock.sources.pyindex import parse_json
+
+    folder, found = bundle(tmp_path)
+    site = tmp_path / "index"
+    other = site / "simple" / "gamma" / "index.json"  # another bundle's project stays listed
+    other.parent.mkdir(parents=True)
+    other.write_text('{"meta": {"api-version": "1.1"}, "name": "gamma", "files": []}')
+    said: list[str] = []
+    done = push(folder, found, Targets(index=site), said.append)
+    assert done == {"index files": 2, "index projects": 2}
+    root = json.loads((site / "simple" / "index.json").read_text())
+    assert root["projects"] == [{"name": n} for n in ("alpha", "beta", "gamma")]
+    page_url = "http://site.example/simple/alpha/"
+    page = json.loads((site / "simple" / "alpha" / "index.json").read_text())
+    assert page["meta"] == {"api-version": "1.1"} and page["name"] == "alpha"
+    (alpha,) = parse_json(page_url, page) or []
+    name = "alpha-1.0-py3-none-any.whl"
+    assert alpha.url == f"http://site.example/files/{name}"
+    assert (alpha.upload_time, alpha.size) == (UPLOADED[name], len(WHEEL_BYTES[name]))
+    assert f"sha256:{alpha.sha256}" == manifest.sha256_file(site / "files" / name)[0]
+    assert uploaded_before([alpha], "2025-02-20T18:02:12Z") == [alpha]
+    assert uploaded_before([alpha], "2025-02-20T18:02:11Z") == []  # the cutoff as uv's
+    beta = json.loads((site / "simple" / "beta" / "index.json").read_text())["files"]
+    assert "upload-time" not in beta[0]  # its index gave none: it stays undated
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    said.clear()
+    push(folder, found, Targets(index=site), said.append)
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    assert all("already at" in line for line in said)
+
+
+def test_an_index_page_that_is_not_one_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = bundle(tmp_path)
+    page = tmp_path / "index" / "simple" / "alpha" / "index.json"
+    page.parent.mkdir(parents=True)
+    page.write_text("<html>")
+    code = main(["mirror", "push", str(folder), "--index", str(tmp_path / "index"), "-q"])
+    err = capsys.readouterr().err
+    assert code != 0 and f"{page}: not a PEP 691 project page" in err
+    assert len(err.strip().splitlines()) == 1 and page.read_text() == "<html>"

@@ -44,7 +44,15 @@ def register(sub: Subparsers, help: str) -> None:
     )
     push.add_argument("bundle", metavar="DIR", help="the bundle folder (`tritonlock vendor -o`)")
     push.add_argument("--git", metavar="FOLDER", type=Path, help="a git server's base folder")
-    push.add_argument("--wheels", metavar="FOLDER", type=Path, help="a package index's folder")
+    push.add_argument(
+        "--wheels", metavar="FOLDER", type=Path, help="a pypiserver folder (PEP 503, undated)"
+    )
+    push.add_argument(
+        "--index",
+        metavar="FOLDER",
+        type=Path,
+        help="a static web server's folder: a PEP 691 JSON index with upload times",
+    )
     push.add_argument("--files", metavar="FOLDER", type=Path, help="a web server's folder")
     push.add_argument("--registry", metavar="HOST[:PORT]", help="a registry to push images to")
     push.add_argument(
@@ -70,6 +78,7 @@ def run_push(args: argparse.Namespace) -> int:
     to = Targets(
         git=args.git,
         wheels=args.wheels,
+        index=args.index,
         files=args.files,
         registry=args.registry,
         insecure=args.insecure_registry,

@@ -30,6 +30,7 @@ from . import aptrun
 from .aptrepo import AptJob
 from .gitbundle import make_bundle
 from .layout import GitItem, ImageItem
+from .manifest import is_upload_time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +134,10 @@ class LiveSources:
                 "a file the index dropped (`tritonlock verify --deep` says which)"
             )
         return client.save(f, dest, want)
+
+    def wheel_uploaded(self, index: str, project: str, filename: str) -> str | None:
+        f = self._listed(self._indexes[index], project).get(filename)
+        return f.upload_time if f is not None and is_upload_time(f.upload_time) else None
 
     def _listed(self, client: IndexClient, project: str) -> dict[str, IndexFile]:
         key = (client.name, project)

@@ -1,9 +1,12 @@
 """`tritonlock mirror push`: a checked bundle loaded into what a site's own servers serve.
 
 - git: one bare repository per bundle, ``<FOLDER>/<host>/<path>.git``, holding every pinned
-  commit under ``refs/tritonlock/pin/<commit>`` (what ``git daemon --base-path=FOLDER`` or
-  any git server serves); the branches and tags are not in a bundle;
+  commit under ``refs/tritonlock/pin/<commit>`` and the branches and tags the bundle carries
+  for the lock's refs, at their pins (what ``git daemon --base-path=FOLDER`` or any git
+  server serves);
 - wheels: every pinned file in one folder (what ``pypi-server run FOLDER`` serves);
+- index: a static PEP 691 JSON index of every pinned file, with the upload times the source
+  index gave (:mod:`tritonlock.vendor.simpleindex`; any static web server);
 - downloads: each at ``<FOLDER>/<host>/<path>`` of its URL (any web server);
 - images: each pinned image pushed to a registry with ``skopeo copy --preserve-digests``
   from a ``dir:`` view of the bundle's blobs, so its manifest bytes, and digest, are the pin.
@@ -29,7 +32,7 @@ from ..sources.imageref import parse_image_ref
 from ..util import procs
 from ..util.programs import require
 from ..util.store import sha256_file
-from . import aptrun, gitbundle, layout
+from . import aptrun, gitbundle, layout, simpleindex
 from .layout import GitItem
 from .manifest import Entry, Manifest
 
@@ -42,6 +45,7 @@ class Targets:
 
     git: Path | None = None
     wheels: Path | None = None
+    index: Path | None = None
     files: Path | None = None
     registry: str | None = None
     insecure: bool = False
@@ -60,9 +64,16 @@ def push(bundle: Path, found: Manifest, to: Targets, progress: Progress) -> dict
     if to.wheels is not None:
         wheels = to.wheels
         done["wheels"] = _each(
-            found, "wheel", lambda e: _copy(bundle / e.path, wheels / e.path.split("/")[-1], e),
+            found, "wheel", lambda e: _copy(bundle / e.path, wheels / _name(e), e),
             progress,
         )  # fmt: skip
+    if to.index is not None:
+        index = to.index
+        done["index files"] = _each(
+            found, "wheel", lambda e: _copy(bundle / e.path, index / "files" / _name(e), e),
+            progress,
+        )  # fmt: skip
+        done["index projects"] = simpleindex.write_pages(found, index, progress)
     if to.files is not None:
         files = to.files
         done["downloads"] = _each(
@@ -71,6 +82,10 @@ def push(bundle: Path, found: Manifest, to: Targets, progress: Progress) -> dict
     if to.registry is not None:
         done["images"] = _images(bundle, found, to.registry, to.insecure, progress)
     return done
+
+
+def _name(e: Entry) -> str:
+    return e.path.rsplit("/", 1)[-1]
 
 
 def _each(found: Manifest, kind: str, load: Callable[[Entry], str], progress: Progress) -> int:
@@ -148,7 +163,7 @@ def _refs(repo: Path, names: list[str]) -> dict[str, str]:
     out = run_git(["for-each-ref", form, *names], cwd=repo, timeout=600)
     found = {}
     for line in out.splitlines():
-        name, oid, peeled = (line.split(" ") + ["", ""])[:3]
+        name, oid, peeled = [*line.split(" "), "", ""][:3]
         if name in names:
             found[name] = peeled or oid
     return found
@@ -200,8 +215,10 @@ def _skopeo(view: str, dest: str, insecure: bool, what: str) -> None:
 
 def check_targets(to: Targets) -> None:
     """Something to do, and folders that are folders (one line naming the option)."""
-    if to.git is None and to.wheels is None and to.files is None and to.registry is None:
-        raise UsageError("name at least one of --git, --wheels, --files, --registry")
-    for option, path in (("--git", to.git), ("--wheels", to.wheels), ("--files", to.files)):
+    folders: list[tuple[str, Path | None]] = [("--git", to.git), ("--wheels", to.wheels)]
+    folders += [("--index", to.index), ("--files", to.files)]
+    if all(path is None for _, path in folders) and to.registry is None:
+        raise UsageError("name at least one of --git, --wheels, --index, --files, --registry")
+    for option, path in folders:
         if path is not None and path.exists() and not path.is_dir():
             raise UsageError(f"{option} {path}: exists and is not a folder")
