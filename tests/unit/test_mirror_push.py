@@ -204,3 +204,44 @@ def test_an_index_page_that_is_not_one_is_refused_in_one_line(
     err = capsys.readouterr().err
     assert code != 0 and f"{page}: not a PEP 691 project page" in err
     assert len(err.strip().splitlines()) == 1 and page.read_text() == "<html>"
+
+
+def test_vendor_carries_the_branch_or_tag_upstream_has_of_each_ref_at_its_pin(
+    tmp_path: Path,
+) -> None:
+    """Against a real repository: a name that is both a branch and a tag travels as the
+    branch (as `resolve` picks it), a branch upstream moved on since the lock travels at
+    the pin, a tag as a tag, and a ref upstream no longer has does not travel (said)."""
+    from tritonlock.vendor.layout import GitItem
+    from tritonlock.vendor.live import LiveSources, VendorOptions
+
+    repo = tmp_path / "src"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "one")
+    first = _git(repo, "rev-parse", "HEAD")
+    _git(repo, "tag", "-a", "-m", "v1", "v1", first)
+    _git(repo, "tag", "both", first)
+    _git(repo, "branch", "both", first)
+    _git(repo, "branch", "moving", first)
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "two")
+    _git(repo, "branch", "-f", "moving", "HEAD")  # upstream moved on since the lock
+    refs = (("v1", first), ("both", first), ("moving", first), ("gone", first))
+    item = GitItem(path="git/h/o.bundle", url=str(repo), commits=(first,), refs=refs)
+    dest = tmp_path / "o.bundle"
+    (tmp_path / "scratch").mkdir()
+    with LiveSources(VendorOptions(), {}) as src:
+        notes = src.git_bundle(item, dest, tmp_path / "scratch")
+    assert notes == (
+        "ref 'gone' is no branch or tag there now: it does not travel (`resolve` inside a "
+        "site loaded from this bundle may not find it)",
+    )
+    from tritonlock.vendor.gitbundle import heads, holds
+
+    assert heads(dest, timeout=60) == {
+        f"refs/tritonlock/pin/{first}": first,
+        "refs/tags/v1": first,  # a plain tag at the commit: ls-remote peels to the same
+        "refs/heads/both": first,
+        "refs/heads/moving": first,
+    }
+    assert holds(dest, [first], refs, timeout=60)
+    assert not holds(dest, [first], refs[1:], timeout=60)  # v1: a ref the lock does not name

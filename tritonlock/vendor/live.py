@@ -15,7 +15,7 @@ import httpx
 
 from ..errors import ResolveError, UsageError
 from ..model import UrlPin
-from ..resolve.git import pick_ref
+from ..resolve.git import is_abbreviation, pick_ref
 from ..resolve.images import tls_context
 from ..sources import dockerauth
 from ..sources.fetchfile import fetch_to_file
@@ -115,9 +115,12 @@ class LiveSources:
                 raise ResolveError(f"git {redact(src)}: ls-remote {ref}: {err.reason}") from None
             found = pick_ref(ref, listing)
             if found is None or found[0] == "HEAD":
+                what = "HEAD" if ref == "HEAD" else "no branch or tag there now"
+                if found is None and is_abbreviation(ref):
+                    what = "an abbreviated commit id, no branch or tag"
                 notes.append(
-                    f"{ref!r} is no branch or tag there now: it does not travel (`resolve` "
-                    "inside a site loaded from this bundle will not find it)"
+                    f"ref {ref!r} is {what}: it does not travel (`resolve` inside a site "
+                    "loaded from this bundle may not find it)"
                 )
                 continue
             refs[found[0]] = commit
