@@ -149,6 +149,7 @@ def _vendor(
     cache: Path | None,
     args: argparse.Namespace,
 ) -> Result:
+    from ..sources.mirrors import rewrite
     from ..sources.urls import check_url
     from ..util.programs import require
     from ..util.store import Store
@@ -158,7 +159,8 @@ def _vendor(
 
     if lock.git:
         require("git", "vendor (it writes one git bundle per repository)")
-    urls = {i.name: i.url for i in lock.index if i.url} | dict(options.index_urls)
+    urls = {i.name: rewrite(i.url, options.url_mirrors) for i in lock.index if i.url}
+    urls |= dict(options.index_urls)
     check_indexes({w.index for w in lock.wheel}, urls)
     for pin in lock.url:
         check_url(pin.url, allow_http=options.allow_http)
