@@ -116,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else cache_root(args)
     path = lock_path(args)
     lock, data = _lock(path, args.allow_partial)
+    _apt_runs_here(lock, args)
     result = _vendor(lock, data, Path(args.output), options, cache, args)
     _report(result, Path(args.output), args.json)
     return EXIT_OK
@@ -180,6 +181,23 @@ def _vendor(
         for note in result.manifest.left_out:
             progress.note(f"note: {note}")
     return result
+
+
+def _apt_runs_here(lock: Lock, args: argparse.Namespace) -> None:
+    """apt runs inside the lock's images: their platform must run on this machine, natively
+    or emulated (checked before any work, so nothing is half-written)."""
+    if args.no_apt or lock.apt is None or not lock.apt.packages:
+        return
+    from ..upstream.targets import TARGETS
+    from ..util.binfmt import check_runs
+
+    target = TARGETS[lock.inputs.target]
+    arch = target.oci_platform.split("/")[1]
+    check_runs(
+        target.oci_platform,
+        needed_for=f"vendor: apt runs in the images of the lock's target {target.name}",
+        fixes=f"or pass --no-apt, or run vendor on an {arch} machine",
+    )
 
 
 def _apt_jobs(
