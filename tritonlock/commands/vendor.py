@@ -49,7 +49,9 @@ def register(sub: Subparsers, help: str) -> None:
         "taken from it (hashed again), and what is fetched is added to it. "
         "Apt packages: for each apt step of the recipe, apt itself downloads the pinned "
         "packages and their dependencies inside the step's pinned image (buildah), against "
-        "the lock's dated snapshot; they become a flat repository in DIR/apt. "
+        "the lock's dated snapshot; they become a flat repository in DIR/apt. An arm64 "
+        "lock's images run on an x86_64 machine under qemu (qemu-user-static's binfmt "
+        "handlers), which is checked before any work. "
         "DIR/manifest.json, written last, ties every file to the lock's content hash.",
         EXAMPLES,
     )
