@@ -103,3 +103,21 @@ def test_vendor_refuses_an_arm64_locks_apt_before_any_work_on_a_machine_that_can
     assert "install qemu-user-static" in err
     assert err.endswith("; or pass --no-apt, or run vendor on an arm64 machine")
     assert not out.exists()
+
+
+def test_build_run_refuses_an_arm64_lock_before_writing_on_a_machine_that_cannot_run_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "triton.lock"
+    lockfile.write(make_lock("igpu"), path)
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    monkeypatch.setattr(binfmt, "read_handlers", lambda: (True, ()))
+    monkeypatch.setattr("tritonlock.commands.build.require", lambda *_a: None)
+    out = tmp_path / "build"
+    code = main(["build", str(path), "-o", str(out), "--run", "--builder", "buildah"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert "\n" not in err and "Traceback" not in err
+    assert "build --run: the build of target igpu runs its images' programs: " in err
+    assert "install qemu-user-static" in err
+    assert not out.exists()
