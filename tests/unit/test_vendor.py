@@ -326,8 +326,13 @@ def test_a_failed_run_writes_no_manifest_and_the_next_fetches_only_what_is_missi
     out = tmp_path / "b"
     layer = sha(LAYERS[1])
     first = FakeSources(broken={f"blob {layer}", "wheel beta-2.0-py3-none-any.whl"})
+    said: list[str] = []
     with pytest.raises(ResolveError, match="and 1 more failures"):
-        do_vendor(lock, out, first)
+        vendor(lock, lockfile.dumps(lock).encode(), out, first, jobs=3, progress=said.append)
+    failed = [line for line in said if line.startswith("failed: ")]
+    assert len(failed) == 2  # each failure is said, not only the first
+    assert any("beta-2.0-py3-none-any.whl" in line for line in failed)
+    assert any(layer in line for line in failed)
     assert not (out / "manifest.json").exists()
     assert not list(out.rglob("*.part"))
     second = FakeSources()

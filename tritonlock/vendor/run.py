@@ -189,7 +189,7 @@ def vendor(
         *(partial(_download, run, u) for u in plan.urls),
         *(partial(_image, run, i, layouts) for i in plan.images),
     ]
-    entries = _all(tasks, jobs)
+    entries = _all(tasks, jobs, run.progress)
     if plan.images:
         entries += _layout_files(out, plan.images, layouts)
     if apt:
@@ -271,9 +271,9 @@ def _journal(marker: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in bundles.items()}
 
 
-def _all(tasks: list[Callable[[], list[Entry]]], jobs: int) -> list[Entry]:
+def _all(tasks: list[Callable[[], list[Entry]]], jobs: int, progress: Progress) -> list[Entry]:
     """Run every task; when some fail, the others still finish (a next run has less to do),
-    then the first failure in plan order is raised."""
+    then the first failure in plan order is raised; with several, each is said first."""
     entries: list[Entry] = []
     failures: list[TritonLockError] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -286,6 +286,8 @@ def _all(tasks: list[Callable[[], list[Entry]]], jobs: int) -> list[Entry]:
     if len(failures) == 1:
         raise failures[0]
     if failures:
+        for failure in failures:
+            progress(f"failed: {failure}")
         raise ResolveError(
             f"{failures[0]} (and {len(failures) - 1} more failures); what was fetched is kept: "
             "run again to resume"
