@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.pyjson import serve_json_index, write_index
+from tests.fixtures.pyjson import serve_json_index, serve_static, write_index
 from tests.fixtures.pypi import build_wheel
 from tests.fixtures.world import World, run_cli
 from tritonlock import lockfile
 from tritonlock.model import Lock
 from tritonlock.resolve.cutoff import cutoff_at
+from tritonlock.vendor import manifest
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +137,56 @@ def test_a_lock_from_before_the_cutoff_is_dated_by_a_full_update(
     assert "exclude-newer" not in path.read_text()
     updated = update(world, path)
     assert (updated.inputs.exclude_newer, xpkg(updated)) == (cutoff_at(server_time(lock)), "1.0")
+
+
+def _vendor_args(world: World, cache: Path) -> list[str]:
+    """The world's sources as `vendor` takes them (it has no index, cutoff or snapshot
+    options: the lock names those)."""
+    args = sources(world, cache)
+    drop = {i for i, a in enumerate(args) if a == "--apt-snapshot"}
+    return [a for i, a in enumerate(args) if i not in {*drop, *(i + 1 for i in drop)}]
+
+
+def test_a_dated_cutoff_survives_the_trip_through_a_sites_static_index(
+    world: World, dated: Dated, tmp_path: Path
+) -> None:
+    """Two locks outside, from the dated index: the server commit's cutoff (xpkg 1.0) and
+    now (xpkg 2.0); each vendored, both pushed with `mirror push --index` into one folder,
+    which lighttpd serves as README says; the site index then lists xpkg 1.0 and 2.0 with
+    the upload times the source gave. `resolve` again, the dated index reached only through
+    --url-mirror to the site: each lock comes back byte for byte (2.0 still cut)."""
+    site, bundles = tmp_path / "site", {}
+    for name, extra in (("dated", ()), ("now", ("--exclude-newer", "now"))):
+        (tmp_path / name).mkdir()
+        resolve(world, dated, tmp_path / name / "triton.lock", *extra)
+        bundle = tmp_path / f"bundle-{name}"
+        done = run_cli(
+            "vendor", str(tmp_path / name / "triton.lock"), "-o", str(bundle),
+            "--no-images", "--no-apt", *_vendor_args(world, tmp_path / "vendor-cache"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        bundles[name] = bundle
+        push = run_cli("mirror", "push", str(bundle), "--index", str(site), "-q", cwd=tmp_path)
+        assert push.returncode == 0, push.stderr
+    assert xpkg(lockfile.load(tmp_path / "dated" / "triton.lock")) == "1.0"
+    assert xpkg(lockfile.load(tmp_path / "now" / "triton.lock")) == "2.0"
+    times = {
+        e.path.rsplit("/", 1)[1]: e.uploaded
+        for name in bundles
+        for e in manifest.read(bundles[name]).files
+        if e.kind == "wheel" and "xpkg" in e.path
+    }
+    assert times == {"xpkg-1.0-py3-none-any.whl": OLD, "xpkg-2.0-py3-none-any.whl": NEW}
+    page = json.loads((site / "simple" / "xpkg" / "index.json").read_text())
+    assert {f["filename"]: f["upload-time"] for f in page["files"]} == times
+
+    with serve_static(site, tmp_path / "web") as web:
+        mirror = ("--url-mirror", f"{dated.url}={web.url}/simple/")
+        for name, extra in (("dated", ()), ("now", ("--exclude-newer", "now"))):
+            (tmp_path / f"site-{name}").mkdir()
+            resolve(world, dated, tmp_path / f"site-{name}" / "triton.lock", *mirror, *extra)
+    for name in ("dated", "now"):
+        again = (tmp_path / f"site-{name}" / "triton.lock").read_bytes()
+        assert again == (tmp_path / name / "triton.lock").read_bytes(), name
+    assert "GET /simple/xpkg/ HTTP/1.1" in web.requests()

@@ -98,6 +98,7 @@ def test_apt_vendors_the_closure_and_a_build_installs_it_with_no_network(
             role="base",
             image="nvcr.io/nvidia/tritonserver:25.04-py3-min",
             digest=json.loads((layout / "index.json").read_text())["manifests"][0]["digest"],
+            platform="linux/amd64",
             sources=tuple(f"deb [trusted=yes] {url} {s} main" for s in _suites()),
             packages=PINS,
         )

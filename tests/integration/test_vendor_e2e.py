@@ -27,14 +27,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from packaging.utils import canonicalize_name
 
 from tests.fixtures.aptrepo import HttpServer
 from tests.fixtures.buildworld import ORG, BuildWorld
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy
 from tests.fixtures.gitserver import serve
+from tests.fixtures.pyjson import serve_static
 from tests.fixtures.pypi import serve_pypi
 from tests.fixtures.registry import start_registry, stop
-from tests.integration._image import Built, assert_built_from_the_lock, resolve_lock
+from tests.integration._image import Built, assert_built_from_the_lock, cli, resolve_lock
 from tritonlock import lockfile
 from tritonlock.model import Lock
 from tritonlock.sources.registry import OCI_MANIFEST
@@ -211,10 +213,15 @@ def test_the_resumed_run_fetches_only_what_the_interrupted_one_lacked(vendored: 
 
 def test_a_second_bundle_fetches_nothing_the_shared_cache_holds(vendored: Vendored) -> None:
     """Into a new folder, with the cache the first bundle filled: wheels, downloads and the
-    image come from the cache (git bundles are made again from the git server)."""
+    image come from the cache (git bundles are made again from the git server); the index
+    is asked only for each project's page, for the wheels' upload times."""
     done = vendored.second
     assert done.returncode == 0, done.stderr[-3000:]
-    assert vendored.second_hits == dict.fromkeys(vendored.second_hits, 0)
+    projects = {(w.index, w.name) for w in vendored.lock.wheel}
+    assert vendored.second_hits == {
+        **dict.fromkeys(vendored.second_hits, 0),
+        "index pages": len(projects),
+    }
     summary = json.loads(done.stdout)
     assert summary["from-cache"] == sum(summary["sizes"][k] for k in ("wheel", "url", "image"))
     assert summary["from-cache"] > 0
@@ -256,7 +263,7 @@ def test_a_site_loaded_by_mirror_push_serves_every_pin_to_verify_deep(
 ) -> None:
     """`mirror push` into a site's folders and registry; `verify --deep` with only the
     site's mirrors finds every pinned commit, wheel, download and image there (github.com
-    cannot be reached: every commit comes from the site), and notes the refs it lacks."""
+    cannot be reached: every commit comes from the site), and every ref too (they travel)."""
     site = tmp_path / "site"
     (tmp_path / "registry").mkdir()
     proc, registry = start_registry(tmp_path / "registry", "site")
@@ -297,8 +304,62 @@ def test_a_site_loaded_by_mirror_push_serves_every_pin_to_verify_deep(
         shutil.rmtree(tmp_path / "registry", ignore_errors=True)
         shutil.rmtree(site, ignore_errors=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert "no longer has a branch or tag" in verify.stdout + verify.stderr
+    assert "no longer has a branch or tag" not in verify.stdout + verify.stderr
     assert "GET /127.0.0.1:" in (tmp_path / "www.log").read_text()
+
+
+def test_resolve_inside_a_site_loaded_by_mirror_push_writes_the_same_lock(
+    vendored: Vendored, build_world: BuildWorld, tmp_path: Path
+) -> None:
+    """`mirror push` of the bundle (git with its refs, a static JSON index, downloads,
+    images) into fresh site folders and a second registry, served by git daemon, lighttpd
+    and docker-registry; then `resolve` with a fresh cache and only the site's mirrors in
+    the way (github.com, the world's git daemon and file server are never named, the
+    world's index URL and registry only as what the lock records: --url-mirror and
+    --registry-mirror send every request to the site) writes the lock byte for byte."""
+    site = tmp_path / "site"
+    (tmp_path / "registry").mkdir()
+    proc, registry = start_registry(tmp_path / "registry", "site")
+    lock = vendored.lock
+    try:
+        push = subprocess.run(
+            tritonlock(
+                "mirror", "push", str(vendored.bundle), "--git", str(site / "git"),
+                "--index", str(site / "index"), "--files", str(site / "www"),
+                "--registry", registry, "--insecure-registry",
+            ),
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert push.returncode == 0, push.stderr
+        assert "refs/heads/r25.04" in push.stderr  # the branch the lock's ref names travelled
+        with (
+            serve(site / "git", tmp_path / "gitstate") as git,
+            serve_static(site, tmp_path / "web") as web,
+        ):
+            resolved = cli(
+                "resolve", "25.04", "--target", "cpu",
+                "--image", f"base,{build_world.base_ref}",
+                "--backend", "pytorch", "--image", f"pytorch,{build_world.pytorch_ref}",
+                "--git-mirror", f"https://github.com/={git.git}/github.com/",
+                "--registry-mirror", f"{build_world.registry}={registry}",
+                "--insecure-registry", registry,
+                "--index-url", build_world.pypi_url,
+                "--url-mirror", f"{build_world.pypi_url}={web.url}/index/simple/",
+                *_site_url_mirrors(lock, f"{web.url}/www"),
+                "--exclude-newer", "now", "--allow-http",
+                "--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "site.lock"),
+                cwd=tmp_path, env={},
+            )  # fmt: skip
+    finally:
+        stop(proc)
+        shutil.rmtree(tmp_path / "registry", ignore_errors=True)
+        shutil.rmtree(site, ignore_errors=True)
+    assert resolved.returncode == 0, resolved.stderr[-4000:]
+    assert (tmp_path / "site.lock").read_bytes() == vendored.lock_path.read_bytes()
+    asked = web.requests()
+    for w in lock.wheel:
+        assert f"GET /index/simple/{canonicalize_name(w.name)}/ HTTP/1.1" in asked
+    assert any(line.startswith("GET /www/") for line in asked) == bool(lock.url)
 
 
 def _site_url_mirrors(lock: Lock, site: str) -> list[str]:

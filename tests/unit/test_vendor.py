@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,8 @@ def sha(data: bytes) -> Sha256:
 # -- a small world of bytes, and a lock pinning them -------------------------------------
 
 WHEEL_BYTES = {"alpha-1.0-py3-none-any.whl": b"alpha wheel", "beta-2.0-py3-none-any.whl": b"beta"}
+# The PEP 700 upload time each wheel's index lists (beta's lists none).
+UPLOADED = {"alpha-1.0-py3-none-any.whl": "2025-02-20T18:02:11.123456Z"}
 DOWNLOAD = b"a downloaded archive"
 CONFIG = b'{"architecture":"amd64","os":"linux"}'
 LAYERS = [b"layer one bytes", b"layer two bytes"]
@@ -111,10 +114,11 @@ class FakeSources:
         if what in self.broken:
             raise ResolveError(f"{what}: unreachable")
 
-    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> None:
+    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> tuple[str, ...]:
         self._take(f"git {item.url}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(f"bundle of {item.commits}".encode())
+        return ()
 
     def save_wheel(self, index: str, project: str, filename: str, dest: Path, want: str) -> int:
         self._take(f"wheel {filename}")
@@ -123,6 +127,10 @@ class FakeSources:
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
         return len(data)
+
+    def wheel_uploaded(self, index: str, project: str, filename: str) -> str | None:
+        self._take(f"upload-time {filename}")
+        return UPLOADED.get(filename)
 
     def save_download(self, pin: UrlPin, dest: Path) -> int:
         self._take(f"url {pin.url}")
@@ -152,7 +160,9 @@ def _no_git_headers(monkeypatch: pytest.MonkeyPatch) -> None:
     its hash and its refs, so the refs check is answered from the fake's text."""
     from tritonlock.vendor import gitbundle
 
-    def holds(bundle: Path, commits: tuple[str, ...], *, timeout: float) -> bool:
+    def holds(
+        bundle: Path, commits: tuple[str, ...], refs: tuple[tuple[str, str], ...], *, timeout: float
+    ) -> bool:
         return bundle.read_text() == f"bundle of {tuple(commits)}"
 
     monkeypatch.setattr(gitbundle, "holds", holds)
@@ -170,6 +180,60 @@ def test_one_bundle_per_repository_with_every_pinned_commit_however_spelled() ->
     sub = next(i for i in items if i.path == "git/x.example/sub.bundle")
     assert sorted(sub.commits) == ["b" * 40, "c" * 40]
     assert len({i.path for i in items}) == len(items)
+
+
+def test_each_repository_carries_the_refs_its_top_level_pins_name_but_no_commit_id() -> None:
+    lock = small_lock()
+    lock = replace(
+        lock,
+        git=(
+            *lock.git,
+            GitPin(
+                name="again", url="https://x.example/sub.git", ref="main", commit=Commit("d" * 40)
+            ),
+            GitPin(
+                name="byid", url="https://x.example/byid", ref="e" * 40, commit=Commit("e" * 40)
+            ),
+        ),
+    )
+    items = {i.path: i for i in layout.git_items(lock)}
+    assert items["git/x.example/sub.bundle"].refs == (("main", "c" * 40),)  # the first pin's
+    assert items["git/x.example/byid.bundle"].refs == ()
+    server = lock.server_pin()
+    assert (server.ref, server.commit) in items[layout.bundle_path(server.url)].refs
+
+
+PIN = "refs/tritonlock/pin/"
+A, B = "a" * 40, "b" * 40
+
+
+@pytest.mark.parametrize(
+    ("got", "problem"),
+    [
+        ({PIN + A: A, PIN + B: B, "refs/heads/r1": A, "refs/tags/v2": B}, None),
+        ({PIN + A: A, PIN + B: B, "refs/tags/r1": A}, None),  # a tag upstream: fine
+        ({PIN + A: A, PIN + B: B}, None),  # refs upstream no longer had
+        ({PIN + A: A}, f"lacks the pinned commit {B}"),
+        ({PIN + A: A, PIN + B: B, PIN + "c" * 40: "c" * 40}, "which is no pinned commit"),
+        ({PIN + A: A, PIN + B: B, "refs/heads/r1": B}, f"at {B}, the lock pins {A}"),
+        ({PIN + A: A, PIN + B: B, "refs/heads/main": A}, "which the lock names no ref for"),
+        ({PIN + A: A, PIN + B: B, "HEAD": A}, "which the lock names no ref for"),
+        (
+            {PIN + A: A, PIN + B: B, "refs/heads/r1": A, "refs/tags/r1": A},
+            "holds refs/heads/r1 and refs/tags/r1 for the one ref r1",
+        ),
+    ],
+)
+def test_a_bundle_holds_its_pins_and_at_most_one_branch_or_tag_per_ref_of_the_lock(
+    got: dict[str, str], problem: str | None
+) -> None:
+    from tritonlock.vendor.gitbundle import missing_refs, ref_problem
+
+    refs = (("r1", A), ("v2", B))
+    found = ref_problem(got, [A, B], refs)
+    assert found == problem if problem is None else problem in (found or "")
+    if problem is None:
+        assert missing_refs(got, refs) == [r for r, _ in refs if not any(r in n for n in got)]
 
 
 def test_download_paths_keep_the_file_name_and_never_escape() -> None:
@@ -199,6 +263,14 @@ def test_manifest_round_trips_and_writes_the_same_bytes(tmp_path: Path) -> None:
     assert again.dumps() == text
 
 
+def _wheel(d: dict[str, Any]) -> dict[str, Any]:
+    """The first wheel's entry, moved to ``files[0]``."""
+    files = d["files"]
+    files.insert(0, files.pop(next(i for i, f in enumerate(files) if f["kind"] == "wheel")))
+    entry: dict[str, Any] = files[0]
+    return entry
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -211,6 +283,11 @@ def test_manifest_round_trips_and_writes_the_same_bytes(tmp_path: Path) -> None:
         (lambda d: d["files"][0].update(kind="other"), "files[0].kind"),
         (lambda d: d["files"].append(dict(d["files"][0])), "files["),
         (lambda d: d["images"][0].update(digest="sha256:z"), "images[0].digest"),
+        (lambda d: _wheel(d).update({"upload-time": "yesterday"}), "files[0].upload-time"),
+        (
+            lambda d: d["files"][0].update({"upload-time": "2025-02-20T18:02:11Z"}),
+            "files[0].upload-time",
+        ),
     ],
 )
 def test_a_manifest_that_breaks_the_format_is_one_line_naming_the_field(
@@ -270,8 +347,13 @@ def test_a_failed_run_writes_no_manifest_and_the_next_fetches_only_what_is_missi
     out = tmp_path / "b"
     layer = sha(LAYERS[1])
     first = FakeSources(broken={f"blob {layer}", "wheel beta-2.0-py3-none-any.whl"})
+    said: list[str] = []
     with pytest.raises(ResolveError, match="and 1 more failures"):
-        do_vendor(lock, out, first)
+        vendor(lock, lockfile.dumps(lock).encode(), out, first, jobs=3, progress=said.append)
+    failed = [line for line in said if line.startswith("failed: ")]
+    assert len(failed) == 2  # each failure is said, not only the first
+    assert any("beta-2.0-py3-none-any.whl" in line for line in failed)
+    assert any(layer in line for line in failed)
     assert not (out / "manifest.json").exists()
     assert not list(out.rglob("*.part"))
     second = FakeSources()
@@ -280,6 +362,30 @@ def test_a_failed_run_writes_no_manifest_and_the_next_fetches_only_what_is_missi
     third = FakeSources()
     assert do_vendor(lock, out, third) == m
     assert third.calls == []
+
+
+def test_wheels_upload_times_are_in_the_manifest_and_a_resumed_run_reads_them_once(
+    tmp_path: Path,
+) -> None:
+    lock, out = small_lock(), tmp_path / "b"
+    first = FakeSources(broken={"wheel beta-2.0-py3-none-any.whl"})
+    with pytest.raises(ResolveError, match="beta"):
+        do_vendor(lock, out, first)
+    assert sorted(c for c in first.calls if c.startswith("upload-time")) == [
+        f"upload-time {n}" for n in sorted(WHEEL_BYTES)
+    ]
+    again = FakeSources()
+    m = do_vendor(lock, out, again)
+    assert not [c for c in again.calls if c.startswith("upload-time")]  # from the journal
+    wheels = {e.path: e for e in m.files if e.kind == "wheel"}
+    assert (
+        wheels["wheels/alpha-1.0-py3-none-any.whl"].uploaded
+        == UPLOADED["alpha-1.0-py3-none-any.whl"]
+    )
+    assert wheels["wheels/beta-2.0-py3-none-any.whl"].uploaded is None
+    text = (out / "manifest.json").read_text()
+    assert text.count('"upload-time": "2025-02-20T18:02:11.123456Z"') == 1
+    assert manifest.parse(json.loads(text), "m").dumps() == text
 
 
 def test_a_file_with_other_bytes_in_place_is_fetched_again(tmp_path: Path) -> None:
@@ -363,7 +469,9 @@ def test_a_second_bundle_takes_wheels_downloads_and_image_blobs_from_the_cache(
     assert any(c.startswith(("wheel ", "url ", "manifest ", "blob ")) for c in first.calls)
     again = FakeSources()
     result = vendor(lock, lockfile.dumps(lock).encode(), tmp_path / "two", again, store=store)
-    assert all(c.startswith("git ") for c in again.calls), again.calls
+    assert all(c.startswith(("git ", "upload-time ")) for c in again.calls), again.calls
+    times = {e.path: e.uploaded for e in result.manifest.files if e.kind == "wheel"}
+    assert times == {f"wheels/{n}": UPLOADED.get(n) for n in WHEEL_BYTES}  # read again
     assert result.cached == sum(
         e.size for e in result.manifest.files if e.kind in ("wheel", "url", "image")
     )

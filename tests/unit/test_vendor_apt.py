@@ -53,7 +53,7 @@ def test_one_job_per_step_in_its_pinned_image_with_the_snapshot_and_the_steps_so
     assert [j.step for j in jobs] == ["buildbase", "final"]
     base = next(i for i in lock.image if i.role == "base")
     build = jobs[0]
-    assert (build.image, build.digest) == (base.ref, base.digest)
+    assert (build.image, build.digest, build.platform) == (base.ref, base.digest, base.platform)
     assert build.sources[0] == (
         f"deb [trusted=yes] https://snap.example/ubuntu/{SNAPSHOT}/ noble "
         "main universe restricted multiverse"
@@ -109,7 +109,13 @@ def test_the_build_reads_only_the_bundles_repository() -> None:
     assert 'Dir::Etc::SourceList "/tritonlock/vendor/apt/sources.list";' in conf
     assert "SourceParts" in conf
     job = AptJob(
-        step="s", role="base", image="i", digest="d", sources=(), packages=("a=1", "b=1:2")
+        step="s",
+        role="base",
+        image="i",
+        digest="d",
+        platform="linux/amd64",
+        sources=(),
+        packages=("a=1", "b=1:2"),
     )
     text = aptrepo.script(job)
     assert "install --download-only --allow-downgrades a=1 b=1:2" in text
@@ -135,7 +141,15 @@ class FakeApt:
 
 
 def job(step: str) -> AptJob:
-    return AptJob(step=step, role="base", image="i", digest="d", sources=(), packages=())
+    return AptJob(
+        step=step,
+        role="base",
+        image="i",
+        digest="d",
+        platform="linux/amd64",
+        sources=(),
+        packages=(),
+    )
 
 
 def land(out: Path, fake: FakeApt, journal: dict[str, str]) -> list[manifest.Entry]:

@@ -118,7 +118,7 @@ def add_mirror_options(g: argparse._ArgumentGroup) -> None:
         action="append",
         default=[],
         metavar="PREFIX=MIRROR",
-        help="download URLs starting with PREFIX from MIRROR (repeatable)",
+        help="download URLs (and package indexes) starting with PREFIX from MIRROR (repeatable)",
     )
     g.add_argument(
         "--insecure-registry",

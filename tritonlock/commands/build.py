@@ -18,6 +18,7 @@ from . import _vendored
 from ._help import add_command
 
 if TYPE_CHECKING:
+    from ..model import Lock
     from ._help import Subparsers
 
 EXAMPLES = (
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     checked, problems = verified(locks)
     if not checked:
         return _refuse(problems, "fix the lock (see `tritonlock verify`)")
+    if args.run:
+        _runs_here(checked)
     vendor = None
     if args.vendor:
         problems = _vendored.check_bundle(args.vendor, checked[0])
@@ -152,6 +155,21 @@ def run(args: argparse.Namespace) -> int:
             digest = runner.record_image(folder, builder, plan(lock).tag)
             print(f"built {plan(lock).tag} ({digest}) with {builder}")
     return EXIT_OK
+
+
+def _runs_here(locks: list[Lock]) -> None:
+    """Every RUN of the build runs in the lock's images: their platform must run on this
+    machine, natively or emulated (checked before anything is written)."""
+    from ..upstream.targets import TARGETS
+    from ..util.binfmt import check_runs
+
+    for lock in locks:
+        target = TARGETS[lock.inputs.target]
+        check_runs(
+            target.oci_platform,
+            needed_for=f"build --run: the build of target {target.name} runs its images' programs",
+            fixes="or build without --run here and run build.sh on a machine of that platform",
+        )
 
 
 def _refuse(problems: list[str], why: str) -> int:

@@ -1,5 +1,6 @@
 """`tritonlock mirror push DIR …`: load a checked bundle into a site's git server, package
-index, web server and registry, for `verify --deep` (and builds) with the site's mirrors."""
+index, web server and registry, for `resolve`, `verify --deep` (and builds) with the site's
+mirrors."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ if TYPE_CHECKING:
 
 PUSH_HELP = "load a bundle of `tritonlock vendor` into the folders a site's servers serve"
 EXAMPLES = (
-    "tritonlock mirror push bundle/ --git /srv/git --wheels /srv/pypi --files /srv/www",
+    "tritonlock mirror push bundle/ --git /srv/git --index /srv/www/pypi --files /srv/www",
     "tritonlock mirror push bundle/ --registry registry.site.example:5000",
-    "git daemon --base-path=/srv/git --export-all /srv/git   # then, inside the site:",
-    "tritonlock verify --deep triton.lock --git-mirror https://github.com/=git://git.site."
-    "example/github.com/ "
-    "--index-url pypi=http://pypi.site.example/simple/ --url-mirror https://archives.boost.io/"
-    "=http://www.site.example/archives.boost.io/ --registry-mirror nvcr.io=registry.site."
-    "example:5000",
+    "git daemon --base-path=/srv/git --export-all /srv/git   # and a web server of /srv/www",
+    "tritonlock resolve 25.04 … --git-mirror https://github.com/=git://git.site.example/"
+    "github.com/ --url-mirror https://pypi.org/simple=http://www.site.example/pypi/simple "
+    "--url-mirror https://archives.boost.io/=http://www.site.example/archives.boost.io/ "
+    "--registry-mirror nvcr.io=registry.site.example:5000   # inside the site: the same lock",
 )
 
 
@@ -35,16 +35,29 @@ def register(sub: Subparsers, help: str) -> None:
         PUSH_HELP,
         PUSH_HELP + ". The bundle is checked byte by byte first. --git: one bare repository "
         "per repository, <FOLDER>/<host>/<path>.git, holding every pinned commit (under "
-        "refs/tritonlock/pin/; a bundle has no branches or tags, so `resolve` cannot run "
-        "against it); --wheels: every pinned wheel in one folder (pypiserver's); --files: each "
-        "download at <FOLDER>/<host>/<path> of its URL; --registry: each image pushed with "
-        "skopeo, its manifest's bytes and digest kept. Apt packages stay in the bundle (only "
-        "`build --vendor` reads them).",
+        "refs/tritonlock/pin/) and the branches and tags the lock's refs name, at their pins "
+        "(a site's older branch is moved to the pin); --index: a static PEP 691 JSON index "
+        "(FOLDER/simple/…/index.json, the files in FOLDER/files/) with the upload times the "
+        "source index gave, for any web server that serves index.json as "
+        "application/vnd.pypi.simple.v1+json; --wheels: every pinned wheel in one folder "
+        "(pypiserver's: no upload times); --files: each download at <FOLDER>/<host>/<path> of "
+        "its URL; --registry: each image pushed with skopeo, its manifest's bytes and digest "
+        "kept. `resolve` inside the site, through --git-mirror, --url-mirror (downloads and "
+        "the index) and --registry-mirror, then writes the same lock. Apt packages stay in "
+        "the bundle (only `build --vendor` reads them).",
         EXAMPLES,
     )
     push.add_argument("bundle", metavar="DIR", help="the bundle folder (`tritonlock vendor -o`)")
     push.add_argument("--git", metavar="FOLDER", type=Path, help="a git server's base folder")
-    push.add_argument("--wheels", metavar="FOLDER", type=Path, help="a package index's folder")
+    push.add_argument(
+        "--wheels", metavar="FOLDER", type=Path, help="a pypiserver folder (PEP 503, undated)"
+    )
+    push.add_argument(
+        "--index",
+        metavar="FOLDER",
+        type=Path,
+        help="a static web server's folder: a PEP 691 JSON index with upload times",
+    )
     push.add_argument("--files", metavar="FOLDER", type=Path, help="a web server's folder")
     push.add_argument("--registry", metavar="HOST[:PORT]", help="a registry to push images to")
     push.add_argument(
@@ -70,6 +83,7 @@ def run_push(args: argparse.Namespace) -> int:
     to = Targets(
         git=args.git,
         wheels=args.wheels,
+        index=args.index,
         files=args.files,
         registry=args.registry,
         insecure=args.insecure_registry,

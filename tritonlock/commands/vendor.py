@@ -49,7 +49,9 @@ def register(sub: Subparsers, help: str) -> None:
         "taken from it (hashed again), and what is fetched is added to it. "
         "Apt packages: for each apt step of the recipe, apt itself downloads the pinned "
         "packages and their dependencies inside the step's pinned image (buildah), against "
-        "the lock's dated snapshot; they become a flat repository in DIR/apt. "
+        "the lock's dated snapshot; they become a flat repository in DIR/apt. An arm64 "
+        "lock's images run on an x86_64 machine under qemu (qemu-user-static's binfmt "
+        "handlers), which is checked before any work. "
         "DIR/manifest.json, written last, ties every file to the lock's content hash.",
         EXAMPLES,
     )
@@ -116,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else cache_root(args)
     path = lock_path(args)
     lock, data = _lock(path, args.allow_partial)
+    _apt_runs_here(lock, args)
     result = _vendor(lock, data, Path(args.output), options, cache, args)
     _report(result, Path(args.output), args.json)
     return EXIT_OK
@@ -149,6 +152,7 @@ def _vendor(
     cache: Path | None,
     args: argparse.Namespace,
 ) -> Result:
+    from ..sources.mirrors import rewrite
     from ..sources.urls import check_url
     from ..util.programs import require
     from ..util.store import Store
@@ -158,7 +162,8 @@ def _vendor(
 
     if lock.git:
         require("git", "vendor (it writes one git bundle per repository)")
-    urls = {i.name: i.url for i in lock.index if i.url} | dict(options.index_urls)
+    urls = {i.name: rewrite(i.url, options.url_mirrors) for i in lock.index if i.url}
+    urls |= dict(options.index_urls)
     check_indexes({w.index for w in lock.wheel}, urls)
     for pin in lock.url:
         check_url(pin.url, allow_http=options.allow_http)
@@ -180,6 +185,23 @@ def _vendor(
         for note in result.manifest.left_out:
             progress.note(f"note: {note}")
     return result
+
+
+def _apt_runs_here(lock: Lock, args: argparse.Namespace) -> None:
+    """apt runs inside the lock's images: their platform must run on this machine, natively
+    or emulated (checked before any work, so nothing is half-written)."""
+    if args.no_apt or lock.apt is None or not lock.apt.packages:
+        return
+    from ..upstream.targets import TARGETS
+    from ..util.binfmt import check_runs
+
+    target = TARGETS[lock.inputs.target]
+    arch = target.oci_platform.split("/")[1]
+    check_runs(
+        target.oci_platform,
+        needed_for=f"vendor: apt runs in the images of the lock's target {target.name}",
+        fixes=f"or pass --no-apt, or run vendor on an {arch} machine",
+    )
 
 
 def _apt_jobs(

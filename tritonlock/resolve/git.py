@@ -165,18 +165,21 @@ def check_request(req: GitRequest) -> None:
         raise UsageError(f"{req.name}: ref {req.ref!r} is not a valid branch, tag or commit")
 
 
+def ref_names(ref: str) -> list[str]:
+    """The full ref names ``ref`` may stand for, in the order :func:`pick_ref` tries them."""
+    if ref.startswith("refs/"):
+        return [ref]
+    if ref.startswith("pull/"):
+        return [f"refs/{ref}"]
+    if ref == "HEAD":
+        return ["HEAD"]
+    return [f"refs/heads/{ref}", f"refs/tags/{ref}"]
+
+
 def pick_ref(ref: str, listing: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
     """The (full ref name, peeled commit) ``ref`` names in ``listing``, branches first."""
     refs = dict(listing)
-    if ref.startswith("refs/"):
-        names = [ref]
-    elif ref.startswith("pull/"):
-        names = [f"refs/{ref}"]
-    elif ref == "HEAD":
-        names = ["HEAD"]
-    else:
-        names = [f"refs/heads/{ref}", f"refs/tags/{ref}"]
-    for name in names:
+    for name in ref_names(ref):
         if name in refs:
             return name, refs.get(f"{name}^{{}}", refs[name])
     return None

@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -42,6 +42,7 @@ from packaging.version import Version
 from .. import __version__
 from ..errors import ResolveError, SourceError, TritonLockError, UsageError
 from ..model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin, environments
+from ..sources.mirrors import rewrite
 from ..sources.pyindex import IndexClient, IndexFile, split_credentials
 from ..util import procs
 from ..util.programs import uv_binary
@@ -73,6 +74,20 @@ class IndexSpec:
     name: str  # logical name recorded in the lock, e.g. "pypi", "jetson"
     url: str  # may carry credentials at resolve time; never recorded with them
     extra: bool = False
+    # The URL the lock records when ``url`` is a mirror of it (``--url-mirror``).
+    recorded: str | None = None
+
+
+def mirrored(
+    specs: Sequence[IndexSpec], mirrors: Sequence[tuple[str, str]]
+) -> tuple[IndexSpec, ...]:
+    """The indexes as read through ``--url-mirror`` (the longest matching prefix): each is
+    read at its mirror, and the lock records its own URL, as for git and downloads."""
+    out = []
+    for s in specs:
+        to = rewrite(s.url, mirrors)
+        out.append(replace(s, url=to, recorded=s.recorded or s.url) if to != s.url else s)
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +265,7 @@ class _Indexes:
         self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
 
     def record(self, spec: IndexSpec) -> Index:
-        clean, auth = split_credentials(spec.url)
+        clean, auth = split_credentials(spec.recorded or spec.url)
         keep = auth is None and _URL_RE.match(clean) is not None and credential_free(clean)
         return Index(name=spec.name, url=clean if keep else None)
 

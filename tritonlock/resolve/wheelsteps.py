@@ -68,7 +68,7 @@ def pin_wheels(
             some,
             python_version=python,
             machine=machine,
-            indexes=ctx.opts.indexes,
+            indexes=whlres.mirrored(ctx.opts.indexes, ctx.opts.url_mirrors),
             allow_sdist=ctx.opts.allow_sdist,
             cache_dir=ctx.opts.cache_dir / "wheels",
             jobs=ctx.opts.jobs,

@@ -56,13 +56,14 @@ _DROPPED = frozenset({"filename", "size", "md5sum", "sha1", "sha256", "sha512", 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AptJob:
-    """One apt step: the pinned image it runs in, the sources apt reads (one ``deb`` line
-    each) and the pins it installs (``name=version``)."""
+    """One apt step: the pinned image it runs in (and that image's platform), the sources
+    apt reads (one ``deb`` line each) and the pins it installs (``name=version``)."""
 
     step: str
     role: str
     image: str  # the lock's ref of the image
     digest: str
+    platform: str  # the OCI platform the digest is the manifest of (``linux/arm64/v8``)
     sources: tuple[str, ...]
     packages: tuple[str, ...]
 
@@ -127,6 +128,7 @@ def jobs(
                 role=image.role,
                 image=image.ref,
                 digest=image.digest,
+                platform=image.platform,
                 sources=(*base_lines, *extra),
                 packages=pins,
             )

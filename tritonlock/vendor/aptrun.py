@@ -3,7 +3,9 @@ container of the pinned image, apt's download-only install in it with the job's 
 the packages left in a folder of the host, the container (and an image it pulled) removed.
 
 The container shares the host's network (apt reads the archives as the vendoring machine
-can, 127.0.0.1 included); it changes nothing but the mounted folder.
+can, 127.0.0.1 included); it changes nothing but the mounted folder. It runs the image's
+platform: an arm64 image on an x86_64 machine runs under qemu's binfmt handler, which
+`vendor` checks is there before any work (:mod:`tritonlock.util.binfmt`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ def closure(job: AptJob, image: str, work: Path, *, tls_verify: bool, timeout: f
     before = {_id(i) for i in _b(["images", "-q", "--no-trunc"], timeout=timeout).split()}
     pull = ["--pull"] + ([] if tls_verify else ["--tls-verify=false"])
     what = f"apt step {job.step} in {job.image}"
-    cid = _b(["from", "-q", *pull, image], timeout=timeout, what=what).strip()
+    # the platform named too: the container runs the image's architecture (emulated by a
+    # binfmt handler where it is not this machine's, see util/binfmt.py), with no warning
+    platform = ["--platform", job.platform]
+    cid = _b(["from", "-q", *pull, *platform, image], timeout=timeout, what=what).strip()
     image_id = ""
     try:
         image_id = _id(_b(["inspect", "--format", "{{.FromImageID}}", cid], timeout=timeout))

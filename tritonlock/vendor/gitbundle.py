@@ -1,6 +1,9 @@
 """One `git bundle` per repository: every commit the lock pins in it, each under
-``refs/tritonlock/pin/<commit>``, with their history and nothing else (no other branch or
-tag travels). The build fetches those refs from the bundle file (:mod:`tritonlock.emit.vendored`).
+``refs/tritonlock/pin/<commit>``, with their history; and, for each ref the lock names (a
+top-level pin's ``ref`` that is not a full commit id), the branch or tag upstream has of that
+name (as `resolve` picks it: the branch first), at the pinned commit, so that `resolve` against
+a site loaded from the bundle finds the same commits. Nothing else travels. The build fetches
+the pin refs from the bundle file (:mod:`tritonlock.emit.vendored`).
 """
 
 from __future__ import annotations
@@ -8,10 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ResolveError
+from ..resolve.git import ref_names
 from ..sources.fetchfile import part_of
 from ..sources.gitclient import GitFailed, git_url, run_git
 from ..util import interrupt
@@ -20,27 +24,35 @@ from .layout import PIN_REF
 
 
 def make_bundle(
-    fetch_url: str, commits: Sequence[str], dest: Path, *, scratch: Path, timeout: float
+    fetch_url: str,
+    commits: Sequence[str],
+    dest: Path,
+    *,
+    refs: Mapping[str, str] | None = None,
+    scratch: Path,
+    timeout: float,
 ) -> None:
     """Fetch ``commits`` from ``fetch_url`` (by id, else every branch and tag) into a scratch
-    repository and write their bundle to ``dest``, verified; a commit the remote does not
-    have is a :class:`ResolveError`."""
+    repository and write their bundle to ``dest``, verified, with ``refs`` (full ref name →
+    one of ``commits``) besides the pin refs; a commit the remote does not have is a
+    :class:`ResolveError`."""
     what = f"git {redact(fetch_url)}"
+    refs = dict(refs or {})
     work = Path(tempfile.mkdtemp(prefix="bundle-", dir=scratch))
     interrupt.temporary(work)
     try:
         repo = work / "repo.git"
         _git(["init", "-q", "--bare", str(repo)], what, timeout)
         _fetch(repo, fetch_url, commits, what, timeout)
-        for c in commits:
-            _git(["update-ref", PIN_REF + c, c], what, timeout, cwd=repo)
+        named = {PIN_REF + c: c for c in commits} | refs
+        for name, c in named.items():
+            _git(["update-ref", name, c], what, timeout, cwd=repo)
         part = part_of(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         interrupt.temporary(part)
         try:
-            refs = [PIN_REF + c for c in commits]
-            _git(["bundle", "create", "-q", str(part), *refs], what, timeout, cwd=repo)
-            check_bundle(part, commits, scratch=work, timeout=timeout)
+            _git(["bundle", "create", "-q", str(part), *named], what, timeout, cwd=repo)
+            check_bundle(part, commits, refs=refs, scratch=work, timeout=timeout)
             os.replace(part, dest)
         finally:
             if part.exists():
@@ -97,17 +109,25 @@ def heads(bundle: Path, *, timeout: float) -> dict[str, str]:
     return found
 
 
-def check_bundle(bundle: Path, commits: Sequence[str], *, scratch: Path, timeout: float) -> None:
+def check_bundle(
+    bundle: Path,
+    commits: Sequence[str],
+    *,
+    refs: Mapping[str, str] | None = None,
+    scratch: Path,
+    timeout: float,
+) -> None:
     """``bundle`` verifies in an empty repository (it needs no other commit) and holds
-    exactly one pin ref per commit; else :class:`ResolveError`."""
+    exactly one pin ref per commit and the ``refs`` it was made with; else
+    :class:`ResolveError`."""
     what = f"git bundle {bundle.name}"
-    want = {PIN_REF + c: c for c in commits}
+    want = {PIN_REF + c: c for c in commits} | dict(refs or {})
     try:
         got = heads(bundle, timeout=timeout)
     except GitFailed as err:
         raise ResolveError(f"{what}: {err.reason}") from None
     if got != want:
-        raise ResolveError(f"{what}: holds {sorted(got)} instead of the pinned commits")
+        raise ResolveError(f"{what}: holds {sorted(got)} instead of {sorted(want)}")
     empty = Path(tempfile.mkdtemp(prefix="verify-", dir=scratch))
     try:
         _git(["init", "-q", "--bare", str(empty)], what, timeout)
@@ -116,11 +136,47 @@ def check_bundle(bundle: Path, commits: Sequence[str], *, scratch: Path, timeout
         shutil.rmtree(empty, ignore_errors=True)
 
 
-def holds(bundle: Path, commits: Sequence[str], *, timeout: float) -> bool:
-    """Whether ``bundle`` lists exactly the pin refs of ``commits`` (a cheap look at its
-    header, for a bundle whose bytes are already known to be the ones written)."""
+def ref_problem(
+    got: Mapping[str, str], commits: Sequence[str], refs: Sequence[tuple[str, str]]
+) -> str | None:
+    """What is wrong with the refs ``got`` (name → commit) of a bundle for ``commits`` and
+    the lock's ``refs`` ((ref, pinned commit) pairs); None when nothing is. A bundle holds
+    exactly one pin ref per commit and, besides them, for each of ``refs`` at most one of
+    the branch or tag it may name, at its pinned commit; nothing else. A ref upstream no
+    longer had when the bundle was made is not in it (see :func:`missing_refs`)."""
+    pins = {PIN_REF + c: c for c in commits}
+    for name, oid in sorted(got.items()):
+        if name.startswith(PIN_REF):
+            if pins.get(name) != oid:
+                return f"holds {name} at {oid}, which is no pinned commit of it"
+            continue
+        allowed = [c for ref, c in refs if name != "HEAD" and name in ref_names(ref)]
+        if not allowed:
+            return f"holds {name}, which the lock names no ref for"
+        if oid not in allowed:
+            return f"holds {name} at {oid}, the lock pins {allowed[0]}"
+    lacking = sorted(set(pins) - set(got))
+    if lacking:
+        return f"lacks the pinned commit {pins[lacking[0]]}"
+    for ref, _ in refs:
+        names = [n for n in ref_names(ref) if n in got]
+        if len(names) > 1:
+            return f"holds {' and '.join(names)} for the one ref {ref}"
+    return None
+
+
+def missing_refs(got: Mapping[str, str], refs: Sequence[tuple[str, str]]) -> list[str]:
+    """The lock's refs (of ``refs``) that the bundle's refs ``got`` carry no branch or tag of."""
+    return [ref for ref, _ in refs if not any(n in got for n in ref_names(ref))]
+
+
+def holds(
+    bundle: Path, commits: Sequence[str], refs: Sequence[tuple[str, str]], *, timeout: float
+) -> bool:
+    """Whether ``bundle`` holds exactly the refs :func:`ref_problem` accepts (a cheap look at
+    its header, for a bundle whose bytes are already known to be the ones written)."""
     try:
-        return heads(bundle, timeout=timeout) == {PIN_REF + c: c for c in commits}
+        return ref_problem(heads(bundle, timeout=timeout), commits, refs) is None
     except GitFailed:
         return False
 

@@ -39,6 +39,7 @@ PIN_REF = "refs/tritonlock/pin/"
 MARKER = ".tritonlock-vendor"
 _BASE = re.compile(r"[A-Za-z0-9._+-]{1,200}")
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_FULL_ID = re.compile(r"[0-9a-f]{40}")
 
 
 def bundle_path(url: str) -> str:
@@ -79,6 +80,9 @@ class GitItem:
     path: str
     url: str  # the first spelling in the lock: fetched from (through --git-mirror)
     commits: tuple[str, ...]
+    # (ref as the lock names it, its pinned commit) of each top-level pin whose ref is not a
+    # full commit id: the bundle carries it as the branch or tag upstream has of that name.
+    refs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,14 +141,22 @@ def plan(lock: Lock, *, images: bool = True, apt: bool = True) -> Plan:
 
 def git_items(lock: Lock) -> tuple[GitItem, ...]:
     found: dict[str, tuple[str, list[str]]] = {}
+    refs: dict[str, dict[str, str]] = {}
     for g in lock.git:
         pins = [(g.url, g.commit), *((s.url, s.commit) for s in g.submodules)]
         for url, commit in pins:
             _, commits = found.setdefault(repo_key(url), (url, []))
             if commit not in commits:
                 commits.append(commit)
+        if not _FULL_ID.fullmatch(g.ref):  # the first pin of a ref names its commit
+            refs.setdefault(repo_key(g.url), {}).setdefault(g.ref, g.commit)
     return tuple(
-        GitItem(path=f"{GIT}/{key}.bundle", url=url, commits=tuple(commits))
+        GitItem(
+            path=f"{GIT}/{key}.bundle",
+            url=url,
+            commits=tuple(commits),
+            refs=tuple(refs.get(key, {}).items()),
+        )
         for key, (url, commits) in found.items()
     )
 

@@ -15,19 +15,22 @@ import httpx
 
 from ..errors import ResolveError, UsageError
 from ..model import UrlPin
+from ..resolve.git import is_abbreviation, pick_ref
 from ..resolve.images import tls_context
 from ..sources import dockerauth
 from ..sources.fetchfile import fetch_to_file
+from ..sources.gitclient import GitFailed, ls_remote
 from ..sources.imageref import apply_mirror, normalize_registry, parse_image_ref
 from ..sources.mirrors import rewrite
 from ..sources.pyindex import IndexClient, IndexFile
 from ..sources.registry import Manifest, Registry
 from ..sources.urls import check_url
-from ..util.redact import public_url
+from ..util.redact import public_url, redact
 from . import aptrun
 from .aptrepo import AptJob
 from .gitbundle import make_bundle
 from .layout import GitItem, ImageItem
+from .manifest import is_upload_time
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,9 +95,36 @@ class LiveSources:
         self._registry_http.close()
 
     # git --------------------------------------------------------------------------------
-    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> None:
+    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> tuple[str, ...]:
         src = rewrite(item.url, self.options.git_mirrors)
-        make_bundle(src, item.commits, dest, scratch=scratch, timeout=self.options.git_timeout)
+        refs, notes = self._refs(item, src)
+        timeout = self.options.git_timeout
+        make_bundle(src, item.commits, dest, refs=refs, scratch=scratch, timeout=timeout)
+        return notes
+
+    def _refs(self, item: GitItem, src: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """Each ref of ``item`` as the branch or tag ``resolve`` picks upstream (``ls-remote``),
+        at the pinned commit (where upstream has moved on, the site gets the lock's view);
+        a ref upstream no longer has does not travel (a note says so)."""
+        refs: dict[str, str] = {}
+        notes: list[str] = []
+        for ref, commit in item.refs:
+            try:
+                listing = ls_remote(src, [ref], timeout=self.options.timeout)
+            except GitFailed as err:
+                raise ResolveError(f"git {redact(src)}: ls-remote {ref}: {err.reason}") from None
+            found = pick_ref(ref, listing)
+            if found is None or found[0] == "HEAD":
+                what = "HEAD" if ref == "HEAD" else "no branch or tag there now"
+                if found is None and is_abbreviation(ref):
+                    what = "an abbreviated commit id, no branch or tag"
+                notes.append(
+                    f"ref {ref!r} is {what}: it does not travel (`resolve` inside a site "
+                    "loaded from this bundle may not find it)"
+                )
+                continue
+            refs[found[0]] = commit
+        return refs, tuple(notes)
 
     # wheels -----------------------------------------------------------------------------
     def save_wheel(self, index: str, project: str, filename: str, dest: Path, want: str) -> int:
@@ -107,6 +137,10 @@ class LiveSources:
                 "a file the index dropped (`tritonlock verify --deep` says which)"
             )
         return client.save(f, dest, want)
+
+    def wheel_uploaded(self, index: str, project: str, filename: str) -> str | None:
+        f = self._listed(self._indexes[index], project).get(filename)
+        return f.upload_time if f is not None and is_upload_time(f.upload_time) else None
 
     def _listed(self, client: IndexClient, project: str) -> dict[str, IndexFile]:
         key = (client.name, project)

@@ -23,6 +23,10 @@ FORMAT = "tritonlock-vendor"
 VERSION = 1
 KINDS = ("git", "wheel", "url", "image", "layout", "apt", "lock")
 _SHA = re.compile(r"^sha256:[0-9a-f]{64}$")
+_UPLOADED = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class BadBundle(NegativeResult):
@@ -38,15 +42,20 @@ class Entry:
     size: int
     kind: str
     what: str
+    # A wheel's PEP 700 ``upload-time`` as its index listed it (None: the index gave none).
+    uploaded: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "path": self.path,
             "sha256": self.sha256,
             "size": self.size,
             "kind": self.kind,
             "what": self.what,
         }
+        if self.uploaded is not None:
+            d["upload-time"] = self.uploaded
+        return d
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,13 +201,22 @@ def _entry(r: _Reader, value: Any, where: str) -> Entry:
     kind = r.text(d.get("kind"), f"{where}.kind")
     if kind not in KINDS:
         raise r.fail(f"{where}.kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    uploaded = d.get("upload-time")
+    if uploaded is not None and (kind != "wheel" or not is_upload_time(uploaded)):
+        raise r.fail(f"{where}.upload-time", "expected a wheel's RFC 3339 upload time")
     return Entry(
         path=path,
         sha256=r.sha(d.get("sha256"), f"{where}.sha256"),
         size=r.size(d.get("size"), f"{where}.size"),
         kind=kind,
         what=r.text(d.get("what"), f"{where}.what"),
+        uploaded=uploaded,
     )
+
+
+def is_upload_time(value: Any) -> bool:
+    """An RFC 3339 time with a zone, as PEP 700 ``upload-time`` is (``…T18:02:11.123Z``)."""
+    return isinstance(value, str) and _UPLOADED.fullmatch(value) is not None
 
 
 def _image(r: _Reader, value: Any, where: str) -> Image:

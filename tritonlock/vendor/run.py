@@ -30,7 +30,7 @@ from ..util.store import Store, sha256_file
 from . import aptland, gitbundle, layout
 from .aptrepo import AptJob
 from .layout import GitItem, ImageItem, WheelGroup
-from .manifest import Entry, Image
+from .manifest import Entry, Image, is_upload_time
 from .manifest import Manifest as BundleManifest
 
 SCRATCH = ".tritonlock-tmp"
@@ -40,11 +40,15 @@ Progress = Callable[[str], None]
 class Sources(Protocol):
     """Where a bundle's bytes come from; each method saves to ``dest`` only checked bytes."""
 
-    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> None:
-        """Write the bundle of ``item``'s commits to ``dest``."""
+    def git_bundle(self, item: GitItem, dest: Path, scratch: Path) -> tuple[str, ...]:
+        """Write the bundle of ``item``'s commits and refs to ``dest``; notes (a ref that
+        does not travel)."""
 
     def save_wheel(self, index: str, project: str, filename: str, dest: Path, want: str) -> int:
         """Save a wheel file listed by the index; its size."""
+
+    def wheel_uploaded(self, index: str, project: str, filename: str) -> str | None:
+        """The PEP 700 upload time the index lists for a wheel file (None: none listed)."""
 
     def save_download(self, pin: UrlPin, dest: Path) -> int:
         """Save a pinned download; its size."""
@@ -76,6 +80,7 @@ class _Run:
     src: Sources
     progress: Progress
     journal: dict[str, str]
+    uploaded: dict[str, str | None] = field(default_factory=dict)  # wheel file → its time
     store: Store | None = None
     fetched: int = 0
     reused: int = 0
@@ -135,7 +140,19 @@ class _Run:
     def record_bundle(self, rel: str, sha: str) -> None:
         with self._lock:
             self.journal[rel] = sha
-            atomic_write_text(self.out / layout.MARKER, json.dumps({"bundles": self.journal}))
+            _write_journal(self.out / layout.MARKER, self.journal, self.uploaded)
+
+    def upload_time(self, group: WheelGroup, name: str) -> str | None:
+        """The upload time of wheel file ``name``: the journal's (an earlier run read it),
+        else the index's, then kept in the journal."""
+        with self._lock:
+            if name in self.uploaded:
+                return self.uploaded[name]
+        got = self.src.wheel_uploaded(group.index, group.project, name)
+        with self._lock:
+            self.uploaded[name] = got
+            _write_journal(self.out / layout.MARKER, self.journal, self.uploaded)
+        return got
 
 
 def vendor(
@@ -156,11 +173,13 @@ def vendor(
     blobs are taken from (hashed again) and added to, None for none."""
     plan = layout.plan(lock, images=images, apt=apt is not None)
     out = out.absolute()  # git runs in other folders
+    journal, uploaded = prepare(out)
     run = _Run(
         out=out,
         src=src,
         progress=progress or (lambda _: None),
-        journal=prepare(out),
+        journal=journal,
+        uploaded=uploaded,
         store=store,
     )
     layouts: dict[str, tuple[str, int]] = {}
@@ -170,7 +189,7 @@ def vendor(
         *(partial(_download, run, u) for u in plan.urls),
         *(partial(_image, run, i, layouts) for i in plan.images),
     ]
-    entries = _all(tasks, jobs)
+    entries = _all(tasks, jobs, run.progress)
     if plan.images:
         entries += _layout_files(out, plan.images, layouts)
     if apt:
@@ -205,14 +224,15 @@ def check_output(out: Path) -> None:
         raise UsageError(f"-o {out}: {above} is a file, not a folder")
 
 
-def prepare(out: Path) -> dict[str, str]:
-    """Make ``out`` a bundle folder (new, or one an earlier run left); its journal. The old
-    manifest goes first: until this run ends, the folder is not a finished bundle."""
+def prepare(out: Path) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Make ``out`` a bundle folder (new, or one an earlier run left); its journal: the git
+    bundles (path → sha256) and the wheels' upload times. The old manifest goes first:
+    until this run ends, the folder is not a finished bundle."""
     check_output(out)
     marker = out / layout.MARKER
     out.mkdir(parents=True, exist_ok=True)
-    journal = _journal(marker)
-    atomic_write_text(marker, json.dumps({"bundles": journal}))
+    journal, uploaded = _journal(marker), _uploaded(marker)
+    _write_journal(marker, journal, uploaded)
     with contextlib.suppress(FileNotFoundError):
         (out / layout.MANIFEST).unlink()
     interrupt.written(f"{out}/ (unfinished: run the same `tritonlock vendor` again to resume)")
@@ -221,7 +241,23 @@ def prepare(out: Path) -> dict[str, str]:
         (out / folder).mkdir(exist_ok=True)
         for part in (out / folder).rglob("*.part"):
             part.unlink()
-    return journal
+    return journal, uploaded
+
+
+def _write_journal(marker: Path, bundles: dict[str, str], uploaded: dict[str, str | None]) -> None:
+    atomic_write_text(marker, json.dumps({"bundles": bundles, "uploaded": uploaded}))
+
+
+def _uploaded(marker: Path) -> dict[str, str | None]:
+    """The wheels' upload times an earlier run read (file → time, None: listed without)."""
+    try:
+        data = json.loads(marker.read_text("utf-8"))
+        times = data.get("uploaded", {}) if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(times, dict):
+        return {}
+    return {str(k): v for k, v in times.items() if v is None or is_upload_time(v)}
 
 
 def _journal(marker: Path) -> dict[str, str]:
@@ -235,9 +271,9 @@ def _journal(marker: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in bundles.items()}
 
 
-def _all(tasks: list[Callable[[], list[Entry]]], jobs: int) -> list[Entry]:
+def _all(tasks: list[Callable[[], list[Entry]]], jobs: int, progress: Progress) -> list[Entry]:
     """Run every task; when some fail, the others still finish (a next run has less to do),
-    then the first failure in plan order is raised."""
+    then the first failure in plan order is raised; with several, each is said first."""
     entries: list[Entry] = []
     failures: list[TritonLockError] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -250,6 +286,8 @@ def _all(tasks: list[Callable[[], list[Entry]]], jobs: int) -> list[Entry]:
     if len(failures) == 1:
         raise failures[0]
     if failures:
+        for failure in failures:
+            progress(f"failed: {failure}")
         raise ResolveError(
             f"{failures[0]} (and {len(failures) - 1} more failures); what was fetched is kept: "
             "run again to resume"
@@ -280,13 +318,14 @@ def _git(run: _Run, item: GitItem) -> list[Entry]:
     known = run.journal.get(item.path)
     if known and dest.is_file() and not dest.is_symlink():
         sha, size = sha256_file(dest)
-        if sha == known and gitbundle.holds(dest, item.commits, timeout=120):
+        if sha == known and gitbundle.holds(dest, item.commits, item.refs, timeout=120):
             run.count(size, fetched=False)
             run.progress(f"git {item.url}: {human(size)}, already here")
             return [Entry(path=item.path, sha256=sha, size=size, kind="git", what=what)]
     scratch = run.out / SCRATCH
     scratch.mkdir(exist_ok=True)
-    run.src.git_bundle(item, dest, scratch)
+    for note in run.src.git_bundle(item, dest, scratch):
+        run.progress(f"git {item.url}: {note}")
     sha, size = sha256_file(dest)
     run.record_bundle(item.path, sha)
     run.count(size, fetched=True)
@@ -298,18 +337,22 @@ def _wheels(run: _Run, group: WheelGroup) -> list[Entry]:
     out = []
     for name, sha, size in group.files:
         rel = layout.wheel_path(name)
-        fetch = partial(_save_wheel, run.src, group, name, sha)
+        fetch = partial(_save_wheel, run, group, name, sha)
         got, fetched = run.file(rel, sha, fetch, "wheel")
         if got != size:
             raise ResolveError(f"wheel {name}: {got} bytes, the lock says {size}")
         run.progress(f"wheel {name}: {human(got)}, {_said(fetched)}")
         what = f"{group.index}/{group.project}"
-        out.append(Entry(path=rel, sha256=sha, size=got, kind="wheel", what=what))
+        uploaded = run.upload_time(group, name)
+        out.append(
+            Entry(path=rel, sha256=sha, size=got, kind="wheel", what=what, uploaded=uploaded)
+        )
     return out
 
 
-def _save_wheel(src: Sources, group: WheelGroup, name: str, sha: str, dest: Path) -> int:
-    return src.save_wheel(group.index, group.project, name, dest, sha)
+def _save_wheel(run: _Run, group: WheelGroup, name: str, sha: str, dest: Path) -> int:
+    run.upload_time(group, name)  # in the journal before the file lands (the same page)
+    return run.src.save_wheel(group.index, group.project, name, dest, sha)
 
 
 def _download(run: _Run, pin: UrlPin) -> list[Entry]:

@@ -74,7 +74,8 @@ class LiveSources:
             credentials=lambda host: dockerauth.lookup(host),
             insecure=frozenset(opts.insecure_registries),
         )
-        urls = {i.name: i.url for i in self.lock.index if i.url} | dict(opts.index_urls)
+        urls = {i.name: fetch_url(i.url, opts.url_mirrors) for i in self.lock.index if i.url}
+        urls |= dict(opts.index_urls)
         cache = self._scratch / "cache"
         self._indexes = {
             name: IndexClient(name, url, cache_dir=cache, http=self._http)
