@@ -8,7 +8,8 @@ Which engine does what:
   hashin resolve for the host only (and hashin needs the JSON API), so they are not used.
 * :mod:`.pyindex` (PEP 691 JSON, else PEP 503 HTML; never per-version JSON) lists each
   pinned release's files; :mod:`.pytarget` keeps those the target can install; sizes come
-  from PEP 691, else from streaming the file (which also checks its sha256).
+  from PEP 691, else from a HEAD request (a listed sha256) or the file's bytes (no sha256
+  listed, or no plain Content-Length), which then land in the shared store.
 * :mod:`tritonlock.resolve.rules` checks coherence (torch family, numpy<2, one version per image).
 * With a cutoff (``--exclude-newer``), uv and the listings read here (:mod:`.cutoff`) count
   only files uploaded before it.
@@ -46,6 +47,7 @@ from ..sources.pyindex import IndexClient, IndexFile, split_credentials
 from ..util import procs
 from ..util.programs import uv_binary
 from ..util.redact import credential_free, redact
+from ..util.store import Store
 from . import rules
 from .cutoff import dated
 from .pytarget import Matcher, Target, file_version, is_sdist, marker_env
@@ -95,10 +97,12 @@ def resolve_wheels(
     progress: Callable[[str], None] | None = None,
     glibc: tuple[int, int] = (2, 39),
     exclude_newer: str | None = None,
+    store: Store | None = None,
 ) -> tuple[tuple[WheelPin, ...], tuple[Index, ...]]:
     """Pin every step's transitive closure for CPython ``python_version`` on ``machine``,
     from the files uploaded before ``exclude_newer`` (a UTC time ``2025-02-20T18:02:11Z``;
-    None: every file).
+    None: every file). A file downloaded to hash it (its index lists no sha256) is added
+    to ``store``, the shared cache `vendor` takes it from.
 
     Raises UsageError for bad input and ResolveError for what the indexes cannot satisfy;
     nothing is returned unless every step resolved and the coherence rules hold.
@@ -122,7 +126,12 @@ def resolve_wheels(
         limits=httpx.Limits(max_connections=max(jobs, 1) * 2),
     ) as http:
         world = _Indexes(
-            indexes, cache_dir=cache_dir, http=http, jobs=jobs, exclude_newer=exclude_newer
+            indexes,
+            cache_dir=cache_dir,
+            http=http,
+            jobs=jobs,
+            exclude_newer=exclude_newer,
+            store=store,
         )
         images = _ImageSteps(target, world, allow_sdist, cache_dir, kept, say)
         pins = images.run_all(steps)
@@ -240,11 +249,14 @@ class _Indexes:
         http: httpx.Client,
         jobs: int,
         exclude_newer: str | None = None,
+        store: Store | None = None,
     ) -> None:
         ordered = [s for s in specs if s.extra] + [s for s in specs if not s.extra]
         self.specs = ordered
         self.exclude_newer = exclude_newer
-        self.clients = [IndexClient(s.name, s.url, cache_dir=cache_dir, http=http) for s in ordered]
+        self.clients = [
+            IndexClient(s.name, s.url, cache_dir=cache_dir, http=http, store=store) for s in ordered
+        ]
         self.jobs = max(jobs, 1)
         self._memo: dict[str, tuple[IndexClient, list[IndexFile]] | None] = {}
         self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
