@@ -30,6 +30,7 @@ import re
 import ssl
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from .. import __version__
 from ..errors import ResolveError, SourceError, TritonLockError, UsageError
 from ..model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin, environments
 from ..sources.pyindex import IndexClient, IndexFile, split_credentials
-from ..util import procs
+from ..util import interrupt, procs
 from ..util.programs import uv_binary
 from ..util.redact import credential_free, redact
 from ..util.store import Store
@@ -118,23 +119,14 @@ def resolve_wheels(
         [index_identity(s.name, s.url, s.extra) for s in indexes],
         allow_sdist,
     )
-    with httpx.Client(
-        timeout=httpx.Timeout(60.0, connect=15.0),
-        follow_redirects=True,
-        verify=ssl.create_default_context(),  # the system CA store (and SSL_CERT_FILE)
-        headers={"User-Agent": f"tritonlock/{__version__}"},
-        limits=httpx.Limits(max_connections=max(jobs, 1) * 2),
-    ) as http:
-        world = _Indexes(
-            indexes,
-            cache_dir=cache_dir,
-            http=http,
-            jobs=jobs,
-            exclude_newer=exclude_newer,
-            store=store,
-        )
+    world = _Indexes(
+        indexes, cache_dir=cache_dir, jobs=jobs, exclude_newer=exclude_newer, store=store
+    )
+    try:
         images = _ImageSteps(target, world, allow_sdist, cache_dir, kept, say)
         pins = images.run_all(steps)
+    finally:
+        world.close()
     _check_rules(pins, [world.record(s) for s in indexes])
     return tuple(pins), tuple(world.record(s) for s in indexes)
 
@@ -246,7 +238,6 @@ class _Indexes:
         specs: Sequence[IndexSpec],
         *,
         cache_dir: Path,
-        http: httpx.Client,
         jobs: int,
         exclude_newer: str | None = None,
         store: Store | None = None,
@@ -254,12 +245,42 @@ class _Indexes:
         ordered = [s for s in specs if s.extra] + [s for s in specs if not s.extra]
         self.specs = ordered
         self.exclude_newer = exclude_newer
-        self.clients = [
-            IndexClient(s.name, s.url, cache_dir=cache_dir, http=http, store=store) for s in ordered
-        ]
         self.jobs = max(jobs, 1)
+        # While uv runs, its requests and the pages read beside it share the ``jobs``
+        # connections: a server's accept queue (pypiserver's is 5) is not overrun.
+        self.beside_uv = max(1, self.jobs // 4)
+        self.uv_jobs = max(1, self.jobs - self.beside_uv)
+        self._cache_dir, self._store = cache_dir, store
+        self._http: httpx.Client | None = None
+        self._clients: list[IndexClient] = []
+        self._opening = threading.Lock()
         self._memo: dict[str, tuple[IndexClient, list[IndexFile]] | None] = {}
         self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
+
+    @property
+    def clients(self) -> list[IndexClient]:
+        """A client per index, made on first use: loading the CA store for TLS takes about
+        20 ms, which then passes while uv already runs."""
+        with self._opening:
+            if self._http is None:
+                self._http = httpx.Client(
+                    timeout=httpx.Timeout(60.0, connect=15.0),
+                    follow_redirects=True,
+                    verify=ssl.create_default_context(),  # the system CA store, SSL_CERT_FILE
+                    headers={"User-Agent": f"tritonlock/{__version__}"},
+                    limits=httpx.Limits(max_connections=self.jobs * 2),
+                )
+                self._clients = [
+                    IndexClient(
+                        s.name, s.url, cache_dir=self._cache_dir, http=self._http, store=self._store
+                    )
+                    for s in self.specs
+                ]
+            return self._clients
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
 
     def record(self, spec: IndexSpec) -> Index:
         clean, auth = split_credentials(spec.url)
@@ -269,9 +290,9 @@ class _Indexes:
     def where(self) -> str:
         return ", ".join(c.where() for c in self.clients)
 
-    def prefetch(self, names: Iterable[str]) -> None:
+    def prefetch(self, names: Iterable[str], workers: int | None = None) -> None:
         todo = sorted({canonicalize_name(n) for n in names} - self._memo.keys())
-        with ThreadPoolExecutor(self.jobs) as pool:
+        with ThreadPoolExecutor(workers or self.jobs) as pool:
             for name, found in zip(todo, pool.map(self._lookup, todo), strict=True):
                 self._memo[name] = found
 
@@ -313,15 +334,14 @@ def _resolve_step(
     allow_sdist: bool,
     cache_dir: Path,
 ) -> list[WheelPin]:
+    """uv resolves the step while the requested projects' pages are read and checked (an
+    unknown package, a missing version or no file for the target fails in words, and ends
+    uv); then each pinned release's page is read and its files pinned, side by side."""
     wanted = _parse_requirements(step)
     env = marker_env(target)
     active = [r for r in wanted if r.marker is None or r.marker.evaluate(env)]
-    world.prefetch(r.name for r in active)
-    for req in active:
-        _precheck(step, req, target, world, allow_sdist)
     caps = rules.held_caps(earlier)
-    preferred = tuple(f"{p.name}=={p.version}" for p in earlier)
-    pinned = _uv_compile(
+    compiling = _UvCompile(
         step.name,
         step.requirements,
         (*step.constraints, *(cap for cap, _ in caps)),
@@ -329,10 +349,17 @@ def _resolve_step(
         world,
         allow_sdist,
         cache_dir,
-        preferred=preferred,
+        preferred=tuple(f"{p.name}=={p.version}" for p in earlier),
         held=caps,
     )
-    world.prefetch(p.name for p in pinned)
+    try:
+        world.prefetch((r.name for r in active), world.beside_uv)
+        for req in active:
+            _precheck(step, req, target, world, allow_sdist)
+    except BaseException:
+        compiling.cancel()
+        raise
+    pinned = compiling.result()
     requested = _requested(active)
     with ThreadPoolExecutor(world.jobs) as pool:
         return list(
@@ -481,9 +508,9 @@ def _check_environment(
     extras its step asked for), must resolve to exactly that set."""
     wanted = tuple(f"{_with_extras(p)}=={p.version}" for _, p in sorted(env.items()))
     try:
-        found = _uv_compile(
+        found = _UvCompile(
             f"environment of image {image}", wanted, (), target, world, allow_sdist, cache_dir
-        )
+        ).result()
     except ResolveError as err:
         raise ResolveError(
             f"image {image!r}: the packages its install steps leave installed conflict "
@@ -506,52 +533,75 @@ def _with_extras(p: WheelPin) -> str:
     return p.name
 
 
-def _uv_compile(
-    what: str,
-    requirements: Sequence[str],
-    constraints: Sequence[str],
-    target: Target,
-    world: _Indexes,
-    allow_sdist: bool,
-    cache_dir: Path,
-    *,
-    preferred: Sequence[str] = (),
-    held: Sequence[tuple[str, str]] = (),
-) -> list[Pinned]:
-    """Run ``uv pip compile`` for the target; credentials travel in the environment only.
-    ``preferred`` pins are kept where the requirements allow (uv reads them from the output
-    file, as it keeps an existing lock's pins). ``held`` caps (cap, reason) are constraints
-    too; a failure that names the capped package says why the cap holds."""
-    with tempfile.TemporaryDirectory(prefix="tritonlock-uv-") as tmp:
-        reqs, cons = Path(tmp, "requirements.in"), Path(tmp, "constraints.txt")
-        out = Path(tmp, "requirements.txt")
+class _UvCompile:
+    """``uv pip compile`` for the target, started at once (credentials travel in the
+    environment only); :meth:`result` waits for its pins. ``preferred`` pins are kept where
+    the requirements allow (uv reads them from the output file, as it keeps an existing
+    lock's pins). ``held`` caps (cap, reason) are constraints too; a failure that names the
+    capped package says why the cap holds."""
+
+    def __init__(
+        self,
+        what: str,
+        requirements: Sequence[str],
+        constraints: Sequence[str],
+        target: Target,
+        world: _Indexes,
+        allow_sdist: bool,
+        cache_dir: Path,
+        *,
+        preferred: Sequence[str] = (),
+        held: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.what, self.target, self.world, self.held = what, target, world, held
+        self.tmp = Path(tempfile.mkdtemp(prefix="tritonlock-uv-"))
+        interrupt.temporary(self.tmp)
+        reqs, cons = self.tmp / "requirements.in", self.tmp / "constraints.txt"
+        self.out = self.tmp / "requirements.txt"
         reqs.write_text("".join(f"{r}\n" for r in requirements))
         cons.write_text("".join(f"{c}\n" for c in constraints))
-        out.write_text("".join(f"{p}\n" for p in preferred))
+        self.out.write_text("".join(f"{p}\n" for p in preferred))
         cmd = [
             uv_binary(), "pip", "compile", "--no-config", "--no-python-downloads", "--quiet",
             "--python-version", target.python, "--python-platform", target.uv_platform,
             "--emit-index-annotation", "--no-annotate", "--no-header", "--generate-hashes",
             "--cache-dir", str(cache_dir / "uv"), "--constraints", str(cons), str(reqs),
-            "--output-file", str(out),
+            "--output-file", str(self.out),
         ]  # fmt: skip
         if not allow_sdist:
             cmd[3:3] = ["--only-binary", ":all:"]
         if world.exclude_newer is not None:
             cmd[3:3] = ["--exclude-newer", world.exclude_newer]
         try:
-            done = procs.run(cmd, env=_uv_env(world), timeout=UV_TIMEOUT, cwd=tmp)
+            self.started = procs.start(cmd, env=_uv_env(world), cwd=self.tmp)
         except FileNotFoundError:
+            interrupt.remove(self.tmp)
             raise ResolveError(f"cannot run uv ({cmd[0]}); reinstall tritonlock") from None
+
+    def cancel(self) -> None:
+        try:
+            self.started.cancel()
+        finally:
+            interrupt.remove(self.tmp)
+
+    def result(self) -> list[Pinned]:
+        try:
+            done = self.started.wait(UV_TIMEOUT)
+            text = self.out.read_text("utf-8", "replace") if done.returncode == 0 else ""
         except subprocess.TimeoutExpired:
-            raise ResolveError(f"{_named(what)}: uv did not finish in {UV_TIMEOUT} s") from None
-        stdout = out.read_text("utf-8", "replace") if done.returncode == 0 else ""
-    if done.returncode != 0:
-        why = _condense(done.stderr.decode("utf-8", "replace"), world)
-        more = "".join(f" ({cap} holds: {reason})" for cap, reason in held if _names(why, cap))
-        # said before uv's words, which an [[unresolved]] reason may cut
-        raise ResolveError(f"{_named(what)}: cannot resolve for {target.describe()}{more}: {why}")
-    return parse_uv_output(stdout)
+            raise ResolveError(
+                f"{_named(self.what)}: uv did not finish in {UV_TIMEOUT} s"
+            ) from None
+        finally:
+            interrupt.remove(self.tmp)
+        if done.returncode != 0:
+            why = _condense(done.stderr.decode("utf-8", "replace"), self.world)
+            more = "".join(f" ({c} holds: {r})" for c, r in self.held if _names(why, c))
+            # said before uv's words, which an [[unresolved]] reason may cut
+            raise ResolveError(
+                f"{_named(self.what)}: cannot resolve for {self.target.describe()}{more}: {why}"
+            )
+        return parse_uv_output(text)
 
 
 def _names(text: str, requirement: str) -> bool:
@@ -567,7 +617,7 @@ def _named(what: str) -> str:
 def _uv_env(world: _Indexes) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    env["UV_CONCURRENT_DOWNLOADS"] = str(world.jobs)
+    env["UV_CONCURRENT_DOWNLOADS"] = str(world.uv_jobs)
     env["UV_SYSTEM_CERTS"] = env["UV_NATIVE_TLS"] = "1"  # the system CA store, as httpx here
     env["UV_INDEX_URL"] = next(s.url for s in world.specs if not s.extra)
     extras = [s.url for s in world.specs if s.extra]
