@@ -16,7 +16,7 @@ from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.export.requirements import export_requirements
 from tritonlock.model import Index, Inputs, Lock, WheelPin, environments
-from tritonlock.resolve import wheels
+from tritonlock.resolve import uvcompile
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
 from tritonlock.sources.pyindex import IndexClient
 from tritonlock.sources.retry import RetryPolicy
@@ -334,7 +334,7 @@ def test_a_requirement_that_fails_its_check_ends_the_uv_already_running(
         return started[-1]
 
     procs_start = procs.start
-    monkeypatch.setattr(wheels, "uv_binary", lambda: str(slow))
+    monkeypatch.setattr(uvcompile, "uv_binary", lambda: str(slow))
     monkeypatch.setattr(procs, "start", start)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(ResolveError, match="'no-such-package' is not on index") as err:

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 from packaging.utils import canonicalize_name
 
 from ..errors import SourceError
 from ..util.atomic import atomic_write_text
-from ..util.redact import public_url
+from ..util.redact import public_url, url_without_credentials
 from ..util.store import Store
 from .fetchfile import fetch_to_file
 from .retry import (
@@ -74,12 +74,8 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url, None
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
-    return clean, auth
+    return url_without_credentials(url), auth
 
 
 def _netrc_auth() -> httpx.Auth | None:
