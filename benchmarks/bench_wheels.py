@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fixtures.pypi import pip_env, serve_pypi  # noqa: E402
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels  # noqa: E402
+from tritonlock.util.store import Store  # noqa: E402
 
 # pypiserver's default (wsgiref) server listens with a backlog of 5: more parallel connects
 # than that get their SYN dropped and retried a second later, which would time the server.
@@ -68,8 +69,9 @@ def with_tritonlock(url: str, reqs: list[str], cache: Path) -> dict[str, str]:
         python_version="{}.{}".format(*sys.version_info[:2]),
         machine=platform.machine(),
         indexes=[IndexSpec(name="local", url=url)],
-        cache_dir=cache,
+        cache_dir=cache / "wheels",
         jobs=JOBS,
+        store=Store(cache),  # as `tritonlock resolve` passes it
     )
     return {p.name: p.version for p in pins}
 

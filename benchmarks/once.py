@@ -27,14 +27,16 @@ def wheels(url: str, cache: str, jobs: str, *reqs: str) -> object:
     import platform
 
     from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
+    from tritonlock.util.store import Store
 
     pins, _ = resolve_wheels(
         [InstallStep(name="bench", image="base", requirements=reqs)],
         python_version="{}.{}".format(*sys.version_info[:2]),
         machine=platform.machine(),
         indexes=[IndexSpec(name="local", url=url)],
-        cache_dir=Path(cache),
+        cache_dir=Path(cache) / "wheels",
         jobs=int(jobs),
+        store=Store(Path(cache)),  # as `tritonlock resolve` passes it
     )
     return {p.name: p.version for p in pins}
 
