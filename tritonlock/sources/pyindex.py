@@ -307,21 +307,13 @@ class IndexClient:
         )
 
     def _head_size(self, f: IndexFile) -> int | None:
-        """The size of ``f`` as a HEAD request's Content-Length says; None when the server
-        does not say it plainly (no length, an encoded body, a status other than 200)."""
-
-        def attempt() -> httpx.Response:
-            try:
-                resp = self._http.request(
-                    "HEAD", f.url, headers=_IDENTITY, auth=self._auth_for(f.url)
-                )
-            except httpx.TransportError as err:
-                raise self._transport(err) from None
-            if resp.status_code in RETRY_STATUSES:
-                raise Transient(f"answered HTTP {resp.status_code}", _retry_after(resp))
-            return resp
-
-        resp = self._retrying(attempt, f"{self.where()}, file {f.filename!r}")
+        """The size of ``f`` as one HEAD request's Content-Length says; None when the server
+        does not say it plainly (a failure, no length, an encoded body, a status other than
+        200): the download then learns it, with its own retries and errors."""
+        try:
+            resp = self._http.request("HEAD", f.url, headers=_IDENTITY, auth=self._auth_for(f.url))
+        except httpx.TransportError:
+            return None
         length = resp.headers.get("content-length", "")
         encoded = resp.headers.get("content-encoding", "identity").strip().lower() != "identity"
         if resp.status_code != 200 or encoded or not length.isdigit():
