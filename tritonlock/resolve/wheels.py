@@ -100,13 +100,6 @@ def resolve_wheels(
         [index_identity(s.name, s.url, s.extra) for s in indexes],
         allow_sdist,
     )
-    kept = StepCache.for_cutoff(
-        cache_dir,
-        exclude_newer,
-        [target.python, target.machine, list(target.glibc)],
-        [index_identity(s.name, s.url, s.extra) for s in indexes],
-        allow_sdist,
-    )
     uv = uv_indexes(indexes, exclude_newer, jobs)
     started = _start_first_steps(steps, target, uv, allow_sdist, cache_dir, kept, jobs)
     try:
