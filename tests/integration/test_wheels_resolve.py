@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +16,11 @@ from tritonlock import lockfile
 from tritonlock.errors import ResolveError, SourceError, UsageError
 from tritonlock.export.requirements import export_requirements
 from tritonlock.model import Index, Inputs, Lock, WheelPin, environments
+from tritonlock.resolve import uvcompile
 from tritonlock.resolve.wheels import IndexSpec, InstallStep, resolve_wheels
 from tritonlock.sources.pyindex import IndexClient
 from tritonlock.sources.retry import RetryPolicy
+from tritonlock.util import procs
 
 pytestmark = pytest.mark.integration
 
@@ -284,11 +288,12 @@ def test_transient_index_failures_are_retried(
 def test_a_truncated_download_is_retried(
     pypi: PyPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The index lists no size, so the file is downloaded once to learn it and check its
-    hash; a download cut short is tried again."""
+    """The index lists no size and its server refuses a HEAD request, so the file is
+    downloaded once to learn it and check its hash; a download cut short is tried again."""
     monkeypatch.setattr(IndexClient, "retry", FAST)
     name = "six-1.16.0-py2.py3-none-any.whl"
     with fault_proxy(pypi.url) as proxy, httpx.Client() as http:
+        proxy.add(Fault(path=name, kind="status", status=405, times=1))  # the HEAD
         proxy.add(Fault(path=name, kind="truncate", times=1))
         client = IndexClient("local", f"{proxy.url}/simple/", cache_dir=tmp_path, http=http)
         files = client.project("six")
@@ -296,7 +301,7 @@ def test_a_truncated_download_is_retried(
         (listed,) = [f for f in files if f.filename == name]
         assert listed.size is None  # PEP 503 HTML: no size, so a download is needed
         sha, size = client.facts(listed)
-        assert proxy.hits(name) == 2
+        assert [s.method for s in proxy.seen if name in s.path] == ["HEAD", "GET", "GET"]
     assert ("sha256:" + sha, size) == (pypi.sha256(name), pypi.size(name))
 
 
@@ -312,3 +317,29 @@ def test_persistent_index_5xx_gives_up_in_one_line(
     text = str(err.value)
     assert "project 'six': answered HTTP 503 (gave up after 3 attempts)" in text, text
     assert "\n" not in text
+
+
+def test_a_requirement_that_fails_its_check_ends_the_uv_already_running(
+    pypi: PyPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv starts first and the requested projects are checked while it runs; a check that
+    fails ends uv (here one that would never finish) and says why, in one line."""
+    slow = tmp_path / "uv"
+    slow.write_text("#!/bin/sh\nexec sleep 600\n")
+    slow.chmod(0o755)
+    started: list[procs.Started] = []
+
+    def start(argv: list[str], **kw: Any) -> procs.Started:
+        started.append(procs_start(argv, **kw))
+        return started[-1]
+
+    procs_start = procs.start
+    monkeypatch.setattr(uvcompile, "uv_binary", lambda: str(slow))
+    monkeypatch.setattr(procs, "start", start)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ResolveError, match="'no-such-package' is not on index") as err:
+        resolve(pypi.url, tmp_path / "cache", ("six", "no-such-package"))
+    assert "\n" not in str(err.value)
+    assert [s.argv[0] for s in started] == [str(slow)]
+    assert started[0].returncode == -9
+    assert list(tmp_path.glob("tritonlock-uv-*")) == []

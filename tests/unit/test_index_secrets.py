@@ -10,7 +10,9 @@ import pytest
 
 from tritonlock.emit.dockerfile import index_env
 from tritonlock.model import Index, Inputs, Lock, Sha256, WheelFile, WheelPin
-from tritonlock.resolve.wheels import IndexSpec, _condense, _Indexes
+from tritonlock.resolve.uvcompile import condense
+from tritonlock.resolve.wheelpins import _Indexes
+from tritonlock.resolve.wheels import IndexSpec
 from tritonlock.sources.pyindex import IndexClient
 
 TOKEN = "AbC123dEf456GhI789"
@@ -58,7 +60,7 @@ def test_uv_errors_lose_the_index_tokens(tmp_path: Path) -> None:
     )
     with httpx.Client() as http:
         world = _Indexes([IndexSpec(name="p", url=url)], cache_dir=tmp_path, http=http, jobs=1)
-        why = _condense(stderr, world)
+        why = condense(stderr, world.uv.urls)
     for secret in (TOKEN, "K3Y-value", "pw/x", "pw%2Fx"):
         assert secret not in why, why
     assert "dl.example" in why and "\n" not in why

@@ -54,3 +54,29 @@ def _module(command: str) -> str:
 
 # Commands that reuse another one's rendering (update reports as resolve does).
 _SHARED = {"update": {"resolve"}}
+
+
+def test_httpx_comes_without_its_command_line_client() -> None:
+    """`import httpx` loads httpx's own CLI (click, rich, pygments) unless told not to; the
+    wheel resolver, whose start a whole-process resolve pays for, loads httpx alone."""
+    probe = (
+        "import json, sys, tritonlock.resolve.wheelpins\n"
+        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    modules = set(json.loads(out.stdout))
+    assert "httpx" in modules
+    assert modules.isdisjoint({"httpx._main", "click", "rich", "pygments"})
+
+
+def test_the_wheel_resolver_starts_uv_before_loading_http_or_the_lock_model() -> None:
+    """`tritonlock.resolve.wheels` is light: its first uv run starts before httpx and the
+    lock model are loaded, so their import passes while uv runs."""
+    probe = (
+        "import json, sys, tritonlock.resolve.wheels\n"
+        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    modules = set(json.loads(out.stdout))
+    assert "tritonlock.resolve.uvcompile" in modules
+    assert modules.isdisjoint({"httpx", "tritonlock.model", "tritonlock.resolve.wheelpins"})

@@ -11,6 +11,7 @@ import pytest
 
 from tritonlock.errors import ResolveError, SourceError
 from tritonlock.sources.pyindex import IndexClient, IndexFile
+from tritonlock.util.store import Store
 
 BODY = b"wheel bytes"
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -71,22 +72,87 @@ def test_404_is_unknown_and_other_statuses_are_errors(tmp_path: Path) -> None:
         assert "tok" not in str(err.value)
 
 
-def test_missing_size_streams_the_file_checks_it_and_caches_the_answer(tmp_path: Path) -> None:
-    calls: list[str] = []
+def test_a_missing_size_of_a_listed_hash_is_asked_with_head_and_cached(tmp_path: Path) -> None:
+    calls: list[tuple[str, str]] = []
 
     def handler(req: httpx.Request) -> httpx.Response:
-        calls.append(req.url.path)
-        return httpx.Response(200, content=BODY)
+        calls.append((req.method, req.url.path))
+        assert req.headers["accept-encoding"] == "identity"
+        return httpx.Response(200, headers={"content-length": str(len(BODY))})
 
     good = IndexFile(filename="six.whl", url="https://files.example/six.whl", sha256=SHA)
     assert client(tmp_path, handler).facts(good) == (SHA, len(BODY))
     assert client(tmp_path, handler).facts(good) == (SHA, len(BODY))
-    assert calls == ["/six.whl"]
+    assert calls == [("HEAD", "/six.whl")]
+    listed = IndexFile(filename="six.whl", url="https://x/y", sha256=SHA, size=3)
+    assert client(tmp_path, handler).facts(listed) == (SHA, 3)
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        httpx.Response(405),
+        httpx.Response(503),
+        httpx.Response(200, headers={"content-length": "4", "content-encoding": "gzip"}),
+        httpx.Response(200, headers={"transfer-encoding": "chunked"}),
+        None,
+    ],
+    ids=["refused", "failing", "encoded", "no-length", "dropped"],
+)
+def test_a_head_without_a_plain_length_falls_back_to_the_bytes_hash_checked(
+    tmp_path: Path, head: httpx.Response | None
+) -> None:
+    """HEAD is tried once: whatever does not plainly give the size (``None``: the connection
+    drops) leaves it to the download, which has its own retries and errors."""
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req.method)
+        if req.method != "HEAD":
+            return httpx.Response(200, content=BODY)
+        if head is None:
+            raise httpx.RemoteProtocolError("dropped", request=req)
+        return head
+
+    good = IndexFile(filename="six.whl", url="https://files.example/six.whl", sha256=SHA)
+    assert client(tmp_path, handler).facts(good) == (SHA, len(BODY))
+    assert calls == ["HEAD", "GET"]
     bad = IndexFile(filename="six.whl", url="https://files.example/other.whl", sha256="0" * 64)
     with pytest.raises(SourceError, match="serves wrong bytes"):
         client(tmp_path, handler).facts(bad)
-    listed = IndexFile(filename="six.whl", url="https://x/y", sha256=SHA, size=3)
-    assert client(tmp_path, handler).facts(listed) == (SHA, 3)
+
+
+def test_a_file_without_a_listed_hash_is_downloaded_once_into_the_store(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(req.method)
+        return httpx.Response(200, content=BODY)
+
+    store = Store(tmp_path / "shared")
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    c = IndexClient("idx", "https://idx.example/simple", cache_dir=tmp_path, http=http, store=store)
+    unlisted = IndexFile(filename="six.whl", url="https://files.example/six.whl")
+    assert c.facts(unlisted) == (SHA, len(BODY))
+    assert calls == ["GET"]
+    kept = store.get("wheel", SHA)
+    assert kept is not None and kept.read_bytes() == BODY
+    assert list((tmp_path / "shared" / "files" / "tmp").iterdir()) == []
+
+
+def test_wrong_bytes_never_become_a_store_entry(tmp_path: Path) -> None:
+    def handler(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(405) if req.method == "HEAD" else httpx.Response(200, content=BODY)
+
+    store = Store(tmp_path / "shared")
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    c = IndexClient("idx", "https://idx.example/simple", cache_dir=tmp_path, http=http, store=store)
+    bad = IndexFile(filename="six.whl", url="https://files.example/six.whl", sha256="0" * 64)
+    with pytest.raises(SourceError, match="serves wrong bytes"):
+        c.facts(bad)
+    assert store.get("wheel", SHA) is None
+    assert not (tmp_path / "shared" / "files" / "wheel").exists()
 
 
 def test_file_on_another_host_gets_no_index_credentials(tmp_path: Path) -> None:

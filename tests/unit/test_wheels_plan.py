@@ -9,16 +9,9 @@ from packaging.requirements import Requirement
 
 from tritonlock.errors import UsageError
 from tritonlock.resolve.pytarget import Matcher, Target
-from tritonlock.resolve.wheels import (
-    IndexSpec,
-    InstallStep,
-    _check_inputs,
-    _requested,
-    by_version,
-    choose,
-    parse_uv_output,
-    read_requirements_file,
-)
+from tritonlock.resolve.uvcompile import parse_uv_output
+from tritonlock.resolve.wheelpins import _requested, by_version, choose
+from tritonlock.resolve.wheels import IndexSpec, InstallStep, _check_inputs, read_requirements_file
 from tritonlock.sources.pyindex import IndexFile
 
 UV_OUT = """\

@@ -14,11 +14,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..model import WheelPin
-from ..sources.pyindex import split_credentials
 from ..util.atomic import atomic_write_bytes
+from ..util.redact import url_without_credentials
+
+if TYPE_CHECKING:
+    from ..model import WheelPin
 
 
 class StepCache:
@@ -38,8 +41,14 @@ class StepCache:
         text = json.dumps([*self.context, *parts], sort_keys=True, default=_plain)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def has(self, key: str) -> bool:
+        """Whether something is kept under ``key`` (:meth:`pins` may still find it unreadable)."""
+        return self.folder is not None and (self.folder / f"{key}.json").is_file()
+
     def pins(self, key: str) -> list[WheelPin] | None:
         """The pins kept under ``key``, or None."""
+        from ..model import WheelPin  # the lock model loads only when a step was kept
+
         if self.folder is None:
             return None
         try:
@@ -59,12 +68,13 @@ class StepCache:
 def index_identity(name: str, url: str, extra: bool) -> list[object]:
     """An index as a cache key part, without the user and password of its URL (not part of
     what it serves; the key is a hash, and never holds them)."""
-    return [name, split_credentials(url)[0], extra]
+    return [name, url_without_credentials(url), extra]
 
 
 def _plain(value: object) -> object:
-    if isinstance(value, WheelPin):
-        return value.to_dict()
+    to_dict = getattr(value, "to_dict", None)  # a WheelPin
+    if callable(to_dict):
+        return to_dict()
     if isinstance(value, tuple | frozenset):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not a cache key part")

@@ -13,6 +13,7 @@ from ..model import Index, Lock, WheelPin
 from ..upstream import FloatingInputs
 from ..upstream.pybuild import compile_builds
 from ..upstream.steps import plan_pip_steps
+from ..util.store import Store
 from . import wheels as whlres
 from .context import Ctx, Wheels, one_line
 from .cutoff import NOW
@@ -75,6 +76,7 @@ def pin_wheels(
             progress=ctx.say,
             glibc=_glibc(ctx.inputs.release),
             exclude_newer=exclude_newer,
+            store=Store(ctx.opts.cache_dir),
         )
 
     return wheel_steps(ctx, steps, pin)

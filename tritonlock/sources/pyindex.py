@@ -3,6 +3,9 @@
 Only the project page (``/simple/NAME/``) is used: never the per-version JSON API, which
 some index front-ends do not serve. Project pages are cached on disk and revalidated
 with ETag / Last-Modified; a file's size (and its bytes' sha256) is cached once checked.
+A size the page does not list is asked with a HEAD request when the page lists the sha256;
+a file whose sha256 is not listed is downloaded to hash it, into the shared store (when
+given), so `vendor` does not fetch it again.
 What may pass (429, 5xx, timeouts, dropped connections) is retried with backoff.
 Credentials stay in memory: they are sent only to the index's own host (or taken from
 netrc per host), and never appear in a message, a cache key or a cache file.
@@ -10,6 +13,7 @@ netrc per host), and never appear in a message, a cache key or a cache file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,14 +24,15 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 from packaging.utils import canonicalize_name
 
 from ..errors import SourceError
 from ..util.atomic import atomic_write_text
-from ..util.redact import public_url
+from ..util.redact import public_url, url_without_credentials
+from ..util.store import Store
 from .fetchfile import fetch_to_file
 from .retry import (
     DEFAULT_POLICY,
@@ -42,6 +47,7 @@ from .retry import with_retries as _with_retries
 PEP691 = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 _CHUNK = 1 << 20
+_IDENTITY = {"Accept-Encoding": "identity"}  # a HEAD's Content-Length is then the file's size
 _T = TypeVar("_T")
 
 
@@ -68,12 +74,8 @@ def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url, None
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
     auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
-    return clean, auth
+    return url_without_credentials(url), auth
 
 
 def _netrc_auth() -> httpx.Auth | None:
@@ -174,7 +176,15 @@ class IndexClient:
     retry: RetryPolicy = DEFAULT_POLICY
     sleep: Callable[[float], None] = staticmethod(time.sleep)
 
-    def __init__(self, name: str, url: str, *, cache_dir: Path, http: httpx.Client) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        cache_dir: Path,
+        http: httpx.Client,
+        store: Store | None = None,
+    ) -> None:
         self.name = name
         self.url, self._auth = split_credentials(url.rstrip("/") + "/")
         self._origin = urlsplit(self.url)[:2]
@@ -182,6 +192,7 @@ class IndexClient:
         self._http = http
         self._pages = cache_dir / "pyindex"
         self._facts = cache_dir / "pyfiles"
+        self._store = store
 
     def where(self) -> str:
         return f"index {self.name!r} ({public_url(self.url)})"
@@ -266,14 +277,17 @@ class IndexClient:
         return files
 
     def facts(self, f: IndexFile) -> tuple[str, int]:
-        """``(sha256 hex, size)`` of ``f``; downloads it (checking its hash) if one is missing."""
+        """``(sha256 hex, size)`` of ``f``: as listed; a missing size from a HEAD request
+        when the sha256 is listed; else from the file's bytes, downloaded (their hash
+        checked against the listed one)."""
         if f.sha256 and f.size is not None:
             return f.sha256, f.size
         key = hashlib.sha256(f"{f.url}\n{f.sha256}".encode()).hexdigest()
         cached = _read_json(self._facts / f"{key}.json")
         if cached and isinstance(cached.get("size"), int):
             return str(cached["sha256"]), int(cached["size"])
-        sha, size = self._stream(f)
+        size = self._head_size(f) if f.sha256 else None
+        sha, size = (f.sha256, size) if f.sha256 and size is not None else self._stream(f)
         atomic_write_text(self._facts / f"{key}.json", json.dumps({"sha256": sha, "size": size}))
         return sha, size
 
@@ -292,6 +306,20 @@ class IndexClient:
             sleep=self.sleep,
         )
 
+    def _head_size(self, f: IndexFile) -> int | None:
+        """The size of ``f`` as one HEAD request's Content-Length says; None when the server
+        does not say it plainly (a failure, no length, an encoded body, a status other than
+        200): the download then learns it, with its own retries and errors."""
+        try:
+            resp = self._http.request("HEAD", f.url, headers=_IDENTITY, auth=self._auth_for(f.url))
+        except httpx.TransportError:
+            return None
+        length = resp.headers.get("content-length", "")
+        encoded = resp.headers.get("content-encoding", "identity").strip().lower() != "identity"
+        if resp.status_code != 200 or encoded or not length.isdigit():
+            return None
+        return int(length)
+
     def _stream(self, f: IndexFile) -> tuple[str, int]:
         what = f"{self.where()}, file {f.filename!r}"
         got, size = self._retrying(lambda: self._download(f), what)
@@ -303,23 +331,31 @@ class IndexClient:
         return got, size
 
     def _download(self, f: IndexFile) -> tuple[str, int]:
-        """One try at ``f``'s sha256 and size, streamed."""
-        digest, size = hashlib.sha256(), 0
-        try:
-            with self._http.stream("GET", f.url, auth=self._auth_for(f.url)) as resp:
-                if resp.status_code in RETRY_STATUSES:
-                    raise Transient(f"answered HTTP {resp.status_code}", _retry_after(resp))
-                if resp.status_code != 200:
-                    raise SourceError(
-                        f"{self.where()} answered HTTP {resp.status_code} for file "
-                        f"{f.filename!r}; check the index"
-                    )
-                for chunk in resp.iter_bytes(_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-        except httpx.TransportError as err:
-            raise self._transport(err) from None
-        return digest.hexdigest(), size
+        """One try at ``f``'s sha256 and size, streamed (into the store, when given: an
+        entry only when the bytes hash to the listed sha256, if one is listed)."""
+        with contextlib.ExitStack() as stack:
+            keep = stack.enter_context(self._store.writer("wheel")) if self._store else None
+            digest, size = hashlib.sha256(), 0
+            try:
+                with self._http.stream("GET", f.url, auth=self._auth_for(f.url)) as resp:
+                    if resp.status_code in RETRY_STATUSES:
+                        raise Transient(f"answered HTTP {resp.status_code}", _retry_after(resp))
+                    if resp.status_code != 200:
+                        raise SourceError(
+                            f"{self.where()} answered HTTP {resp.status_code} for file "
+                            f"{f.filename!r}; check the index"
+                        )
+                    for chunk in resp.iter_bytes(_CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        if keep is not None:
+                            keep.write(chunk)
+            except httpx.TransportError as err:
+                raise self._transport(err) from None
+            got = digest.hexdigest()
+            if keep is not None and f.sha256 in (None, got):
+                keep.commit()
+            return got, size
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -29,6 +29,19 @@ def run(
     Raises :class:`subprocess.TimeoutExpired` after ending the child's process group, and
     :class:`OSError` (e.g. FileNotFoundError) when the program cannot be started.
     """
+    return start(argv, env=env, cwd=cwd, input=input).wait(timeout)
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+    input: bytes | None = None,
+) -> Started:
+    """Start ``argv`` as :func:`run` does, without waiting for it: the caller works on
+    meanwhile, then waits for it (:meth:`Started.wait`) or ends it (:meth:`Started.cancel`).
+    Raises :class:`OSError` when the program cannot be started."""
     proc = subprocess.Popen(
         list(argv),
         cwd=cwd,
@@ -38,15 +51,39 @@ def run(
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    with interrupt.tracked_child(proc, own_session=True):
+    interrupt.child(proc, own_session=True)
+    return Started(list(argv), proc, input)
+
+
+class Started:
+    """A child started by :func:`start`; Ctrl-C ends it until it is waited for or ended."""
+
+    def __init__(self, argv: list[str], proc: subprocess.Popen[bytes], input: bytes | None):
+        self.argv, self._proc, self._input = argv, proc, input
+
+    def wait(self, timeout: float) -> subprocess.CompletedProcess[bytes]:
+        """Its exit status and output; :class:`subprocess.TimeoutExpired` after ending its
+        process group once ``timeout`` seconds have passed."""
         try:
-            out, err = proc.communicate(input, timeout=timeout)
+            out, err = self._proc.communicate(self._input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            self.cancel()
             raise
-    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+        finally:
+            interrupt.ended(self._proc)
+        return subprocess.CompletedProcess(self.argv, self._proc.returncode, out, err)
+
+    @property
+    def returncode(self) -> int | None:
+        """Its exit status once ended (``-9`` when cancelled), else None."""
+        return self._proc.poll()
+
+    def cancel(self) -> None:
+        """End its process group now (its result is not wanted)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        self._proc.communicate()
+        interrupt.ended(self._proc)
 
 
 def run_attached(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> int:

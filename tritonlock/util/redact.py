@@ -89,6 +89,17 @@ def redact(text: str, *, urls: Iterable[str] = ()) -> str:
     return "".join(out)
 
 
+def url_without_credentials(url: str) -> str:
+    """``url`` without its user info (``https://u:p@host/x`` → ``https://host/x``)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 def without_userinfo(text: str) -> str:
     """``text`` with the user info of every URL removed (not masked): for a value that is
     recorded rather than shown, such as a URL the upstream recipe downloads; the build
