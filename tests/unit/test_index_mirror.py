@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 
 from tritonlock.model import Index
-from tritonlock.resolve.wheels import IndexSpec, _Indexes, mirrored
+from tritonlock.resolve.wheelpins import _Indexes
+from tritonlock.resolve.wheels import IndexSpec, mirrored
 
 PYPI = IndexSpec(name="pypi", url="https://pypi.org/simple")
 JETSON = IndexSpec(name="jetson", url="https://pypi.jetson-ai-lab.dev/jp6/cu126", extra=True)
