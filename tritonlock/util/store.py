@@ -1,8 +1,10 @@
 """The content-addressed store shared by `resolve`, `vendor` and `verify --deep`: large
 inputs (downloads, wheels, image blobs) are fetched once per machine.
 
-Layout: ``CACHE/files/<kind>/<sha256 hex>`` (``kind``: ``url``, ``wheel``, ``image``), so
-`tritonlock cache info` can say what the space holds. A file's name is the sha256 of its
+Layout: ``CACHE/files/<kind>/<sha256 hex>`` (``kind``: ``url``, ``wheel``, ``image``,
+``bundle``), so `tritonlock cache info` can say what the space holds. An entry whose hash
+cannot be known before it is made (a git bundle) is also found by a key, a hash of what made
+it, in ``CACHE/files/names/<kind>/<key>``. A file's name is the sha256 of its
 bytes. Every entry is written as a temp file in ``CACHE/files/tmp/`` and renamed into place
 once its bytes hashed to its name, so a reader sees a whole entry or none, and processes
 writing the same entry at once write the same bytes. An entry is hashed again each time it
@@ -25,11 +27,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import interrupt
+from .atomic import atomic_write_bytes
 
 ENV = "TRITONLOCK_CACHE_DIR"
 FILES = "files"
-KINDS = ("url", "wheel", "image")
+KINDS = ("url", "wheel", "image", "bundle")
 _TMP = "tmp"
+NAMES = "names"  # files/names/<kind>/<key>: the sha256 of the entry made from <key>
 _CHUNK = 1 << 20
 _HEX = re.compile(r"[0-9a-f]{64}")
 # What else lives in the cache folder (resolve's caches); `prune --all` removes them too.
@@ -153,7 +157,24 @@ class Store:
             os.utime(path)
         return dest.stat().st_size
 
+    def named(self, kind: str, key: str) -> str | None:
+        """The sha256 of the entry of ``kind`` last named ``key`` (a hash of what made it:
+        a git bundle's repository, commits and refs), or None."""
+        try:
+            text = (self.files / NAMES / kind / key).read_text("ascii").strip()
+        except (OSError, ValueError):
+            return None
+        return f"sha256:{text}" if _HEX.fullmatch(text) else None
+
     # writing ----------------------------------------------------------------------------
+    def name(self, kind: str, key: str, sha: str) -> None:
+        """Remember ``key`` → ``sha`` for an entry whose hash cannot be known before it is
+        made (a cache that cannot be written is only a slower run)."""
+        if not _HEX.fullmatch(key):
+            raise ValueError(f"not a key: {key!r}")
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(self.files / NAMES / kind / key, hex_of(sha).encode() + b"\n")
+
     def put_file(self, kind: str, sha: str, src: Path) -> bool:
         """Add ``src`` (whose bytes the caller checked against ``sha``) as an entry: a hard
         link when it can, else a copy hashed again; whether the store now holds it."""
@@ -260,6 +281,7 @@ class Store:
                     p.unlink()
                     n, size = n + 1, size + st.st_size
         if everything:
+            shutil.rmtree(self.files / NAMES, ignore_errors=True)
             for name in OTHER:
                 folder = self.root / name
                 files = [p for p in folder.rglob("*") if p.is_file()]

@@ -11,6 +11,7 @@ manifest is written last: a folder with one is complete.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -322,6 +323,13 @@ def _git(run: _Run, item: GitItem) -> list[Entry]:
             run.count(size, fetched=False)
             run.progress(f"git {item.url}: {human(size)}, already here")
             return [Entry(path=item.path, sha256=sha, size=size, kind="git", what=what)]
+    key = _bundle_key(item)
+    cached = _cached_bundle(run, item, key, dest)
+    if cached is not None:
+        sha, size = cached
+        run.record_bundle(item.path, sha)
+        run.progress(f"git {item.url}: {human(size)}, from the cache")
+        return [Entry(path=item.path, sha256=sha, size=size, kind="git", what=what)]
     scratch = run.out / SCRATCH
     scratch.mkdir(exist_ok=True)
     for note in run.src.git_bundle(item, dest, scratch):
@@ -329,8 +337,32 @@ def _git(run: _Run, item: GitItem) -> list[Entry]:
     sha, size = sha256_file(dest)
     run.record_bundle(item.path, sha)
     run.count(size, fetched=True)
+    if run.store is not None and run.store.put_file("bundle", sha, dest):
+        run.store.name("bundle", key, sha)
     run.progress(f"git {item.url}: {human(size)}, bundled")
     return [Entry(path=item.path, sha256=sha, size=size, kind="git", what=what)]
+
+
+def _bundle_key(item: GitItem) -> str:
+    """What a repository's bundle is made of: its URL, commits and refs."""
+    parts = [item.url, sorted(item.commits), sorted(item.refs)]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _cached_bundle(run: _Run, item: GitItem, key: str, dest: Path) -> tuple[str, int] | None:
+    """(sha256, size) of the bundle the shared cache holds for ``item``, put at ``dest`` (its
+    bytes hashed again, and checked to hold exactly the item's commits and refs), or None."""
+    if run.store is None:
+        return None
+    sha = run.store.named("bundle", key)
+    if sha is None or run.store.copy_out("bundle", sha, dest) is None:
+        return None
+    if not gitbundle.holds(dest, item.commits, item.refs, timeout=120):
+        dest.unlink(missing_ok=True)
+        return None
+    size = dest.stat().st_size
+    run.count(size, fetched=False, cached=True)
+    return sha, size
 
 
 def _wheels(run: _Run, group: WheelGroup) -> list[Entry]:
