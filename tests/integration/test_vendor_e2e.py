@@ -212,9 +212,9 @@ def test_the_resumed_run_fetches_only_what_the_interrupted_one_lacked(vendored: 
 
 
 def test_a_second_bundle_fetches_nothing_the_shared_cache_holds(vendored: Vendored) -> None:
-    """Into a new folder, with the cache the first bundle filled: wheels, downloads and the
-    image come from the cache (git bundles are made again from the git server); the index
-    is asked only for each project's page, for the wheels' upload times."""
+    """Into a new folder, with the cache the first bundle filled: git bundles, wheels,
+    downloads and the image come from the cache; the index is asked only for each
+    project's page, for the wheels' upload times."""
     done = vendored.second
     assert done.returncode == 0, done.stderr[-3000:]
     projects = {(w.index, w.name) for w in vendored.lock.wheel}
@@ -223,7 +223,9 @@ def test_a_second_bundle_fetches_nothing_the_shared_cache_holds(vendored: Vendor
         "index pages": len(projects),
     }
     summary = json.loads(done.stdout)
-    assert summary["from-cache"] == sum(summary["sizes"][k] for k in ("wheel", "url", "image"))
+    kinds = ("git", "wheel", "url", "image")
+    assert summary["from-cache"] == sum(summary["sizes"][k] for k in kinds)
+    assert summary["sizes"]["git"] > 0 and summary["fetched"] == 0  # nothing made again
     assert summary["from-cache"] > 0
 
 
