@@ -20,6 +20,7 @@ from tests.fixtures.aptrepo import HttpServer, build_archive
 from tests.fixtures.buildworld import buildah_env, release_store
 from tritonlock.emit import vendored
 from tritonlock.emit.secrets import Use
+from tritonlock.util.store import Store
 from tritonlock.vendor import aptland, aptrun
 from tritonlock.vendor.aptrepo import AptJob
 from tritonlock.vendor.manifest import Entry
@@ -73,10 +74,15 @@ def land(
     platform: str,
     pins: Sequence[str],
     timeout: float = 900,
+    store: Store | None = None,
+    again: Path | None = None,
 ) -> tuple[list[Entry], bool, str]:
     """The closure of ``pins`` landed in ``tmp_path/bundle`` by apt in the layout's image,
-    against ``archive`` served on 127.0.0.1 and stopped afterwards: the manifest entries,
-    whether apt ran, and the archive's (now dead) URL."""
+    against ``archive`` served on 127.0.0.1 (requests logged in ``tmp_path/http.log``) and
+    stopped afterwards: the manifest entries, whether apt ran, and the archive's (now dead)
+    URL. ``store``: the shared cache, as `vendor` passes it; ``again``: a second bundle
+    folder landed the same way after the first (the log's lines then marked by a line
+    ``-- again``)."""
     root = tmp_path / "http"
     build_archive(root / "ubuntu", SNAPSHOT, archive, depends)
     _unsigned(root / "ubuntu" / SNAPSHOT / "dists")
@@ -93,16 +99,25 @@ def land(
             packages=tuple(pins),
         )
         closure = partial(aptrun.closure, tls_verify=True, timeout=timeout)
-        journal: dict[str, str] = {}
-        entries, _, ran = aptland.land(
-            tmp_path / "bundle",
-            [job],
-            lambda j, work: closure(j, aptrun.layout_view(layout, j.digest, work / "image"), work),
-            journal=journal,
-            record=journal.__setitem__,
-            scratch=tmp_path / "scratch",
-            progress=lambda _: None,
-        )
+
+        def once(out: Path) -> tuple[list[Entry], bool]:
+            journal: dict[str, str] = {}
+            entries, _, ran = aptland.land(
+                out,
+                [job],
+                lambda j, w: closure(j, aptrun.layout_view(layout, j.digest, w / "image"), w),
+                journal=journal,
+                record=journal.__setitem__,
+                scratch=tmp_path / "scratch",
+                progress=lambda _: None,
+                store=store,
+            )
+            return entries, ran
+
+        entries, ran = once(tmp_path / "bundle")
+        if again is not None:
+            server.mark("-- again")
+            once(again)
     finally:
         server.stop()
     return entries, ran, url

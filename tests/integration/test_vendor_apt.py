@@ -21,6 +21,7 @@ import pytest
 from tests.fixtures.buildworld import base_rootfs
 from tests.integration._aptvendor import apt_run, buildah, image_store, land
 from tritonlock.emit import vendored
+from tritonlock.util.store import Store
 from tritonlock.vendor import manifest
 from tritonlock.vendor.manifest import Manifest
 
@@ -58,15 +59,24 @@ def test_apt_vendors_the_closure_and_a_build_installs_it_with_no_network(
 ) -> None:
     env, layout = store
     image = "nvcr.io/nvidia/tritonserver:25.04-py3-min"
+    cache = Store(tmp_path / "cache")
     entries, ran, url = land(
         tmp_path, layout, ARCHIVE, DEPENDS, image=image, platform="linux/amd64", pins=PINS,
-        timeout=600,
+        timeout=600, store=cache, again=tmp_path / "again",
     )  # fmt: skip
     out = tmp_path / "bundle"
     assert ran
     debs = {e.what for e in entries if e.path.endswith(".deb")}
     assert debs == {"tool=1.0-1 (amd64)", "libtool-x=2.0-1 (amd64)", "other=1:3.0 (all)"}
     assert "other_3.0_all.deb" in os.listdir(out / "apt")
+    # the packages went into the shared cache, and a second bundle's apt took them from
+    # there: it asked the archive for its indexes, not for one package
+    landed = [e for e in entries if e.path.endswith(".deb")]
+    assert all(cache.get("deb", e.sha256) is not None for e in landed)
+    first, second = (tmp_path / "http.log").read_text().split("-- again\n")
+    assert first.count(".deb HTTP") == 3
+    assert "Release HTTP" in second and ".deb HTTP" not in second
+    assert sorted(os.listdir(tmp_path / "again" / "apt")) == sorted(os.listdir(out / "apt"))
     found = Manifest(content_hash="sha256:" + "1" * 64, release="25.04", target="x86_64",
                      files=tuple(entries))  # fmt: skip
     assert manifest.check(out, found) == []

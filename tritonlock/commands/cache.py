@@ -32,8 +32,8 @@ def register(sub: Subparsers, help: str) -> None:
         "cache",
         help,
         help + ". `resolve`, `vendor` and `verify --deep` share one cache folder: "
-        "files/url, files/wheel, files/image and files/bundle hold downloads, wheels, image "
-        "blobs and git bundles by "
+        "files/url, files/wheel, files/image, files/bundle and files/deb hold downloads, "
+        "wheels, image blobs, git bundles and apt packages by "
         "sha256 (hashed again each time they are used); git, wheels, urls, apt and recipes "
         "hold resolve's own caches (clones, index pages, download validators, apt indexes, "
         "build.py --dryrun's files by server commit and options).",

@@ -2,9 +2,9 @@
 inputs (downloads, wheels, image blobs) are fetched once per machine.
 
 Layout: ``CACHE/files/<kind>/<sha256 hex>`` (``kind``: ``url``, ``wheel``, ``image``,
-``bundle``), so `tritonlock cache info` can say what the space holds. An entry whose hash
-cannot be known before it is made (a git bundle) is also found by a key, a hash of what made
-it, in ``CACHE/files/names/<kind>/<key>``. A file's name is the sha256 of its
+``bundle``, ``deb``), so `tritonlock cache info` can say what the space holds. An entry
+whose hash cannot be known before it is made (a git bundle) is also found by a key, a hash
+of what made it, in ``CACHE/files/names/<kind>/<key>``. A file's name is the sha256 of its
 bytes. Every entry is written as a temp file in ``CACHE/files/tmp/`` and renamed into place
 once its bytes hashed to its name, so a reader sees a whole entry or none, and processes
 writing the same entry at once write the same bytes. An entry is hashed again each time it
@@ -31,7 +31,7 @@ from .atomic import atomic_write_bytes
 
 ENV = "TRITONLOCK_CACHE_DIR"
 FILES = "files"
-KINDS = ("url", "wheel", "image", "bundle")
+KINDS = ("url", "wheel", "image", "bundle", "deb")
 _TMP = "tmp"
 NAMES = "names"  # files/names/<kind>/<key>: the sha256 of the entry made from <key>
 _CHUNK = 1 << 20

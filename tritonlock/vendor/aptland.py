@@ -5,19 +5,23 @@ jobs re-hashes it instead of running apt again."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ResolveError
 from ..util.atomic import atomic_write_text
-from ..util.store import sha256_file
+from ..util.store import Store, sha256_file
 from . import aptrepo
 from .aptrepo import CONF, PACKAGES, SOURCES, AptJob, Deb
 from .layout import APT
 from .manifest import Entry
 
+_APT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~%_-]*\.deb")  # a file name apt gives
 # (job, work folder) -> what the job's script printed; the packages are in work/debs.
 Closure = Callable[[AptJob, Path], str]
 
@@ -31,8 +35,10 @@ def land(
     record: Callable[[str, str], None],
     scratch: Path,
     progress: Callable[[str], None],
+    store: Store | None = None,
 ) -> tuple[list[Entry], int, bool]:
-    """The manifest entries of the flat repository, its size, and whether apt ran."""
+    """The manifest entries of the flat repository, its size, and whether apt ran. With
+    ``store``, every package landed is added to it (``deb``), for the next run's apt."""
     want = aptrepo.plan_hash(jobs)
     kept = _finished(out, journal.get(PACKAGES, ""), want)
     if kept is not None:
@@ -42,11 +48,16 @@ def land(
     for n, job in enumerate(jobs):
         work = scratch / f"apt-{n}"
         shutil.rmtree(work, ignore_errors=True)
+        _seed(store, job, work / "seed")
         printed = closure(job, work)
-        got = _move(out, work / "debs", printed, job)
+        got, names = _move(out, work / "debs", printed, job)
         debs.update(got)
         size = sum(d.size for d in got.values())
-        progress(f"apt step {job.step} ({job.image}): {len(got)} packages, {size} bytes")
+        _keep(store, job, out, got, names)
+        seeded = work / "seeded"
+        cached = len(seeded.read_text().split()) if seeded.is_file() else 0
+        said = f", {cached} of them from the cache" if cached else ""
+        progress(f"apt step {job.step} ({job.image}): {len(got)} packages, {size} bytes{said}")
         shutil.rmtree(work, ignore_errors=True)
     files = {
         PACKAGES: aptrepo.index(list(debs.values())),
@@ -60,9 +71,13 @@ def land(
     return entries, sum(e.size for e in entries), True
 
 
-def _move(out: Path, folder: Path, printed: str, job: AptJob) -> dict[str, Deb]:
-    """Each package the job downloaded, hashed and moved to ``out/apt/``."""
+def _move(
+    out: Path, folder: Path, printed: str, job: AptJob
+) -> tuple[dict[str, Deb], dict[str, str]]:
+    """Each package the job downloaded, hashed and moved to ``out/apt/``; and the name apt
+    gave each file → its sha256."""
     got: dict[str, Deb] = {}
+    names: dict[str, str] = {}
     (out / APT).mkdir(parents=True, exist_ok=True)
     for stanza in aptrepo.stanzas(printed):
         fields = aptrepo.control_fields(stanza)
@@ -78,7 +93,42 @@ def _move(out: Path, folder: Path, printed: str, job: AptJob) -> dict[str, Deb]:
         name = deb.filename()
         os.replace(path, out / APT / name)
         got[name] = deb
-    return got
+        names[source] = sha
+    return got, names
+
+
+# What each apt job landed, by the name apt gave each file: the next run of the same job
+# seeds apt's archive folder with them (the shared cache's copies, hashed again).
+def _listing(store: Store, job: AptJob) -> Path:
+    return store.files / "names" / "aptjob" / f"{aptrepo.plan_hash([job]).split(':')[1]}.json"
+
+
+def _seed(store: Store | None, job: AptJob, folder: Path) -> None:
+    """Put what the store holds of the job's last landing in ``folder``, by apt's names."""
+    if store is None:
+        return
+    try:
+        names = json.loads(_listing(store, job).read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(names, dict):
+        return
+    for name, sha in names.items():
+        ok = isinstance(name, str) and isinstance(sha, str) and _APT_NAME.fullmatch(name)
+        if ok and re.fullmatch(r"sha256:[0-9a-f]{64}", sha):
+            store.copy_out("deb", sha, folder / name)
+
+
+def _keep(
+    store: Store | None, job: AptJob, out: Path, debs: dict[str, Deb], names: dict[str, str]
+) -> None:
+    """Add ``debs`` (landed in ``out/apt/``) to the store, and the job's listing."""
+    if store is None:
+        return
+    for name, deb in debs.items():
+        store.put_file("deb", deb.sha256, out / APT / name)
+    with contextlib.suppress(OSError):
+        atomic_write_text(_listing(store, job), json.dumps(names, sort_keys=True))
 
 
 def _entries(out: Path, debs: dict[str, Deb]) -> list[Entry]:

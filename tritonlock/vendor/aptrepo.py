@@ -167,9 +167,16 @@ def plan_hash(found: Sequence[AptJob]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def script(job: AptJob) -> str:
+def script(job: AptJob, *, seeded: bool = False) -> str:
     """The shell run in the job's image: apt reads only ``WORK/sources.list``, keeps its
-    lists and downloads under ``WORK``, then prints each package's control fields."""
+    lists and downloads under ``WORK``, then prints each package's control fields.
+
+    ``seeded``: ``WORK/seed/`` holds packages an earlier run of the same job landed (from
+    the shared cache, hashed there). apt first prints what it would download
+    (``--print-uris``: its own closure, each file's name and hash); a seed of that name
+    whose hash matches is moved into apt's archive folder, which apt then takes instead of
+    downloading it, and its name is added to ``WORK/seeded``. Seeds apt does not ask for
+    stay out of the bundle."""
     opts = " ".join(
         f"-o {o}"
         for o in (
@@ -180,11 +187,24 @@ def script(job: AptJob) -> str:
         )
     )
     pins = " ".join(shlex.quote(p) for p in job.packages)
+    install = f"-o APT::Install-Recommends=true install --download-only --allow-downgrades {pins}"
+    seed = (
+        f"apt-get -qq -y {opts} --print-uris {install} > {WORK}/uris; "
+        "while read -r uri name size hash; do "
+        'case "$name" in */*|.*|"") continue ;; esac; '
+        f'f="{WORK}/seed/$name"; [ -f "$f" ] || continue; '
+        'case "$hash" in MD5Sum:*) sum=md5sum ;; SHA256:*) sum=sha256sum ;; '
+        "SHA512:*) sum=sha512sum ;; *) continue ;; esac; "
+        'h=${hash#*:}; case "$h" in *[!0-9a-f]*|"") continue ;; esac; '
+        'if echo "$h  $f" | $sum -c --status -; then '
+        f'mv "$f" "{WORK}/debs/$name" && echo "$name" >> {WORK}/seeded; fi; '
+        f"done < {WORK}/uris; "
+    )
     return (
         f"set -e; mkdir -p {WORK}/lists/partial {WORK}/debs/partial; "
         f"apt-get -q {opts} update >&2; "
-        f"apt-get -q -y {opts} -o APT::Install-Recommends=true install --download-only "
-        f"--allow-downgrades {pins} >&2; "
+        + (seed if seeded else "")
+        + f"apt-get -q -y {opts} {install} >&2; "
         f'for f in {WORK}/debs/*.deb; do [ -f "$f" ] || continue; '
         f'dpkg-deb -f "$f"; echo "{FILE_FIELD}: ${{f##*/}}"; echo; done'
     )

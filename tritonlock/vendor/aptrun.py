@@ -23,10 +23,19 @@ from ..util.programs import require
 from .aptrepo import WORK, AptJob, script
 
 
-def closure(job: AptJob, image: str, work: Path, *, tls_verify: bool, timeout: float) -> str:
+def closure(
+    job: AptJob,
+    image: str,
+    work: Path,
+    *,
+    tls_verify: bool,
+    timeout: float,
+) -> str:
     """Download ``job``'s closure into ``work/debs`` inside a container of ``image`` (a
     buildah transport reference: ``oci:DIR:NAME`` or ``docker://NAME@DIGEST``); what the
-    job's script printed: each package's control fields and file name."""
+    job's script printed: each package's control fields and file name. Packages put in
+    ``work/seed/`` beforehand are taken instead of downloaded where apt asks for them
+    (:func:`tritonlock.vendor.aptrepo.script`)."""
     require("buildah", "vendor (apt computes each apt step's packages in its pinned image)")
     work.mkdir(parents=True, exist_ok=True)
     (work / "sources.list").write_text("".join(f"{line}\n" for line in job.sources))
@@ -41,7 +50,8 @@ def closure(job: AptJob, image: str, work: Path, *, tls_verify: bool, timeout: f
     try:
         image_id = _id(_b(["inspect", "--format", "{{.FromImageID}}", cid], timeout=timeout))
         argv = ["run", "--network", "host", "-v", f"{work}:{WORK}", cid, "--"]
-        return _b([*argv, "sh", "-c", script(job)], timeout=timeout, what=what)
+        text = script(job, seeded=(work / "seed").is_dir())
+        return _b([*argv, "sh", "-c", text], timeout=timeout, what=what)
     finally:
         _b(["rm", cid], timeout=timeout, check=False)
         if image_id and image_id not in before:

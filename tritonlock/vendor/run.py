@@ -62,7 +62,8 @@ class Sources(Protocol):
 
     def apt_closure(self, job: AptJob, images: Path | None, work: Path) -> str:
         """Run apt for ``job`` in its image (from the bundle's OCI layout ``images``, else
-        from its registry), the packages left in ``work/debs``; what the job printed."""
+        from its registry), the packages left in ``work/debs`` (taking those of
+        ``work/seed/`` it asks for); what the job printed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,6 +448,7 @@ def _apt(run: _Run, jobs: Sequence[AptJob], images: Path | None) -> list[Entry]:
         record=run.record_bundle,
         scratch=scratch,
         progress=run.progress,
+        store=run.store,
     )
     for e in entries:
         run.count(e.size, fetched=fetched)
