@@ -288,3 +288,37 @@ def test_a_bundle_with_apt_is_complete_and_one_without_is_refused_by_build(
     vendor(lock, data, tmp_path / "c", FakeWithApt(), apt=None)
     (problem,) = check_bundle(str(tmp_path / "c"), lock)
     assert "holds no apt packages" in problem
+
+
+def test_a_step_is_seeded_only_with_what_the_cache_holds_of_its_last_landing(
+    tmp_path: Path,
+) -> None:
+    """The listing names apt's files; a name that is no plain file name, a hash that is no
+    sha256 or an entry the cache lacks (or holds changed) is not seeded."""
+    from tritonlock.util.store import Store
+
+    store, step = Store(tmp_path / "cache"), job("buildbase")
+    good, other = b"tool 1.0", b"other 3.0"
+    for n, data in enumerate((good, other)):
+        src = tmp_path / f"src{n}.deb"
+        src.write_bytes(data)
+        assert store.put_file("deb", "sha256:" + hashlib.sha256(data).hexdigest(), src)
+    changed = store.path("deb", "sha256:" + hashlib.sha256(other).hexdigest())
+    changed.unlink()
+    changed.write_bytes(b"changed")  # a bad disk
+    listing = {
+        "tool_1.0_amd64.deb": "sha256:" + hashlib.sha256(good).hexdigest(),
+        "other_1%3a3.0_all.deb": "sha256:" + hashlib.sha256(other).hexdigest(),
+        "../escape.deb": "sha256:" + hashlib.sha256(good).hexdigest(),
+        "lib_2.0_amd64.deb": "md5:1234",
+        "absent_1_all.deb": "sha256:" + "0" * 64,
+    }
+    path = aptland._listing(store, step)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(listing))
+    aptland._seed(store, step, tmp_path / "seed")
+    seeded = {p.name: p.read_bytes() for p in (tmp_path / "seed").iterdir()}
+    assert seeded == {"tool_1.0_amd64.deb": good}
+    assert not (tmp_path / "escape.deb").exists()
+    aptland._seed(store, job("final"), tmp_path / "other-step")  # no listing: nothing
+    assert not (tmp_path / "other-step").exists()
