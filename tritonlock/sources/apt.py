@@ -31,9 +31,9 @@ from tritonlock.sources import debian
 from tritonlock.sources.mirrors import rewrite as mirrored
 from tritonlock.sources.retry import (
     DEFAULT_POLICY,
-    RETRY_STATUSES,
     RetryPolicy,
     Transient,
+    check_status,
     transport_problem,
     with_retries,
 )
@@ -389,13 +389,7 @@ class _Fetcher:
 
 
 def _check_status(resp: httpx.Response, what: str) -> None:
-    status = resp.status_code
-    if status == 200:
-        return
-    if status in RETRY_STATUSES or status >= 500:
-        raise Transient(f"server answered {status}")
-    hint = {401: " (needs credentials; use a mirror)", 403: " (access denied)"}.get(status, "")
-    raise ResolveError(f"{what}: server answered {status}{hint}")
+    check_status(resp, what, {401: "needs credentials; use a mirror", 403: "access denied"})
 
 
 def _read_capped(resp: httpx.Response, limit: int, what: str) -> bytes:

@@ -22,10 +22,9 @@ from ..errors import ResolveError, SourceError
 from ..util import interrupt
 from .retry import (
     DEFAULT_POLICY,
-    RETRY_STATUSES,
     RetryPolicy,
     Transient,
-    parse_retry_after,
+    check_status,
     transport_problem,
     with_retries,
 )
@@ -142,17 +141,12 @@ def _check_scheme(url: str, allow_http: bool, what: str) -> None:
         raise SourceError(f"{what}: {scheme or 'relative'} URL; only https (or --allow-http)")
 
 
+_HINTS = {
+    401: "needs credentials",
+    403: "access denied",
+    404: "not found; the file moved or the URL is wrong",
+}
+
+
 def _check_status(resp: httpx.Response, what: str) -> None:
-    status = resp.status_code
-    if status == 200:
-        return
-    if status in RETRY_STATUSES or status >= 500:
-        raise Transient(
-            f"server answered {status}", parse_retry_after(resp.headers.get("retry-after"))
-        )
-    hint = {
-        401: "needs credentials",
-        403: "access denied",
-        404: "not found; the file moved or the URL is wrong",
-    }.get(status, "unexpected answer")
-    raise ResolveError(f"{what}: server answered {status} ({hint})")
+    check_status(resp, what, _HINTS, "unexpected answer")

@@ -8,7 +8,7 @@ and turns the last failure into a one-line :class:`~tritonlock.errors.ResolveErr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -97,3 +97,20 @@ def transport_problem(err: httpx.TransportError, what: str, tls_hint: str) -> Ex
     if isinstance(err, httpx.RemoteProtocolError):
         return Transient("connection closed early (truncated answer)")
     return Transient(f"connection failed ({type(err).__name__})")
+
+
+def check_status(
+    resp: httpx.Response, what: str, hints: Mapping[int, str], default: str = ""
+) -> None:
+    """Nothing for a 200; :class:`Transient` for what may pass (429, 5xx, with the server's
+    Retry-After); else a one-line :class:`ResolveError` naming the status and its hint
+    (``hints[status]``, else ``default``; none when empty)."""
+    status = resp.status_code
+    if status == 200:
+        return
+    if status in RETRY_STATUSES or status >= 500:
+        raise Transient(
+            f"server answered {status}", parse_retry_after(resp.headers.get("retry-after"))
+        )
+    hint = hints.get(status, default)
+    raise ResolveError(f"{what}: server answered {status}" + (f" ({hint})" if hint else ""))

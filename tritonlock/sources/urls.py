@@ -25,10 +25,9 @@ from tritonlock.model import Sha256, UrlPin
 from tritonlock.sources.mirrors import rewrite as mirrored
 from tritonlock.sources.retry import (
     DEFAULT_POLICY,
-    RETRY_STATUSES,
     RetryPolicy,
     Transient,
-    parse_retry_after,
+    check_status,
     transport_problem,
     with_retries,
 )
@@ -263,16 +262,14 @@ def _check_status(resp: httpx.Response, what: str) -> None:
                 f"{what}: the server sent an HTML page instead of the file (a login or error page?)"
             )
         return
-    if status in RETRY_STATUSES or status >= 500:
-        raise Transient(
-            f"server answered {status}", parse_retry_after(resp.headers.get("retry-after"))
-        )
-    hint = {
-        401: "needs authentication, which URL downloads do not send; use a mirror",
-        403: "access denied",
-        404: "not found; the file moved or the URL is wrong",
-    }.get(status, "unexpected answer")
-    raise ResolveError(f"{what}: server answered {status} ({hint})")
+    check_status(resp, what, _HINTS, "unexpected answer")
+
+
+_HINTS = {
+    401: "needs authentication, which URL downloads do not send; use a mirror",
+    403: "access denied",
+    404: "not found; the file moved or the URL is wrong",
+}
 
 
 def _window(http: httpx.Client) -> float:
