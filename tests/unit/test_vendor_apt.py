@@ -313,9 +313,7 @@ def test_a_step_is_seeded_only_with_what_the_cache_holds_of_its_last_landing(
         "lib_2.0_amd64.deb": "md5:1234",
         "absent_1_all.deb": "sha256:" + "0" * 64,
     }
-    path = aptland._listing(store, step)
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(listing))
+    store.keep_note("aptjob", aptland._listing(step), listing)
     aptland._seed(store, step, tmp_path / "seed")
     seeded = {p.name: p.read_bytes() for p in (tmp_path / "seed").iterdir()}
     assert seeded == {"tool_1.0_amd64.deb": good}

@@ -9,7 +9,6 @@ is a miss, never an error.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import platform
@@ -17,7 +16,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from ..util.atomic import atomic_write_bytes
+from ..util.atomic import read_json, write_json
 
 FOLDER = "recipes"
 
@@ -28,11 +27,8 @@ def kept_recipe(cache_dir: Path, commit: str, options: list[str]) -> dict[str, s
 
 
 def keep_recipe(cache_dir: Path, commit: str, options: list[str], files: dict[str, str]) -> None:
-    """Keep what ``build.py --dryrun OPTIONS`` wrote at ``commit`` (a cache that cannot be
-    written only means build.py runs again next time)."""
-    path = _path(cache_dir, commit, options)
-    with contextlib.suppress(OSError):
-        atomic_write_bytes(path, json.dumps({"files": files}, sort_keys=True).encode())
+    """Keep what ``build.py --dryrun OPTIONS`` wrote at ``commit``."""
+    write_json(_path(cache_dir, commit, options), {"files": files})
 
 
 def _path(cache_dir: Path, commit: str, options: list[str]) -> Path:
@@ -45,10 +41,8 @@ def _key(commit: str, options: list[str]) -> str:
 
 
 def _load(path: Path) -> dict[str, str] | None:
-    try:
-        files = json.loads(path.read_bytes())["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    data = read_json(path)
+    files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict) or not files:
         return None
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..util.atomic import atomic_write_bytes
+from ..util.atomic import read_json, write_json
 from ..util.redact import url_without_credentials
 
 if TYPE_CHECKING:
@@ -51,18 +51,18 @@ class StepCache:
 
         if self.folder is None:
             return None
+        data = read_json(self.folder / f"{key}.json")
+        if not isinstance(data, dict):
+            return None
         try:
-            data = json.loads((self.folder / f"{key}.json").read_bytes())
             return [WheelPin.from_dict(d) for d in data["pins"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
 
     def keep(self, key: str, pins: Sequence[WheelPin]) -> None:
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        blob = json.dumps({"pins": [p.to_dict() for p in pins]}, sort_keys=True).encode()
-        atomic_write_bytes(self.folder / f"{key}.json", blob)
+        write_json(self.folder / f"{key}.json", {"pins": [p.to_dict() for p in pins]})
 
 
 def index_identity(name: str, url: str, extra: bool) -> list[object]:

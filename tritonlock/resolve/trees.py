@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +11,7 @@ from ..errors import ResolveError
 from ..model import GitPin
 from ..sources.gitclient import GitFailed, run_git, sparse_fetch
 from ..sources.mirrors import rewrite as fetch_url
-from ..util.atomic import atomic_write_bytes
+from ..util.atomic import read_json, write_json
 
 TIMEOUT = 600.0
 
@@ -131,10 +129,7 @@ def kept_files(cache: Path | None, commit: str, paths: Sequence[str]) -> dict[st
     if cache is None:
         return out
     for path in paths:
-        try:
-            data = json.loads(_entry(cache, commit, path).read_bytes())
-        except (OSError, ValueError):
-            continue
+        data = read_json(_entry(cache, commit, path))
         if isinstance(data, dict) and data.get("commit") == commit and data.get("path") == path:
             text = data.get("text")
             if text is None or isinstance(text, str):
@@ -146,6 +141,4 @@ def _keep(cache: Path | None, commit: str, found: dict[str, str | None]) -> None
     if cache is None:
         return
     for path, text in found.items():
-        blob = json.dumps({"commit": commit, "path": path, "text": text}).encode()
-        with contextlib.suppress(OSError):  # a cache that cannot be written: read it again
-            atomic_write_bytes(_entry(cache, commit, path), blob)
+        write_json(_entry(cache, commit, path), {"commit": commit, "path": path, "text": text})

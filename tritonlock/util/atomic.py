@@ -39,3 +39,24 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *, output: bo
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644, *, output: bool = False) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode, output=output)
+
+
+def read_json(path: Path) -> object | None:
+    """The JSON value in ``path``; None when it is missing or cannot be read (a cache's
+    entry that is a miss, never an error)."""
+    import json
+
+    try:
+        value: object = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return value
+
+
+def write_json(path: Path, value: object) -> None:
+    """``value`` as JSON (keys sorted) at ``path``, atomically; a cache that cannot be
+    written is only a slower next run, so a failure to write is not an error."""
+    import json
+
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(path, json.dumps(value, sort_keys=True).encode())

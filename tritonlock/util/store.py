@@ -27,15 +27,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import interrupt
-from .atomic import atomic_write_bytes
+from .atomic import read_json, write_json
 
 ENV = "TRITONLOCK_CACHE_DIR"
 FILES = "files"
 KINDS = ("url", "wheel", "image", "bundle", "deb")
 _TMP = "tmp"
-NAMES = "names"  # files/names/<kind>/<key>: the sha256 of the entry made from <key>
+NAMES = "names"  # files/names/<kind>/<key>: a JSON note of what <key> made (Store.note)
 _CHUNK = 1 << 20
 _HEX = re.compile(r"[0-9a-f]{64}")
+_SHA = re.compile(r"sha256:[0-9a-f]{64}")
 # What else lives in the cache folder (resolve's caches); `prune --all` removes them too.
 OTHER = ("git", "wheels", "urls", "apt", "recipes")
 _STALE_TMP = 24 * 3600.0  # a temp file this old is a crashed writer's
@@ -157,23 +158,31 @@ class Store:
             os.utime(path)
         return dest.stat().st_size
 
+    def note(self, kind: str, key: str) -> object | None:
+        """The JSON value last noted under ``key`` (a hash of what made some entries of
+        ``kind``: a git bundle's repository, commits and refs; an apt step), or None."""
+        return read_json(self._note(kind, key))
+
     def named(self, kind: str, key: str) -> str | None:
-        """The sha256 of the entry of ``kind`` last named ``key`` (a hash of what made it:
-        a git bundle's repository, commits and refs), or None."""
-        try:
-            text = (self.files / NAMES / kind / key).read_text("ascii").strip()
-        except (OSError, ValueError):
-            return None
-        return f"sha256:{text}" if _HEX.fullmatch(text) else None
+        """The sha256 of the entry of ``kind`` last :meth:`name`-d ``key``, or None."""
+        value = self.note(kind, key)
+        return value if isinstance(value, str) and _SHA.fullmatch(value) else None
 
     # writing ----------------------------------------------------------------------------
+    def keep_note(self, kind: str, key: str, value: object) -> None:
+        """Note ``value`` under ``key`` (a cache that cannot be written is only a slower
+        run)."""
+        write_json(self._note(kind, key), value)
+
     def name(self, kind: str, key: str, sha: str) -> None:
         """Remember ``key`` → ``sha`` for an entry whose hash cannot be known before it is
-        made (a cache that cannot be written is only a slower run)."""
-        if not _HEX.fullmatch(key):
-            raise ValueError(f"not a key: {key!r}")
-        with contextlib.suppress(OSError):
-            atomic_write_bytes(self.files / NAMES / kind / key, hex_of(sha).encode() + b"\n")
+        made."""
+        self.keep_note(kind, key, f"sha256:{hex_of(sha)}")
+
+    def _note(self, kind: str, key: str) -> Path:
+        if not _HEX.fullmatch(key) or not kind.isalpha():
+            raise ValueError(f"not a note: {kind!r} {key!r}")
+        return self.files / NAMES / kind / key
 
     def put_file(self, kind: str, sha: str, src: Path) -> bool:
         """Add ``src`` (whose bytes the caller checked against ``sha``) as an entry: a hard

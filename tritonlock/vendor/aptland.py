@@ -5,8 +5,6 @@ jobs re-hashes it instead of running apt again."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
 import shutil
@@ -99,18 +97,16 @@ def _move(
 
 # What each apt job landed, by the name apt gave each file: the next run of the same job
 # seeds apt's archive folder with them (the shared cache's copies, hashed again).
-def _listing(store: Store, job: AptJob) -> Path:
-    return store.files / "names" / "aptjob" / f"{aptrepo.plan_hash([job]).split(':')[1]}.json"
+def _listing(job: AptJob) -> str:
+    """The store's key of the job's listing (apt file name → sha256)."""
+    return aptrepo.plan_hash([job]).split(":")[1]
 
 
 def _seed(store: Store | None, job: AptJob, folder: Path) -> None:
     """Put what the store holds of the job's last landing in ``folder``, by apt's names."""
     if store is None:
         return
-    try:
-        names = json.loads(_listing(store, job).read_text())
-    except (OSError, ValueError):
-        return
+    names = store.note("aptjob", _listing(job))
     if not isinstance(names, dict):
         return
     for name, sha in names.items():
@@ -127,8 +123,7 @@ def _keep(
         return
     for name, deb in debs.items():
         store.put_file("deb", deb.sha256, out / APT / name)
-    with contextlib.suppress(OSError):
-        atomic_write_text(_listing(store, job), json.dumps(names, sort_keys=True))
+    store.keep_note("aptjob", _listing(job), names)
 
 
 def _entries(out: Path, debs: dict[str, Deb]) -> list[Entry]:
